@@ -1,0 +1,206 @@
+using Csrunsc.Native;
+
+namespace Csrunsc.Sentry.Fs.Tmpfs;
+
+/// <summary>
+/// The bytes of a tmpfs regular file: 64 KiB chunks allocated on first write (holes read as zeros;
+/// a chunk is allocated only as long as it needs to be, so small files stay small). Once something
+/// needs a host fd (mmap), the contents move into a memfd and all I/O goes there. Not thread-safe:
+/// the owning <see cref="TmpfsRegularFile"/> locks around every call.
+/// </summary>
+public sealed unsafe class TmpfsFileData
+{
+    public const int ChunkShift = 16;
+    public const int ChunkSize = 1 << ChunkShift;
+    private const int MinChunk = 64;
+
+    private byte[]?[] _chunks = [];
+    private int _memfd = -1;
+
+    public long Size { get; private set; }
+
+    /// <summary>Bytes of memory held (for st_blocks).</summary>
+    public long Allocated
+    {
+        get
+        {
+            if (_memfd >= 0) return (Size + 4095) & ~4095L;
+            long n = 0;
+            foreach (var c in _chunks) n += c?.Length ?? 0;
+            return n;
+        }
+    }
+
+    public int MemFd => _memfd;
+
+    public int Read(Span<byte> dst, long offset)
+    {
+        if (offset >= Size || dst.Length == 0) return 0;
+        int n = (int)Math.Min(dst.Length, Size - offset);
+        if (_memfd >= 0) return HostRead(dst[..n], offset);
+        int done = 0;
+        while (done < n)
+        {
+            long pos = offset + done;
+            int ci = (int)(pos >> ChunkShift);
+            int within = (int)(pos & (ChunkSize - 1));
+            int len = Math.Min(n - done, ChunkSize - within);
+            var chunk = ci < _chunks.Length ? _chunks[ci] : null;
+            var part = dst.Slice(done, len);
+            int have = chunk is null ? 0 : Math.Clamp(chunk.Length - within, 0, len);
+            if (have > 0) chunk.AsSpan(within, have).CopyTo(part);
+            if (have < len) part[have..].Clear();
+            done += len;
+        }
+        return n;
+    }
+
+    /// <summary>Writes at offset, growing the file; returns bytes written or -errno.</summary>
+    public int Write(ReadOnlySpan<byte> src, long offset)
+    {
+        if (src.Length == 0) return 0;
+        if (offset < 0 || offset > long.MaxValue - src.Length) return -Errno.EFBIG;
+        long end = offset + src.Length;
+        if (_memfd >= 0)
+        {
+            int w = HostWrite(src, offset);
+            if (w > 0 && offset + w > Size) Size = offset + w;
+            return w;
+        }
+        int lastChunk = (int)((end - 1) >> ChunkShift);
+        if (lastChunk >= _chunks.Length)
+        {
+            long want = Math.Max(lastChunk + 1, Math.Min(_chunks.Length * 2L, int.MaxValue));
+            if (want > Array.MaxLength) return -Errno.EFBIG;
+            Array.Resize(ref _chunks, (int)want);
+        }
+        int done = 0;
+        while (done < src.Length)
+        {
+            long pos = offset + done;
+            int ci = (int)(pos >> ChunkShift);
+            int within = (int)(pos & (ChunkSize - 1));
+            int len = Math.Min(src.Length - done, ChunkSize - within);
+            var chunk = _chunks[ci];
+            if (chunk is null || chunk.Length < within + len)
+            {
+                // Grow geometrically, so appending a byte at a time stays linear; a chunk never exceeds ChunkSize.
+                int size = Math.Max(within + len, Math.Max(MinChunk, (chunk?.Length ?? 0) * 2));
+                if (ci < lastChunk || size > ChunkSize) size = ChunkSize;
+                var grown = new byte[size];
+                chunk?.CopyTo(grown, 0);
+                _chunks[ci] = chunk = grown;
+            }
+            src.Slice(done, len).CopyTo(chunk.AsSpan(within));
+            done += len;
+        }
+        if (end > Size) Size = end;
+        return done;
+    }
+
+    public int Truncate(long length)
+    {
+        if (length < 0) return -Errno.EINVAL;
+        if (_memfd >= 0)
+        {
+            if (Libc.FTruncate(_memfd, length) < 0) return -Libc.LastErrno;
+            Size = length;
+            return 0;
+        }
+        if (length < Size)
+        {
+            int keep = (int)((length + ChunkSize - 1) >> ChunkShift);
+            for (int i = keep; i < _chunks.Length; i++) _chunks[i] = null;
+            int within = (int)(length & (ChunkSize - 1));
+            if (within != 0 && keep - 1 < _chunks.Length && _chunks[keep - 1] is { } last && last.Length > within)
+                last.AsSpan(within).Clear();
+        }
+        Size = length;
+        return 0;
+    }
+
+    /// <summary>Moves the contents into a memfd (for mmap); returns the fd or -errno.</summary>
+    public int EnsureMemFd()
+    {
+        if (_memfd >= 0) return _memfd;
+        int fd;
+        fixed (byte* name = "tmpfs\0"u8) fd = Libc.MemfdCreate(name, Libc.MFD_CLOEXEC);
+        if (fd < 0) return -Libc.LastErrno;
+        if (Libc.FTruncate(fd, Size) < 0)
+        {
+            int e = Libc.LastErrno;
+            Libc.Close(fd);
+            return -e;
+        }
+        for (int ci = 0; ci < _chunks.Length; ci++)
+        {
+            if (_chunks[ci] is not { } chunk) continue;
+            long at = (long)ci << ChunkShift;
+            int len = (int)Math.Min(chunk.Length, Size - at);
+            if (len <= 0) continue;
+            fixed (byte* p = chunk)
+            {
+                int done = 0;
+                while (done < len)
+                {
+                    nint w = Libc.PWrite(fd, p + done, len - done, at + done);
+                    if (w <= 0)
+                    {
+                        int e = w < 0 ? Libc.LastErrno : Errno.EIO;
+                        if (e == Errno.EINTR) continue;
+                        Libc.Close(fd);
+                        return -e;
+                    }
+                    done += (int)w;
+                }
+            }
+        }
+        _chunks = [];
+        _memfd = fd;
+        return fd;
+    }
+
+    /// <summary>Frees the storage (the last link and the last open description are gone).</summary>
+    public void Release()
+    {
+        _chunks = [];
+        if (_memfd >= 0)
+        {
+            Libc.Close(_memfd);
+            _memfd = -1;
+        }
+        Size = 0;
+    }
+
+    private int HostRead(Span<byte> dst, long offset)
+    {
+        fixed (byte* p = dst)
+        {
+            while (true)
+            {
+                nint r = Libc.PRead(_memfd, p, dst.Length, offset);
+                if (r >= 0) return (int)r;
+                if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            }
+        }
+    }
+
+    private int HostWrite(ReadOnlySpan<byte> src, long offset)
+    {
+        fixed (byte* p = src)
+        {
+            int done = 0;
+            while (done < src.Length)
+            {
+                nint w = Libc.PWrite(_memfd, p + done, src.Length - done, offset + done);
+                if (w < 0)
+                {
+                    if (Libc.LastErrno == Errno.EINTR) continue;
+                    return done > 0 ? done : -Libc.LastErrno;
+                }
+                done += (int)w;
+            }
+            return done;
+        }
+    }
+}
