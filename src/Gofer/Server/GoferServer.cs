@@ -1,0 +1,57 @@
+using Csrunsc.Gofer.Server;
+using Csrunsc.Native;
+
+namespace Csrunsc.Gofer;
+
+/// <summary>Entry points of the gofer process ("csrunsc gofer").</summary>
+public static class GoferServer
+{
+    /// <summary>
+    /// Opens the rootfs and bind-mount sources, confines the process (chroot into the rootfs,
+    /// no_new_privs, seccomp unless CSRUNSC_GOFER_NO_SECCOMP=1), then serves requests on
+    /// <paramref name="socketFd"/> until the peer closes it. Returns the process exit code:
+    /// 0 after a clean close, 1 when setup or the channel failed (reason written to stderr).
+    /// Bind mount i (0-based) is attach index i+1.
+    /// </summary>
+    public static int Run(int socketFd, string rootPath, IReadOnlyList<(string guestPath, string hostPath, bool readOnly)> bindMounts,
+        bool rootReadOnly)
+    {
+        int r = GoferRoots.Open(rootPath, bindMounts, rootReadOnly, out var roots, out string? error);
+        if (r < 0)
+        {
+            Report($"csrunsc gofer: {error}");
+            return 1;
+        }
+        using (roots!)
+        {
+            Libc.Umask(0); // modes the Sentry asks for are final
+            bool skipSeccomp = Environment.GetEnvironmentVariable(GoferSeccompPolicy.DisableEnvironmentVariable) == "1";
+            if (skipSeccomp)
+            {
+                Report($"csrunsc gofer: WARNING: {GoferSeccompPolicy.DisableEnvironmentVariable}=1, running WITHOUT a seccomp filter");
+            }
+            r = GoferConfinement.Apply(roots!.Points[0].Fd, skipSeccomp, out string? step);
+            if (r < 0)
+            {
+                Report($"csrunsc gofer: confinement failed at {step}: {Errno.Name(-r)}");
+                return 1;
+            }
+            r = Serve(socketFd, roots);
+            if (r < 0)
+            {
+                Report($"csrunsc gofer: channel failed: {Errno.Name(-r)}");
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Serves requests on <paramref name="socketFd"/> against already opened roots, without any
+    /// confinement (that is <see cref="Run"/>'s job; tests call this in-process). Returns 0 when the
+    /// peer closes the socket, -errno when the channel fails. Does not close the socket or the roots.
+    /// </summary>
+    internal static int Serve(int socketFd, GoferRoots roots) => new GoferSession(socketFd, roots).Run();
+
+    private static void Report(string message) => Libc.WriteString(2, message + "\n");
+}
