@@ -1,0 +1,310 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Vfs;
+using FileMode = Csrunsc.Sentry.Vfs.FileMode;
+
+namespace Csrunsc.Sentry.Fs.Host;
+
+/// <summary>
+/// A file description over a host fd: the sandbox's stdio (pipes, a terminal, sockets) and files the
+/// gofer opened and donated. Regular files use pread/pwrite at the description's offset; anything
+/// else is a stream, read and written only after poll says it is ready, in 100 ms slices so a signal
+/// to the task interrupts the wait.
+/// </summary>
+public sealed unsafe class HostFileDescription : FileDescription
+{
+    private const int PollSliceMs = 100;
+
+    private readonly bool _ownsFd;
+    private readonly bool _seekable;
+    private readonly bool _isTty;
+    private readonly bool _hostAppend;
+    private readonly uint _hostType;
+    private int _fd;
+    private int _foregroundPgrp;
+
+    /// <param name="hostFd">The host fd; this description closes it on release when ownsFd.</param>
+    /// <param name="flags">The guest's open flags (access mode, O_APPEND, O_NONBLOCK).</param>
+    /// <param name="ownsFd">False for fds the sandbox must keep (its own stdio).</param>
+    /// <param name="inode">The Sentry inode (gofer files) that fstat reports; null to report the host fd's stat.</param>
+    public HostFileDescription(int hostFd, int flags, bool ownsFd, Inode? inode = null) : base(inode, flags)
+    {
+        _fd = hostFd;
+        _ownsFd = ownsFd;
+        StatBuf st;
+        _hostType = Libc.FStat(hostFd, &st) == 0 ? st.Mode & FileMode.TypeMask : 0;
+        _seekable = _hostType is FileMode.Regular or FileMode.Block;
+        _isTty = !_seekable && Libc.IsATty(hostFd) == 1;
+        int hostFlags = Libc.Fcntl(hostFd, Libc.F_GETFL, 0);
+        _hostAppend = hostFlags >= 0 && (hostFlags & Libc.O_APPEND) != 0;
+    }
+
+    public override bool Seekable => _seekable;
+
+    public override int HostFd => _seekable ? _fd : -1;
+
+    /// <summary>The host fd whatever its type (for the syscall layer's splice/sendfile fast paths).</summary>
+    public int RawHostFd => _fd;
+
+    public bool IsTerminal => _isTty;
+
+    public override long Size
+    {
+        get
+        {
+            StatBuf st;
+            return Libc.FStat(_fd, &st) == 0 ? st.Size : 0;
+        }
+    }
+
+    public override int GetStat(out StatBuf stat)
+    {
+        StatBuf host;
+        int r = Libc.FStat(_fd, &host) == 0 ? 0 : -Libc.LastErrno;
+        if (Inode is null)
+        {
+            stat = host;
+            return r;
+        }
+        int ir = Inode.GetStat(out stat);
+        if (ir < 0 || r < 0 || !_seekable) return ir;
+        // The inode names the file (dev, ino, mode, owner); the host fd knows its current size and times.
+        stat.Size = host.Size;
+        stat.Blocks = host.Blocks;
+        stat.AtimeSec = host.AtimeSec;
+        stat.AtimeNsec = host.AtimeNsec;
+        stat.MtimeSec = host.MtimeSec;
+        stat.MtimeNsec = host.MtimeNsec;
+        stat.CtimeSec = host.CtimeSec;
+        stat.CtimeNsec = host.CtimeNsec;
+        return 0;
+    }
+
+    public override long Read(Kernel.Task task, Span<byte> buffer, long offset)
+    {
+        if (!Readable) return -Errno.EBADF;
+        if (!_seekable)
+        {
+            if (offset >= 0) return -Errno.ESPIPE;
+            return StreamRead(task, buffer);
+        }
+        if (offset >= 0) return PRead(buffer, offset);
+        lock (OffsetLock)
+        {
+            long n = PRead(buffer, Offset);
+            if (n > 0) Offset += n;
+            return n;
+        }
+    }
+
+    public override long Write(Kernel.Task task, ReadOnlySpan<byte> buffer, long offset)
+    {
+        if (!Writable) return -Errno.EBADF;
+        if (!_seekable)
+        {
+            if (offset >= 0) return -Errno.ESPIPE;
+            return StreamWrite(task, buffer);
+        }
+        bool append = (Flags & Libc.O_APPEND) != 0;
+        if (offset >= 0 && !append) return PWrite(buffer, offset);
+        lock (OffsetLock)
+        {
+            long at;
+            long n;
+            if (append && _hostAppend)
+            {
+                // The host appends atomically; the new offset is the end after the write.
+                n = RawWrite(buffer);
+                at = n > 0 ? Size - n : Offset;
+            }
+            else
+            {
+                at = append ? Size : Offset;
+                n = PWrite(buffer, at);
+            }
+            if (n > 0 && offset < 0) Offset = at + n;
+            return n;
+        }
+    }
+
+    public override int Truncate(long length)
+    {
+        if (!_seekable) return -Errno.EINVAL;
+        if (!Writable) return -Errno.EINVAL;
+        return Libc.FTruncate(_fd, length) == 0 ? 0 : -Libc.LastErrno;
+    }
+
+    public override int Sync() => Libc.FSync(_fd) == 0 || Libc.LastErrno == Errno.EINVAL ? 0 : -Libc.LastErrno;
+
+    public override short Readiness(short mask)
+    {
+        if (_seekable) return (short)(mask & (Libc.POLLIN | Libc.POLLOUT));
+        var pfd = new PollFd { Fd = _fd, Events = (short)(mask & (Libc.POLLIN | Libc.POLLOUT | Libc.POLLPRI)) };
+        int r = Libc.Poll(&pfd, 1, 0);
+        if (r <= 0) return 0;
+        return (short)(pfd.REvents & (mask | Libc.POLLHUP | Libc.POLLERR));
+    }
+
+    /// <summary>Terminal ioctls: TCGETS/TCSETS*/TIOCGWINSZ/TIOCSWINSZ pass through; the foreground process group is kept here in guest pids.</summary>
+    public override int Ioctl(Kernel.Task task, ulong request, ulong arg)
+    {
+        switch (request)
+        {
+            case TerminalIoctl.FIONREAD:
+                if (_seekable) return -Errno.ENOTTY;
+                return PassThrough(task, request, arg, sizeof(int), copyIn: false, copyOut: true);
+            case TerminalIoctl.TCGETS:
+                return _isTty ? PassThrough(task, request, arg, TerminalIoctl.TermiosSize, copyIn: false, copyOut: true) : -Errno.ENOTTY;
+            case TerminalIoctl.TCSETS:
+            case TerminalIoctl.TCSETSW:
+            case TerminalIoctl.TCSETSF:
+                return _isTty ? PassThrough(task, request, arg, TerminalIoctl.TermiosSize, copyIn: true, copyOut: false) : -Errno.ENOTTY;
+            case TerminalIoctl.TIOCGWINSZ:
+                return _isTty ? PassThrough(task, request, arg, TerminalIoctl.WinsizeSize, copyIn: false, copyOut: true) : -Errno.ENOTTY;
+            case TerminalIoctl.TIOCSWINSZ:
+                return _isTty ? PassThrough(task, request, arg, TerminalIoctl.WinsizeSize, copyIn: true, copyOut: false) : -Errno.ENOTTY;
+            case TerminalIoctl.TIOCGPGRP:
+            {
+                if (!_isTty) return -Errno.ENOTTY;
+                int pgrp = Volatile.Read(ref _foregroundPgrp);
+                if (pgrp == 0) pgrp = task.ThreadGroup.Pgid;
+                return task.WriteStruct(arg, pgrp);
+            }
+            case TerminalIoctl.TIOCSPGRP:
+            {
+                if (!_isTty) return -Errno.ENOTTY;
+                int r = task.ReadStruct(arg, out int pgrp);
+                if (r < 0) return r;
+                if (pgrp < 0) return -Errno.EINVAL;
+                Volatile.Write(ref _foregroundPgrp, pgrp);
+                return 0;
+            }
+            default:
+                return -Errno.ENOTTY;
+        }
+    }
+
+    protected override void OnRelease()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (_ownsFd && fd >= 0) Libc.Close(fd);
+    }
+
+    private int PassThrough(Kernel.Task task, ulong request, ulong arg, int size, bool copyIn, bool copyOut)
+    {
+        Span<byte> buf = stackalloc byte[64];
+        buf = buf[..size];
+        buf.Clear();
+        if (copyIn)
+        {
+            int c = task.CopyIn(arg, buf);
+            if (c < 0) return c;
+        }
+        fixed (byte* p = buf)
+        {
+            if (Libc.Ioctl(_fd, request, p) < 0) return -Libc.LastErrno;
+        }
+        return copyOut ? task.CopyOut(arg, buf) : 0;
+    }
+
+    private long PRead(Span<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.PRead(_fd, p, buffer.Length, offset);
+                if (n >= 0) return n;
+                if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            }
+        }
+    }
+
+    private long PWrite(ReadOnlySpan<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.PWrite(_fd, p, buffer.Length, offset);
+                if (n >= 0) return n;
+                if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            }
+        }
+    }
+
+    private long RawWrite(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Write(_fd, p, buffer.Length);
+                if (n >= 0) return n;
+                if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            }
+        }
+    }
+
+    private long StreamRead(Kernel.Task? task, Span<byte> buffer)
+    {
+        if (buffer.Length == 0) return 0;
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                int w = WaitFor(task, Libc.POLLIN);
+                if (w < 0) return w;
+                nint n = Libc.Read(_fd, p, buffer.Length);
+                if (n >= 0) return n;
+                int e = Libc.LastErrno;
+                if (e == Errno.EINTR) continue;
+                if (e == Errno.EAGAIN && !NonBlocking) continue;
+                return -e;
+            }
+        }
+    }
+
+    private long StreamWrite(Kernel.Task? task, ReadOnlySpan<byte> buffer)
+    {
+        if (buffer.Length == 0) return 0;
+        long done = 0;
+        fixed (byte* p = buffer)
+        {
+            while (done < buffer.Length)
+            {
+                int w = WaitFor(task, Libc.POLLOUT);
+                if (w < 0) return done > 0 ? done : w;
+                nint n = Libc.Write(_fd, p + done, (nint)(buffer.Length - done));
+                if (n < 0)
+                {
+                    int e = Libc.LastErrno;
+                    if (e == Errno.EINTR || (e == Errno.EAGAIN && !NonBlocking)) continue;
+                    return done > 0 ? done : -e;
+                }
+                done += n;
+                if (NonBlocking) break;
+            }
+        }
+        return done;
+    }
+
+    /// <summary>
+    /// Waits until the host fd has events (or hang-up/error, which the following read or write reports).
+    /// 0 when ready, -EAGAIN for a non-blocking description that is not, -ERESTARTSYS when the task is interrupted.
+    /// </summary>
+    private int WaitFor(Kernel.Task? task, short events)
+    {
+        var pfd = new PollFd { Fd = _fd, Events = events };
+        int timeout = NonBlocking ? 0 : PollSliceMs;
+        while (true)
+        {
+            if (task is not null && task.Interrupted) return -Errno.ERESTARTSYS;
+            pfd.REvents = 0;
+            int r = Libc.Poll(&pfd, 1, timeout);
+            if (r > 0) return 0;
+            if (r < 0 && Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            if (NonBlocking && r == 0) return -Errno.EAGAIN;
+        }
+    }
+}

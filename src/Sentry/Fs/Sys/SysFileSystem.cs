@@ -1,0 +1,39 @@
+using System.Text;
+using Csrunsc.Sentry.Fs.Tmpfs;
+using FileMode = Csrunsc.Sentry.Vfs.FileMode;
+
+namespace Csrunsc.Sentry.Fs.Sys;
+
+/// <summary>
+/// A minimal read-only sysfs: the CPU topology files glibc and runtimes read to size thread pools,
+/// the transparent hugepage setting, and the /sys/fs/cgroup mount point.
+/// </summary>
+public static class SysFileSystem
+{
+    /// <summary>Builds /sys for cpuCount CPUs (default: the CPUs the Sentry may run on).</summary>
+    public static TmpfsFileSystem Create(int cpuCount = 0)
+    {
+        if (cpuCount <= 0) cpuCount = Environment.ProcessorCount;
+        var fs = new TmpfsFileSystem("sysfs", readOnly: true, rootMode: FileMode.Directory | 0x16D /*0555*/);
+        string range = cpuCount == 1 ? "0\n" : $"0-{cpuCount - 1}\n";
+        var bytes = Encoding.ASCII.GetBytes(range);
+        const string cpu = "devices/system/cpu";
+        fs.AddDirectory(cpu);
+        fs.AddFile(cpu + "/online", bytes, 0x124 /*0444*/);
+        fs.AddFile(cpu + "/possible", bytes, 0x124);
+        fs.AddFile(cpu + "/present", bytes, 0x124);
+        for (int i = 0; i < cpuCount; i++)
+            fs.AddFile($"{cpu}/cpu{i}/online", "1\n"u8, 0x1A4);
+        fs.AddFile("kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n"u8, 0x1A4);
+        fs.AddFile("kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never\n"u8, 0x1A4);
+        fs.AddDirectory("fs/cgroup");
+        fs.AddDirectory("class");
+        fs.AddDirectory("bus");
+        fs.AddDirectory("block");
+        return fs;
+    }
+
+    /// <summary>An empty read-only placeholder for /sys/fs/cgroup (cgroup controllers are not emulated).</summary>
+    public static TmpfsFileSystem CreateCgroup() =>
+        new("cgroup2", readOnly: true, rootMode: FileMode.Directory | 0x16D);
+}
