@@ -1,0 +1,24 @@
+using Xunit;
+
+namespace Csrunsc.Tests.Differential;
+
+/// <summary>Static C programs from tests/progs: same output under runc and csrunsc.</summary>
+[Collection(DifferentialCollection.Name)]
+public sealed class SyscallProgramTests(DifferentialFixture fixture)
+{
+    [RootRequiredFact]
+    public void SyscallsProgram()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/syscalls");
+        Assert.Equal(0, runc.ExitCode);
+        Assert.Contains("syscalls: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void GetpidLoopRuns()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(
+            fixture.Runner, "sh", "-c", "/bin/getpid_loop 1000 | sed 's/, .*//'");
+        Assert.Equal("getpid: 1000 calls\n", runc.Stdout);
+    }
+}
