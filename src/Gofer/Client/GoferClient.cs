@@ -213,8 +213,13 @@ public sealed class GoferClient(int socketFd) : IDisposable
         int total = 0;
         while (true)
         {
-            int r = ReadDirBatch(fid, offset, into, out offset, out bool eof);
+            int r = ReadDirBatch(fid, offset, into, out ulong next, out bool eof);
             if (r < 0) return r;
+            if (!eof && r == 0 && next == offset)
+            {
+                lock (_lock) return Break(); // a server that does not advance would loop forever
+            }
+            offset = next;
             total += r;
             if (eof) return total;
         }

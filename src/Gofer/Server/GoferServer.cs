@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Csrunsc.Gofer.Server;
 using Csrunsc.Native;
 
@@ -25,6 +28,7 @@ public static class GoferServer
         using (roots!)
         {
             Libc.Umask(0); // modes the Sentry asks for are final
+            PreloadAssemblies();
             bool skipSeccomp = Environment.GetEnvironmentVariable(GoferSeccompPolicy.DisableEnvironmentVariable) == "1";
             if (skipSeccomp)
             {
@@ -52,6 +56,34 @@ public static class GoferServer
     /// peer closes the socket, -errno when the channel fails. Does not close the socket or the roots.
     /// </summary>
     internal static int Serve(int socketFd, GoferRoots roots) => new GoferSession(socketFd, roots).Run();
+
+    /// <summary>
+    /// Under the JIT (a development run through <c>dotnet csrunsc.dll</c>) assemblies load lazily,
+    /// from paths that no longer exist after chroot: load everything the gofer references first.
+    /// NativeAOT has nothing to load.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only runs when dynamic code is supported (not NativeAOT).")]
+    private static void PreloadAssemblies()
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported) return;
+        var seen = new HashSet<string>();
+        var pending = new Stack<Assembly>([typeof(GoferServer).Assembly, typeof(Libc).Assembly]);
+        while (pending.TryPop(out var assembly))
+        {
+            foreach (var name in assembly.GetReferencedAssemblies())
+            {
+                if (!seen.Add(name.FullName)) continue;
+                try
+                {
+                    pending.Push(Assembly.Load(name));
+                }
+                catch (IOException)
+                {
+                    // Not present (optional reference): nothing to preload.
+                }
+            }
+        }
+    }
 
     private static void Report(string message) => Libc.WriteString(2, message + "\n");
 }
