@@ -1,0 +1,48 @@
+using Csrunsc.Gofer;
+using Csrunsc.Sentry.Memory;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>The sandbox's kernel: everything shared by all guest tasks.</summary>
+public sealed partial class Kernel
+{
+    /// <summary>The kernel version the guest sees (uname -r); deliberately not the host's.</summary>
+    public const string Release = "5.15.0-csrunsc";
+    public const string Version = "#1 SMP csrunsc user-space kernel";
+
+    public Kernel(IPlatform platform, MemoryFile memoryFile, MountTable mounts, SyscallEventLog events)
+    {
+        Platform = platform;
+        MemoryFile = memoryFile;
+        Mounts = mounts;
+        Events = events;
+        BootTimeNs = MonotonicClock.NowNs();
+        BootRealtimeNs = MonotonicClock.RealtimeNs();
+    }
+
+    public IPlatform Platform { get; }
+    public MemoryFile MemoryFile { get; }
+    public MountTable Mounts { get; }
+    public SyscallEventLog Events { get; }
+    public PidNamespace Pids { get; } = new();
+    public FutexTable Futexes { get; } = new();
+    public string Hostname { get; set; } = "csrunsc";
+    public string Domainname { get; set; } = "(none)";
+    public long BootTimeNs { get; }
+    public long BootRealtimeNs { get; }
+
+    /// <summary>The gofer connection serving the rootfs and bind mounts (null in unit tests).</summary>
+    public GoferClient? Gofer { get; set; }
+
+    /// <summary>Guest init (pid 1); its exit ends the sandbox.</summary>
+    public ThreadGroup? Init { get; set; }
+
+    /// <summary>Set when init has exited; <see cref="InitExitStatus"/> holds its wait status.</summary>
+    public readonly ManualResetEventSlim InitExited = new(false);
+    public int InitExitStatus;
+
+    /// <summary>Number of tasks whose OS thread still runs (the sandbox waits for them at shutdown).</summary>
+    public int LiveTasks;
+}

@@ -1,0 +1,87 @@
+using Csrunsc.Native;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>Process-directed signals: kill(2), the host's signals, SIGCHLD to parents.</summary>
+public sealed partial class Kernel
+{
+    /// <summary>
+    /// Whether a signal would be discarded at generation: ignored disposition, a default action of
+    /// "ignore", or init's protection (init only gets signals it handles, unless they come from the
+    /// host, i.e. an ancestor namespace — `csrunsc kill` or the runtime's own signals).
+    /// </summary>
+    public bool SignalIgnored(ThreadGroup tg, int sig, bool fromHost)
+    {
+        if (sig == Libc.SIGKILL) return tg == Init && !fromHost;
+        var act = tg.Handlers.Actions[sig];
+        if (act.Handler == SigAction.SIG_IGN) return true;
+        if (act.Handler == SigAction.SIG_DFL)
+        {
+            if (Task.DefaultIgnored(sig)) return true;
+            if (tg == Init && !fromHost) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Sends a signal to a whole thread group. Returns 0, or -errno.</summary>
+    public int SendGroupSignal(ThreadGroup tg, in SigInfo info, bool fromHost)
+    {
+        if (info.Signo == 0) return tg.Zombie ? -Errno.ESRCH : 0;
+        if (tg.Zombie || tg.GroupExitStatus is not null) return 0;
+        int sig = info.Signo;
+        if (SignalIgnored(tg, sig, fromHost)) return 0;
+        var tasks = tg.TasksSnapshot();
+        if (sig == Libc.SIGKILL)
+        {
+            tg.GroupExitStatus ??= Libc.SIGKILL;
+            foreach (var t in tasks)
+            {
+                t.Exiting = true;
+                t.Interrupt();
+            }
+            return 0;
+        }
+        tg.SharedPending.Add(in info);
+        // Wake a thread that does not block it (all of them: each re-checks; cheap and simple).
+        foreach (var t in tasks)
+        {
+            if ((t.SignalMask & Task.Bit(sig)) == 0) t.Interrupt();
+            else t.Wake(); // sigtimedwait and friends wait for blocked signals
+        }
+        return 0;
+    }
+
+    /// <summary>A signal from the host (the runtime, the user's Ctrl-C) to the container's init.</summary>
+    public void SignalInitFromHost(int sig)
+    {
+        var init = Init;
+        if (init is null) return;
+        SendGroupSignal(init, new SigInfo { Signo = sig, Code = 0 /* SI_USER */, Pid = 0 }, fromHost: true);
+    }
+
+    /// <summary>kill(-1, sig): every process but init and the sender.</summary>
+    public int SignalAll(ThreadGroup sender, in SigInfo info)
+    {
+        int count = 0;
+        foreach (var g in Pids.Groups())
+        {
+            if (g == Init || g == sender || g.Zombie) continue;
+            SendGroupSignal(g, in info, fromHost: false);
+            count++;
+        }
+        return count > 0 ? 0 : -Errno.ESRCH;
+    }
+
+    /// <summary>kill(-pgid, sig).</summary>
+    public int SignalProcessGroup(int pgid, in SigInfo info)
+    {
+        int count = 0;
+        foreach (var g in Pids.Groups())
+        {
+            if (g.Pgid != pgid || g.Zombie) continue;
+            SendGroupSignal(g, in info, fromHost: false);
+            count++;
+        }
+        return count > 0 ? 0 : -Errno.ESRCH;
+    }
+}

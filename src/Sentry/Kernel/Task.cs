@@ -1,0 +1,86 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Memory;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>
+/// One guest thread. It runs on its own dedicated OS thread, which is also the ptrace tracer of the
+/// stub thread executing its code (a tracee belongs to the thread that attached it).
+/// </summary>
+public sealed partial class Task
+{
+    [ThreadStatic] private static Task? t_current;
+
+    /// <summary>The task whose OS thread is running (null on non-task threads).</summary>
+    public static Task? Current => t_current;
+
+    public Task(Kernel kernel, ThreadGroup group, int tid, MemoryManager mm, FdTable fds, FsContext fs)
+    {
+        Kernel = kernel;
+        ThreadGroup = group;
+        Tid = tid;
+        Mm = mm;
+        Fds = fds;
+        Fs = fs;
+    }
+
+    public Kernel Kernel { get; }
+    public ThreadGroup ThreadGroup { get; set; }
+
+    /// <summary>Guest thread id in the sandbox's pid namespace.</summary>
+    public int Tid { get; }
+
+    public MemoryManager Mm { get; set; }
+    public FdTable Fds { get; set; }
+    public FsContext Fs { get; set; }
+
+    /// <summary>The guest's registers while it is stopped in the Sentry.</summary>
+    public UserRegs Regs;
+
+    /// <summary>The platform context executing this task's guest code (the stub thread).</summary>
+    public IContext? Context { get; set; }
+
+    public ulong SignalMask;
+    public readonly PendingSignals Pending = new();
+
+    /// <summary>Mask to restore after a signal handler started by rt_sigsuspend/ppoll returns.</summary>
+    public ulong? SavedSignalMask;
+
+    public ulong ClearChildTid;
+    public ulong RobustList;
+    public ulong AltStackSp, AltStackSize;
+    public int AltStackFlags = 2; // SS_DISABLE
+
+    /// <summary>Buffer for copying between guest memory and files when a buffer is not contiguous.</summary>
+    public readonly byte[] Scratch = new byte[64 * 1024];
+
+    /// <summary>Set once the task is on its way out (exit, exit_group, fatal signal).</summary>
+    public volatile bool Exiting;
+
+    /// <summary>CPU time used by this task's guest code and syscalls (approximate), in ns.</summary>
+    public long CpuNs;
+
+    /// <summary>Reads guest memory; 0 or -EFAULT.</summary>
+    public int CopyIn(ulong addr, Span<byte> dst) => Mm.CopyIn(addr, dst);
+
+    /// <summary>Writes guest memory; 0 or -EFAULT.</summary>
+    public int CopyOut(ulong addr, ReadOnlySpan<byte> src) => Mm.CopyOut(addr, src);
+
+    public unsafe int ReadStruct<T>(ulong addr, out T value) where T : unmanaged
+    {
+        T v = default;
+        int r = Mm.CopyIn(addr, new Span<byte>(&v, sizeof(T)));
+        value = v;
+        return r;
+    }
+
+    public unsafe int WriteStruct<T>(ulong addr, in T value) where T : unmanaged
+    {
+        fixed (T* p = &value) return Mm.CopyOut(addr, new ReadOnlySpan<byte>(p, sizeof(T)));
+    }
+
+    /// <summary>Reads a NUL-terminated string of at most max bytes (PATH_MAX for paths): 0, -EFAULT or -ENAMETOOLONG.</summary>
+    public int CopyInString(ulong addr, int max, out string value) => Mm.CopyInString(addr, max, out value);
+}

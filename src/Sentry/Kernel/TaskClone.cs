@@ -1,0 +1,128 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Platform;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>fork, vfork and clone: new tasks, thread groups and address spaces.</summary>
+public sealed partial class Task
+{
+    public const ulong CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
+        CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000,
+        CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000,
+        CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_DETACHED = 0x400000,
+        CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000, CLONE_NEWCGROUP = 0x2000000,
+        CLONE_NEWUTS = 0x4000000, CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000,
+        CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000;
+
+    /// <summary>clone(2). Returns the child's tid in the parent, or -errno.</summary>
+    public long Clone(ulong flags, ulong stack, ulong parentTidPtr, ulong childTidPtr, ulong tls)
+    {
+        if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) return -Errno.EINVAL;
+        if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) return -Errno.EINVAL;
+        if ((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) != 0)
+            return -Errno.EPERM;
+        var kernel = Kernel;
+        int tid = kernel.Pids.Allocate();
+        if (tid < 0) return -Errno.EAGAIN;
+
+        var parentGroup = ThreadGroup;
+        ThreadGroup group;
+        if ((flags & CLONE_THREAD) != 0)
+        {
+            group = parentGroup;
+        }
+        else
+        {
+            var handlers = (flags & CLONE_SIGHAND) != 0 ? parentGroup.Handlers : parentGroup.Handlers.Clone();
+            var parent = (flags & CLONE_PARENT) != 0 ? parentGroup.Parent ?? parentGroup : parentGroup;
+            group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
+            {
+                Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Comm = parentGroup.Comm,
+                ExitSignal = (int)(flags & 0xff),
+            };
+            foreach (var (k, v) in parentGroup.Rlimits) group.Rlimits[k] = v;
+        }
+
+        var mm = Mm;
+        if ((flags & CLONE_VM) != 0) mm.AddUser();
+        else mm = mm.Fork();
+        var fds = (flags & CLONE_FILES) != 0 ? Fds : Fds.Fork();
+        var fs = (flags & CLONE_FS) != 0 ? Fs : Fs.Clone();
+
+        var child = new Task(kernel, group, tid, mm, fds, fs)
+        {
+            Regs = Regs,
+            SignalMask = SignalMask,
+        };
+        child.Regs.Rax = 0;
+        if (stack != 0) child.Regs.Rsp = stack;
+        if ((flags & CLONE_SETTLS) != 0) child.Regs.FsBase = tls;
+        if ((flags & CLONE_CHILD_CLEARTID) != 0) child.ClearChildTid = childTidPtr;
+        if ((flags & CLONE_VM) == 0)
+        {
+            child.AltStackSp = AltStackSp;
+            child.AltStackSize = AltStackSize;
+            child.AltStackFlags = AltStackFlags;
+        }
+
+        // The child's FP/SSE state starts as the parent's.
+        var fx = new byte[512];
+        Context!.GetFpState(fx);
+
+        Func<Task, int> acquire;
+        if ((flags & CLONE_VM) != 0)
+        {
+            int r = Context.PrepareThread(out ThreadHandle handle);
+            if (r < 0)
+            {
+                mm.RemoveUser();
+                return r;
+            }
+            acquire = t =>
+            {
+                int e = kernel.Platform.AttachThread(handle, out IContext ctx);
+                if (e < 0) return e;
+                t.Context = ctx;
+                ctx.SetFpState(fx);
+                return 0;
+            };
+        }
+        else
+        {
+            acquire = t =>
+            {
+                int e = kernel.Platform.NewAddressSpace(out IContext ctx);
+                if (e < 0) return e;
+                t.Context = ctx;
+                ctx.SetFpState(fx);
+                return 0;
+            };
+        }
+
+        if ((flags & CLONE_PARENT_SETTID) != 0) WriteStruct(parentTidPtr, tid);
+        if ((flags & CLONE_CHILD_SETTID) != 0) mm.CopyOut(childTidPtr, BitConverter.GetBytes(tid));
+
+        ManualResetEventSlim? vforkDone = null;
+        if ((flags & CLONE_VFORK) != 0) child.VforkDone = vforkDone = new ManualResetEventSlim(false);
+
+        kernel.Pids.AddTask(child);
+        if (group != parentGroup)
+        {
+            kernel.Pids.AddGroup(group);
+            var p = group.Parent!;
+            lock (p) p.Children.Add(group);
+        }
+        group.AddTask(child);
+        child.Start(acquire);
+
+        if (vforkDone is not null)
+        {
+            // Linux's vfork wait is only killable; a plain wait on the child is enough here.
+            while (!vforkDone.Wait(50))
+            {
+                if (Exiting) break;
+            }
+        }
+        return tid;
+    }
+}

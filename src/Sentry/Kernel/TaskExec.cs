@@ -1,0 +1,147 @@
+using System.Text;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Loader;
+using Csrunsc.Sentry.Memory;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Syscalls;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>execve: replaces the task's image with a new program in a new address space and stub.</summary>
+public sealed partial class Task
+{
+    private const int MaxInterpreterDepth = 4;
+
+    /// <summary>Opens a file for execution: resolves it, checks it is a regular executable file.</summary>
+    public int OpenExecutable(int dirfd, string path, bool followFinal, out FileDescription? file)
+    {
+        file = null;
+        int r = PathResolver.Resolve(this, dirfd, path, followFinal, out VfsPath? loc);
+        if (r < 0) return r;
+        var inode = loc!.Inode;
+        if (inode.IsDirectory) return -Errno.EACCES;
+        if (inode.IsSymlink) return -Errno.ELOOP;
+        if (!Vfs.FileMode.IsRegular(inode.Mode)) return -Errno.EACCES;
+        if ((inode.Mode & 0x49) == 0) return -Errno.EACCES; // no x bit at all
+        r = inode.Open(Libc.O_RDONLY, out file);
+        if (r < 0) return r;
+        file!.Location = loc;
+        return 0;
+    }
+
+    /// <summary>execve(2)/execveat(2). On success the registers are the new program's (NoReturn).</summary>
+    public long Exec(int dirfd, string path, string[] argv, string[] envp, bool followFinal = true)
+    {
+        string execPath = path;
+        FileDescription? file = null;
+        Span<byte> headBuf = stackalloc byte[256];
+        try
+        {
+            for (int depth = 0; ; depth++)
+            {
+                int r = OpenExecutable(dirfd, path, followFinal, out file);
+                if (r < 0) return r;
+                Span<byte> head = headBuf;
+                long n = file!.Read(this, head, 0);
+                if (n < 0) return n;
+                head = head[..(int)n];
+                if (ElfLoader.IsElf(head)) break;
+                if (n < 2 || head[0] != (byte)'#' || head[1] != (byte)'!' || depth >= MaxInterpreterDepth) return -Errno.ENOEXEC;
+                // #!interpreter [one argument]
+                int eol = head.IndexOf((byte)'\n');
+                var line = Encoding.UTF8.GetString(eol < 0 ? head[2..] : head[2..eol]).Trim();
+                if (line.Length == 0) return -Errno.ENOEXEC;
+                int sp = line.IndexOfAny([' ', '\t']);
+                string interp = sp < 0 ? line : line[..sp];
+                string? arg = sp < 0 ? null : line[(sp + 1)..].Trim();
+                var list = new List<string> { interp };
+                if (!string.IsNullOrEmpty(arg)) list.Add(arg);
+                list.Add(path);
+                list.AddRange(argv.Skip(1));
+                argv = list.ToArray();
+                file.DecRef();
+                file = null;
+                path = interp;
+                dirfd = Libc.AT_FDCWD;
+                followFinal = true;
+            }
+            return ExecLoaded(file, execPath, argv, envp);
+        }
+        finally
+        {
+            file?.DecRef();
+        }
+    }
+
+    private long ExecLoaded(FileDescription file, string execPath, string[] argv, string[] envp)
+    {
+        var kernel = Kernel;
+        var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
+        var creds = ThreadGroup.Creds;
+        int r = ElfLoader.Load(this, mm, file, execPath, argv, envp, creds.Euid, creds.Egid, OpenInterpreter, out LoadedImage image);
+        if (r < 0)
+        {
+            mm.RemoveUser();
+            return r;
+        }
+
+        // Point of no return: other threads go, the old address space and stub go.
+        KillOtherThreads();
+        r = kernel.Platform.NewAddressSpace(out IContext ctx);
+        if (r < 0)
+        {
+            mm.RemoveUser();
+            ExitGroup(Libc.SIGKILL, Libc.SIGKILL);
+            return SyscallTable.NoReturn;
+        }
+        var old = Context;
+        bool lastUser = Mm.RemoveUser();
+        old?.Release(lastUser);
+        Context = ctx;
+        Mm = mm;
+        VforkDone?.Set();
+        VforkDone = null;
+
+        Fds.CloseOnExec();
+        if (ThreadGroup.Handlers.Actions.Length > 0)
+        {
+            ThreadGroup.Handlers = ThreadGroup.Handlers.Clone();
+            ThreadGroup.Handlers.ResetForExec();
+        }
+        string name = execPath;
+        int slash = name.LastIndexOf('/');
+        if (slash >= 0) name = name[(slash + 1)..];
+        ThreadGroup.Comm = name.Length > 15 ? name[..15] : name;
+        AltStackSp = AltStackSize = 0;
+        AltStackFlags = 2;
+        ClearChildTid = 0;
+
+        var regs = new UserRegs
+        {
+            Rip = image.Entry, Rsp = image.StackPointer, Cs = 0x33, Ss = 0x2b,
+            Eflags = 0x202, OrigRax = ulong.MaxValue,
+        };
+        Regs = regs;
+        return SyscallTable.NoReturn;
+    }
+
+    private (int, FileDescription?) OpenInterpreter(string path)
+    {
+        int r = OpenExecutable(Libc.AT_FDCWD, path, true, out FileDescription? f);
+        return r < 0 ? (r, null) : (0, f);
+    }
+
+    /// <summary>execve in a multi-threaded process: every other thread is killed first.</summary>
+    private void KillOtherThreads()
+    {
+        var others = ThreadGroup.TasksSnapshot().Where(t => t != this).ToArray();
+        if (others.Length == 0) return;
+        foreach (var t in others)
+        {
+            t.Exiting = true;
+            t.Interrupt();
+        }
+        while (ThreadGroup.TasksSnapshot().Length > 1) Thread.Sleep(1);
+    }
+}

@@ -1,0 +1,106 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Syscalls;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>
+/// The task's state machine on its dedicated OS thread: switch to the guest; on a syscall dispatch
+/// through the table; on a fault ask Memory (or deliver SIGSEGV); deliver pending signals; repeat.
+/// </summary>
+public sealed partial class Task
+{
+    /// <summary>How the task gets its platform context when its thread starts.</summary>
+    private Func<Task, int>? _acquireContext;
+
+    private Thread? _thread;
+
+    /// <summary>Starts the task's OS thread. acquire runs first, on that thread, to create or attach the context.</summary>
+    public void Start(Func<Task, int> acquire)
+    {
+        _acquireContext = acquire;
+        Interlocked.Increment(ref Kernel.LiveTasks);
+        _thread = new Thread(ThreadMain, 256 * 1024) { IsBackground = true, Name = "task-" + Tid };
+        _thread.Start();
+    }
+
+    private void ThreadMain()
+    {
+        t_current = this;
+        int r = _acquireContext!(this);
+        _acquireContext = null;
+        if (r < 0)
+        {
+            Kernel.Events.Write($"csrunsc: task {Tid}: cannot start its stub: {Errno.Name(-r)}\n");
+            ExitGroup(128 + Libc.SIGKILL, signal: Libc.SIGKILL);
+        }
+        else
+        {
+            Run();
+        }
+        FinishExit();
+        Interlocked.Decrement(ref Kernel.LiveTasks);
+    }
+
+    private void Run()
+    {
+        long lastSwitch = 0;
+        while (!Exiting)
+        {
+            if (_interrupted || Pending.Set != 0 || ThreadGroup.SharedPending.Set != 0)
+            {
+                ClearInterrupt();
+                DeliverSignals();
+                if (Exiting) break;
+            }
+            var result = Context!.Switch(ref Regs, out SigInfo info);
+            _ = lastSwitch;
+            switch (result)
+            {
+                case SwitchResult.Syscall:
+                    DoSyscall();
+                    break;
+                case SwitchResult.Fault:
+                    HandleFault(in info);
+                    break;
+                case SwitchResult.Interrupted:
+                    break;
+                case SwitchResult.Dead:
+                    ExitGroup(Libc.SIGKILL, signal: Libc.SIGKILL);
+                    break;
+            }
+        }
+    }
+
+    private void DoSyscall()
+    {
+        long nr = (long)Regs.OrigRax;
+        var args = new SyscallArguments(Regs.Rdi, Regs.Rsi, Regs.Rdx, Regs.R10, Regs.R8, Regs.R9);
+        var entry = SyscallTable.Get(nr);
+        long ret;
+        if (entry is null)
+        {
+            Kernel.Events.Unimplemented(Tid, nr, SyscallTable.NameOf(nr));
+            ret = -Errno.ENOSYS;
+        }
+        else
+        {
+            ret = entry.Handler(this, in args);
+        }
+        if (Kernel.Events.Strace) Kernel.Events.Write($"[{Tid}] {SyscallTable.NameOf(nr)}({args.A0:x}, {args.A1:x}, {args.A2:x}) = {(ret == SyscallTable.NoReturn ? "?" : ret.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
+        if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;
+    }
+
+    private void HandleFault(in SigInfo info)
+    {
+        if (info.Signo == Libc.SIGSEGV)
+        {
+            int code = Mm.HandleFault(Context!, info.Addr);
+            if (code == 0) return;
+            SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = code, Addr = info.Addr });
+            return;
+        }
+        // SIGBUS, SIGILL, SIGFPE, SIGTRAP raised by guest code: the guest gets them as they were.
+        SendSignalForced(new SigInfo { Signo = info.Signo, Code = info.Code, Addr = info.Addr });
+    }
+}

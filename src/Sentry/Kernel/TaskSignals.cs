@@ -1,0 +1,209 @@
+using System.Runtime.InteropServices;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Syscalls;
+
+namespace Csrunsc.Sentry.Kernel;
+
+/// <summary>Signal generation and delivery: default actions, handler frames, rt_sigreturn.</summary>
+public sealed partial class Task
+{
+    public static ulong Bit(int sig) => PendingSignals.Bit(sig);
+    private static readonly ulong Unblockable = Bit(Libc.SIGKILL) | Bit(Libc.SIGSTOP);
+
+    /// <summary>Signals whose default action is to do nothing.</summary>
+    public static bool DefaultIgnored(int sig) =>
+        sig is Libc.SIGCHLD or Libc.SIGURG or Libc.SIGWINCH or Libc.SIGCONT || sig >= 32 && false;
+
+    private static bool DefaultCoreDumps(int sig) =>
+        sig is Libc.SIGQUIT or Libc.SIGILL or Libc.SIGTRAP or Libc.SIGABRT or Libc.SIGBUS or Libc.SIGFPE
+            or Libc.SIGSEGV or Libc.SIGXCPU or Libc.SIGXFSZ or Libc.SIGSYS;
+
+    private static bool DefaultStops(int sig) => sig is Libc.SIGSTOP or Libc.SIGTSTP or Libc.SIGTTIN or Libc.SIGTTOU;
+
+    /// <summary>Queues a signal for this thread (tgkill).</summary>
+    public void SendSignal(in SigInfo info)
+    {
+        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false)) return;
+        Pending.Add(in info);
+        if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
+        else Wake();
+    }
+
+    /// <summary>The calling thread raises sig on itself (SIGPIPE on a broken pipe, ...).</summary>
+    public void SendSignalToSelf(int sig) =>
+        SendSignal(new SigInfo { Signo = sig, Code = 0, Pid = ThreadGroup.Tgid, Uid = (int)ThreadGroup.Creds.Uid });
+
+    /// <summary>A synchronous fault: delivered even if blocked or ignored (force_sig_info).</summary>
+    public void SendSignalForced(in SigInfo info)
+    {
+        int sig = info.Signo;
+        ref var act = ref ThreadGroup.Handlers.Actions[sig];
+        if ((SignalMask & Bit(sig)) != 0 || act.Handler == SigAction.SIG_IGN)
+        {
+            SignalMask &= ~Bit(sig);
+            if (act.Handler == SigAction.SIG_IGN) act.Handler = SigAction.SIG_DFL;
+        }
+        Pending.Add(in info);
+        _interrupted = true;
+    }
+
+    private bool DequeueSignal(out SigInfo info)
+    {
+        ulong mask = SignalMask & ~Unblockable;
+        if (Pending.TryDequeue(mask, out info)) return true;
+        return ThreadGroup.SharedPending.TryDequeue(mask, out info);
+    }
+
+    /// <summary>Delivers every deliverable pending signal (handlers stack frames; defaults act).</summary>
+    private void DeliverSignals()
+    {
+        if (ThreadGroup.GroupExitStatus is not null)
+        {
+            Exiting = true;
+            return;
+        }
+        bool handled = false;
+        while (!Exiting && DequeueSignal(out SigInfo info))
+        {
+            int sig = info.Signo;
+            var act = ThreadGroup.Handlers.Actions[sig];
+            if (sig == Libc.SIGKILL)
+            {
+                ExitGroup(sig, signal: sig);
+                return;
+            }
+            if (act.Handler == SigAction.SIG_IGN) continue;
+            if (act.Handler == SigAction.SIG_DFL)
+            {
+                if (DefaultIgnored(sig) || DefaultStops(sig)) continue;
+                ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig, signal: sig);
+                return;
+            }
+            if (SetupFrame(in info, in act) < 0)
+            {
+                ExitGroup(Libc.SIGSEGV, signal: Libc.SIGSEGV);
+                return;
+            }
+            handled = true;
+            if ((act.Flags & SigAction.SA_RESETHAND) != 0) ThreadGroup.Handlers.Actions[sig] = default;
+        }
+        if (!handled) RestartInterruptedSyscall(null);
+        if (!handled && SavedSignalMask is { } saved)
+        {
+            SignalMask = saved;
+            SavedSignalMask = null;
+        }
+    }
+
+    /// <summary>
+    /// After a syscall answered a restart code: with no handler run (or SA_RESTART) the syscall is
+    /// re-executed, otherwise the guest sees EINTR (Linux's handle_signal/restart logic).
+    /// </summary>
+    private void RestartInterruptedSyscall(SigAction? act)
+    {
+        long rax = (long)Regs.Rax;
+        if (rax != -Errno.ERESTARTSYS && rax != -Errno.ERESTARTNOINTR && rax != -Errno.ERESTARTNOHAND && rax != -Errno.ERESTART_RESTARTBLOCK)
+            return;
+        bool restart = act is null
+            ? true
+            : rax == -Errno.ERESTARTNOINTR || (rax == -Errno.ERESTARTSYS && (act.Value.Flags & SigAction.SA_RESTART) != 0);
+        if (restart && rax != -Errno.ERESTART_RESTARTBLOCK)
+        {
+            Regs.Rax = Regs.OrigRax;
+            Regs.Rip -= 2;
+        }
+        else
+        {
+            Regs.Rax = unchecked((ulong)-Errno.EINTR);
+        }
+    }
+
+    // struct rt_sigframe layout (x86-64): pretcode(8) | ucontext(304) | siginfo(128); fpstate separately.
+    private const int UcOffset = 8, UcMcontext = 40, UcSigmask = 296, InfoOffset = 312, FrameSize = 440;
+
+    private unsafe int SetupFrame(in SigInfo info, in SigAction act)
+    {
+        RestartInterruptedSyscall(act);
+        ulong sp = Regs.Rsp;
+        bool onAlt = AltStackFlags == 0 && (act.Flags & SigAction.SA_ONSTACK) != 0 &&
+                     !(sp > AltStackSp && sp <= AltStackSp + AltStackSize);
+        if (onAlt) sp = AltStackSp + AltStackSize;
+        else sp -= 128; // red zone
+
+        Span<byte> fx = stackalloc byte[512];
+        Context!.GetFpState(fx);
+        ulong fpstate = (sp - 512) & ~63UL;
+        ulong frame = ((fpstate - FrameSize) & ~15UL) - 8;
+
+        Span<byte> f = stackalloc byte[FrameSize];
+        f.Clear();
+        ulong oldMask = SavedSignalMask ?? SignalMask;
+        SavedSignalMask = null;
+        MemoryMarshal.Write(f[0..], act.Restorer);
+        // uc_flags, uc_link, uc_stack
+        MemoryMarshal.Write(f[(UcOffset + 16)..], AltStackSp);
+        MemoryMarshal.Write(f[(UcOffset + 24)..], AltStackFlags);
+        MemoryMarshal.Write(f[(UcOffset + 32)..], AltStackSize);
+        var mc = f.Slice(UcOffset + UcMcontext, 256);
+        ref readonly var r = ref Regs;
+        ulong[] order = [r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15, r.Rdi, r.Rsi, r.Rbp, r.Rbx, r.Rdx, r.Rax, r.Rcx, r.Rsp, r.Rip, r.Eflags];
+        for (int i = 0; i < order.Length; i++) MemoryMarshal.Write(mc[(i * 8)..], order[i]);
+        MemoryMarshal.Write(mc[144..], (ushort)r.Cs);
+        MemoryMarshal.Write(mc[150..], (ushort)r.Ss);
+        MemoryMarshal.Write(mc[168..], (ulong)info.Addr); // cr2
+        MemoryMarshal.Write(mc[176..], fpstate);
+        MemoryMarshal.Write(f[(UcOffset + UcSigmask)..], oldMask);
+        fixed (SigInfo* si = &info) new ReadOnlySpan<byte>(si, 128).CopyTo(f[InfoOffset..]);
+
+        if (Mm.CopyOut(fpstate, fx) < 0 || Mm.CopyOut(frame, f) < 0) return -Errno.EFAULT;
+
+        Regs.Rsp = frame;
+        Regs.Rip = act.Handler;
+        Regs.Rdi = (ulong)info.Signo;
+        Regs.Rsi = frame + InfoOffset;
+        Regs.Rdx = frame + UcOffset;
+        Regs.Rax = 0;
+        Regs.Eflags &= ~(1UL << 10); // DF cleared for the handler, as the ABI requires
+        SignalMask |= act.Mask;
+        if ((act.Flags & SigAction.SA_NODEFER) == 0) SignalMask |= Bit(info.Signo);
+        SignalMask &= ~Unblockable;
+        return 0;
+    }
+
+    /// <summary>rt_sigreturn: restores registers, mask and FP state from the frame at rsp-8.</summary>
+    internal long SigReturn()
+    {
+        ulong frame = Regs.Rsp - 8;
+        Span<byte> f = stackalloc byte[FrameSize];
+        if (Mm.CopyIn(frame, f) < 0)
+        {
+            SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV });
+            return SyscallTable.NoReturn;
+        }
+        var mc = f.Slice(UcOffset + UcMcontext, 256);
+        Span<ulong> g = stackalloc ulong[18];
+        for (int i = 0; i < 18; i++) g[i] = MemoryMarshal.Read<ulong>(mc[(i * 8)..]);
+        Regs.R8 = g[0]; Regs.R9 = g[1]; Regs.R10 = g[2]; Regs.R11 = g[3]; Regs.R12 = g[4]; Regs.R13 = g[5];
+        Regs.R14 = g[6]; Regs.R15 = g[7]; Regs.Rdi = g[8]; Regs.Rsi = g[9]; Regs.Rbp = g[10]; Regs.Rbx = g[11];
+        Regs.Rdx = g[12]; Regs.Rax = g[13]; Regs.Rcx = g[14]; Regs.Rsp = g[15]; Regs.Rip = g[16];
+        // Only user-changeable flags (CF PF AF ZF SF TF DF OF, AC, ID...) come from the frame.
+        const ulong userFlags = 0x0025_4DD5;
+        Regs.Eflags = (Regs.Eflags & ~userFlags) | (g[17] & userFlags);
+        Regs.OrigRax = ulong.MaxValue;
+        ulong fpstate = MemoryMarshal.Read<ulong>(mc[176..]);
+        if (fpstate != 0)
+        {
+            Span<byte> fx = stackalloc byte[512];
+            if (Mm.CopyIn(fpstate, fx) == 0)
+            {
+                // MXCSR reserved bits must be zero or the host refuses the state.
+                uint mxcsr = MemoryMarshal.Read<uint>(fx[24..]) & 0xFFFF;
+                MemoryMarshal.Write(fx[24..], mxcsr);
+                Context!.SetFpState(fx);
+            }
+        }
+        SignalMask = MemoryMarshal.Read<ulong>(f[(UcOffset + UcSigmask)..]) & ~Unblockable;
+        _interrupted = true; // newly unblocked signals may now be deliverable
+        return SyscallTable.NoReturn;
+    }
+}

@@ -1,0 +1,286 @@
+using System.Text;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Memory;
+
+/// <summary>
+/// A guest address space (mm_struct): VMAs, the memory-file blocks backing them, and which blocks
+/// are mapped into the stub. Pages are materialized on first touch (by a guest fault or a
+/// copy-in/out) and mapped into the stub one 64 KiB block at a time on faults. Changing a range
+/// (munmap, mprotect, mmap over it) unmaps it from the stub; it faults back in with the new state.
+/// </summary>
+public sealed unsafe partial class MemoryManager
+{
+    private sealed class Block(long offset)
+    {
+        public readonly long Offset = offset;
+        public int Refs = 1;
+    }
+
+    private readonly List<Vma> _vmas = new();
+    private readonly Dictionary<ulong, Block> _blocks = new();
+    private readonly HashSet<ulong> _mapped = new();
+    private readonly object _lock = new();
+    private int _users = 1;
+
+    public MemoryManager(MemoryFile memoryFile, ulong minAddress, ulong maxAddress)
+    {
+        File = memoryFile;
+        MinAddress = minAddress;
+        MaxAddress = maxAddress;
+        StackTop = maxAddress - 0x1000_0000;
+        MmapBase = StackTop - (64UL << 20) - 0x10_0000_0000;
+    }
+
+    public MemoryFile File { get; }
+    public ulong MinAddress { get; }
+    public ulong MaxAddress { get; }
+    public ulong StackTop { get; }
+    public ulong MmapBase { get; }
+    public ulong BrkStart { get; set; }
+    public ulong BrkEnd { get; set; }
+    public ulong ArgvStart, ArgvEnd, EnvStart, EnvEnd;
+    public string ExecutablePath { get; set; } = "";
+    public byte[] Auxv { get; set; } = [];
+
+    /// <summary>Tasks using this address space (CLONE_VM shares it).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>Drops a user; the last one frees every block. Returns true if it was the last.</summary>
+    public bool RemoveUser()
+    {
+        if (Interlocked.Decrement(ref _users) != 0) return false;
+        lock (_lock)
+        {
+            foreach (var v in _vmas) v.Release();
+            _vmas.Clear();
+            foreach (var b in _blocks.Values) DropBlock(b);
+            _blocks.Clear();
+            _mapped.Clear();
+        }
+        return true;
+    }
+
+    public int Users => Volatile.Read(ref _users);
+
+    public static ulong PageDown(ulong a) => a & ~0xFFFUL;
+    public static ulong PageUp(ulong a) => (a + 0xFFF) & ~0xFFFUL;
+    private static ulong BlockDown(ulong a) => a & ~(ulong)(MemoryFile.BlockSize - 1);
+    private static ulong BlockUp(ulong a) => (a + (ulong)MemoryFile.BlockSize - 1) & ~(ulong)(MemoryFile.BlockSize - 1);
+
+    // ---- VMA lookup ----
+
+    /// <summary>Index of the VMA containing addr, or ~insertionIndex.</summary>
+    private int FindIndex(ulong addr)
+    {
+        int lo = 0, hi = _vmas.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >> 1;
+            var v = _vmas[mid];
+            if (addr < v.Start) hi = mid - 1;
+            else if (addr >= v.End) lo = mid + 1;
+            else return mid;
+        }
+        return ~lo;
+    }
+
+    public Vma? Find(ulong addr)
+    {
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            return i >= 0 ? _vmas[i] : null;
+        }
+    }
+
+    // ---- blocks ----
+
+    private void DropBlock(Block b)
+    {
+        if (--b.Refs == 0) File.FreeBlock(b.Offset);
+    }
+
+    /// <summary>The block backing guest block index bi, materializing it (zero, or file contents) if needed.</summary>
+    private Block? GetBlock(ulong bi)
+    {
+        if (_blocks.TryGetValue(bi, out var b)) return b;
+        long off = File.AllocateBlock();
+        if (off < 0) return null;
+        b = new Block(off);
+        _blocks[bi] = b;
+        FillFromFiles(b, bi << MemoryFile.BlockShift, (bi + 1) << MemoryFile.BlockShift);
+        return b;
+    }
+
+    /// <summary>Fills the pages of [start, end) in block b that private file mappings cover.</summary>
+    private void FillFromFiles(Block b, ulong start, ulong end)
+    {
+        ulong blockBase = BlockDown(start);
+        int i = FindIndex(start);
+        if (i < 0) i = ~i;
+        for (; i < _vmas.Count && _vmas[i].Start < end; i++)
+        {
+            var v = _vmas[i];
+            if (v.File is null) continue;
+            ulong s = Math.Max(v.Start, start), e = Math.Min(v.End, end);
+            if (s >= e) continue;
+            var span = File.Span(b.Offset + (long)(s - blockBase), (int)(e - s));
+            long fileOff = v.FileOffset + (long)(s - v.Start);
+            int done = 0;
+            while (done < span.Length)
+            {
+                long n = v.File.Read(Kernel.Task.Current!, span[done..], fileOff + done);
+                if (n <= 0) break;
+                done += (int)n;
+            }
+            // Past end of file the page stays zero (Linux would SIGBUS beyond the last page).
+        }
+    }
+
+    /// <summary>Gives this address space its own copy of a shared private block before it diverges.</summary>
+    private Block Unshare(ulong bi, Block b)
+    {
+        if (b.Refs == 1) return b;
+        long off = File.AllocateBlock();
+        if (off < 0) return b;
+        File.CopyBlock(b.Offset, off);
+        b.Refs--;
+        var copy = new Block(off);
+        _blocks[bi] = copy;
+        return copy;
+    }
+
+    // ---- faults ----
+
+    /// <summary>
+    /// Handles a guest page fault at addr through ctx. Returns 0 if the page is now mapped, or the
+    /// si_code for the SIGSEGV to deliver (SEGV_MAPERR = 1, SEGV_ACCERR = 2).
+    /// </summary>
+    public int HandleFault(IContext ctx, ulong addr)
+    {
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i < 0) return 1;
+            var vma = _vmas[i];
+            if (vma.Prot == Libc.PROT_NONE) return 2;
+            ulong bi = addr >> MemoryFile.BlockShift;
+            if (_mapped.Contains(bi)) return 2; // mapped with the VMA's protection already: a real violation
+            var b = GetBlock(bi);
+            if (b is null) return 1;
+            ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
+            int j = FindIndex(bs);
+            if (j < 0) j = ~j;
+            for (; j < _vmas.Count && _vmas[j].Start < be; j++)
+            {
+                var v = _vmas[j];
+                if (v.Prot == Libc.PROT_NONE) continue;
+                ulong s = Math.Max(v.Start, bs), e = Math.Min(v.End, be);
+                if (s >= e) continue;
+                int r = ctx.Map(s, e - s, v.Prot, b.Offset + (long)(s - bs));
+                if (r < 0) return 1;
+            }
+            _mapped.Add(bi);
+            return 0;
+        }
+    }
+
+    /// <summary>Removes [start, end) (block-aligned outward) from the stub; it will fault back in.</summary>
+    private void UnmapFromStub(IContext? ctx, ulong start, ulong end)
+    {
+        ulong s = BlockDown(start), e = BlockUp(end);
+        bool any = false;
+        for (ulong bi = s >> MemoryFile.BlockShift; bi < e >> MemoryFile.BlockShift; bi++)
+            any |= _mapped.Remove(bi);
+        if (any) ctx?.Unmap(s, e - s);
+    }
+
+    // ---- copy-in/out ----
+
+    /// <summary>
+    /// The contiguous piece of Sentry-mapped memory at guest addr (up to maxLen bytes, within one
+    /// block), after checking the VMA allows the access. Empty span with false = EFAULT.
+    /// </summary>
+    public bool TryGetSpan(ulong addr, int maxLen, bool write, out Span<byte> span)
+    {
+        span = default;
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i < 0) return false;
+            var v = _vmas[i];
+            if (write ? !v.Writable : !v.Readable) return false;
+            ulong bi = addr >> MemoryFile.BlockShift;
+            var b = GetBlock(bi);
+            if (b is null) return false;
+            if (write && b.Refs > 1 && !v.Shared) b = Unshare(bi, b);
+            ulong blockEnd = (bi + 1) << MemoryFile.BlockShift;
+            ulong limit = Math.Min(blockEnd, v.End);
+            int len = (int)Math.Min((ulong)maxLen, limit - addr);
+            span = File.Span(b.Offset + (long)(addr - (bi << MemoryFile.BlockShift)), len);
+            return true;
+        }
+    }
+
+    public int CopyIn(ulong addr, Span<byte> dst)
+    {
+        int done = 0;
+        while (done < dst.Length)
+        {
+            if (!TryGetSpan(addr + (ulong)done, dst.Length - done, false, out var src)) return -Errno.EFAULT;
+            src.CopyTo(dst[done..]);
+            done += src.Length;
+        }
+        return 0;
+    }
+
+    public int CopyOut(ulong addr, ReadOnlySpan<byte> src)
+    {
+        int done = 0;
+        while (done < src.Length)
+        {
+            if (!TryGetSpan(addr + (ulong)done, src.Length - done, true, out var dst)) return -Errno.EFAULT;
+            src.Slice(done, dst.Length).CopyTo(dst);
+            done += dst.Length;
+        }
+        return 0;
+    }
+
+    /// <summary>Zeroes guest memory (e.g. the tail of a partially-filled page); 0 or -EFAULT.</summary>
+    public int Clear(ulong addr, ulong length)
+    {
+        ulong done = 0;
+        while (done < length)
+        {
+            if (!TryGetSpan(addr + done, (int)Math.Min(length - done, int.MaxValue), true, out var dst)) return -Errno.EFAULT;
+            dst.Clear();
+            done += (ulong)dst.Length;
+        }
+        return 0;
+    }
+
+    public int CopyInString(ulong addr, int max, out string value)
+    {
+        value = "";
+        Span<byte> buf = max <= 4096 ? stackalloc byte[max] : new byte[max];
+        int len = 0;
+        while (len < max)
+        {
+            if (!TryGetSpan(addr + (ulong)len, max - len, false, out var src)) return -Errno.EFAULT;
+            int z = src.IndexOf((byte)0);
+            if (z >= 0)
+            {
+                src[..z].CopyTo(buf[len..]);
+                len += z;
+                value = Encoding.UTF8.GetString(buf[..len]);
+                return 0;
+            }
+            src.CopyTo(buf[len..]);
+            len += src.Length;
+        }
+        return -Errno.ENAMETOOLONG;
+    }
+}

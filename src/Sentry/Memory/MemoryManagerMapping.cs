@@ -1,0 +1,362 @@
+using System.Globalization;
+using System.Text;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Platform;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Memory;
+
+/// <summary>mmap, munmap, mprotect, brk, mremap and fork of an address space.</summary>
+public sealed unsafe partial class MemoryManager
+{
+    /// <summary>
+    /// Creates a mapping. addr is a hint unless fixed. file (with IncRef taken by this call) backs a
+    /// private file mapping. Returns the address or -errno.
+    /// </summary>
+    public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
+        FileDescription? file, long fileOffset, string name)
+    {
+        if (length == 0) return -Errno.EINVAL;
+        length = PageUp(length);
+        if (length == 0 || length > MaxAddress) return -Errno.ENOMEM;
+        lock (_lock)
+        {
+            if (fixedAddr)
+            {
+                if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
+                if (addr < MinAddress || addr + length > MaxAddress || addr + length < addr) return -Errno.ENOMEM;
+                if (noReplace && Overlaps(addr, addr + length)) return -Errno.EEXIST;
+                RemoveRange(ctx, addr, addr + length);
+            }
+            else
+            {
+                ulong hint = PageDown(addr);
+                if (hint < MinAddress || hint + length > MaxAddress || Overlaps(hint, hint + length))
+                    hint = FindGap(length);
+                if (hint == 0) return -Errno.ENOMEM;
+                addr = hint;
+            }
+            file?.IncRef();
+            var vma = new Vma { Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name };
+            Insert(vma);
+            PrepareExistingBlocks(vma);
+            return (long)addr;
+        }
+    }
+
+    /// <summary>A new mapping over blocks that already exist: give them fresh contents.</summary>
+    private void PrepareExistingBlocks(Vma vma)
+    {
+        for (ulong bi = vma.Start >> MemoryFile.BlockShift; bi < BlockUp(vma.End) >> MemoryFile.BlockShift; bi++)
+        {
+            if (!_blocks.TryGetValue(bi, out var b)) continue;
+            b = Unshare(bi, b);
+            ulong bs = bi << MemoryFile.BlockShift;
+            ulong s = Math.Max(vma.Start, bs), e = Math.Min(vma.End, bs + (ulong)MemoryFile.BlockSize);
+            File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
+            if (vma.File is not null) FillFromFiles(b, s, e);
+        }
+    }
+
+    private bool Overlaps(ulong start, ulong end)
+    {
+        int i = FindIndex(start);
+        if (i >= 0) return true;
+        i = ~i;
+        return i < _vmas.Count && _vmas[i].Start < end;
+    }
+
+    private void Insert(Vma vma)
+    {
+        int i = FindIndex(vma.Start);
+        _vmas.Insert(i < 0 ? ~i : i, vma);
+    }
+
+    /// <summary>Top-down search for a free range of length below the mmap base.</summary>
+    private ulong FindGap(ulong length)
+    {
+        ulong top = MmapBase;
+        for (int i = _vmas.Count - 1; i >= -1; i--)
+        {
+            ulong floor = i >= 0 ? _vmas[i].End : MinAddress;
+            if (i >= 0 && _vmas[i].Start >= top) continue;
+            if (top >= floor + length) return top - length;
+            if (i >= 0) top = Math.Min(top, _vmas[i].Start);
+        }
+        // Nothing below the base: look above it (between the base and the stack).
+        ulong above = MmapBase;
+        foreach (var v in _vmas)
+        {
+            if (v.End <= above) continue;
+            if (v.Start >= above + length) return above;
+            above = Math.Max(above, v.End);
+        }
+        return above + length <= MaxAddress ? above : 0;
+    }
+
+    /// <summary>Removes [start, end) from the VMA list, frees the pages, and unmaps it from the stub.</summary>
+    private void RemoveRange(IContext? ctx, ulong start, ulong end)
+    {
+        bool changed = false;
+        int i = FindIndex(start);
+        if (i < 0) i = ~i;
+        while (i < _vmas.Count && _vmas[i].Start < end)
+        {
+            var v = _vmas[i];
+            changed = true;
+            _vmas.RemoveAt(i);
+            if (v.Start < start)
+            {
+                _vmas.Insert(i++, v.Slice(v.Start, start));
+            }
+            if (v.End > end)
+            {
+                _vmas.Insert(i++, v.Slice(end, v.End));
+            }
+            v.Release();
+        }
+        if (!changed) return;
+        ReleasePages(start, end);
+        UnmapFromStub(ctx, start, end);
+    }
+
+    /// <summary>Frees blocks no VMA covers any more; zeroes uncovered pages of the others.</summary>
+    private void ReleasePages(ulong start, ulong end)
+    {
+        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+        {
+            if (!_blocks.TryGetValue(bi, out var b)) continue;
+            ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
+            if (!Overlaps(bs, be))
+            {
+                _blocks.Remove(bi);
+                DropBlock(b);
+                continue;
+            }
+            if (b.Refs > 1) continue;
+            ulong s = Math.Max(start, bs), e = Math.Min(end, be);
+            File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
+        }
+    }
+
+    public int Unmap(IContext? ctx, ulong addr, ulong length)
+    {
+        if ((addr & 0xFFF) != 0 || length == 0) return -Errno.EINVAL;
+        ulong end = addr + PageUp(length);
+        if (end < addr || end > MaxAddress) return -Errno.EINVAL;
+        lock (_lock) RemoveRange(ctx, addr, end);
+        return 0;
+    }
+
+    public int Protect(IContext? ctx, ulong addr, ulong length, int prot)
+    {
+        if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
+        ulong end = addr + PageUp(length);
+        if (end < addr) return -Errno.ENOMEM;
+        if (length == 0) return 0;
+        lock (_lock)
+        {
+            // Every page must be mapped.
+            ulong cur = addr;
+            int i = FindIndex(addr);
+            if (i < 0) return -Errno.ENOMEM;
+            for (int j = i; cur < end; j++)
+            {
+                if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
+                cur = _vmas[j].End;
+            }
+            SplitAt(addr);
+            SplitAt(end);
+            i = FindIndex(addr);
+            for (; i < _vmas.Count && _vmas[i].Start < end; i++) _vmas[i].Prot = prot;
+            UnmapFromStub(ctx, addr, end);
+            return 0;
+        }
+    }
+
+    private void SplitAt(ulong addr)
+    {
+        int i = FindIndex(addr);
+        if (i < 0) return;
+        var v = _vmas[i];
+        if (v.Start == addr) return;
+        _vmas[i] = v.Slice(v.Start, addr);
+        _vmas.Insert(i + 1, v.Slice(addr, v.End));
+        v.Release();
+    }
+
+    /// <summary>brk(2): returns the new (or unchanged) program break.</summary>
+    public ulong Brk(IContext? ctx, ulong addr)
+    {
+        if (addr < BrkStart || addr > BrkStart + (1UL << 36)) return BrkEnd;
+        ulong oldTop = PageUp(BrkEnd), newTop = PageUp(addr);
+        if (newTop > oldTop)
+        {
+            lock (_lock)
+            {
+                if (Overlaps(oldTop, newTop)) return BrkEnd;
+            }
+            long r = Map(ctx, oldTop, newTop - oldTop, Libc.PROT_READ | Libc.PROT_WRITE, true, false, false, null, 0, "[heap]");
+            if (r < 0) return BrkEnd;
+            lock (_lock) MergeHeap();
+        }
+        else if (newTop < oldTop)
+        {
+            Unmap(ctx, newTop, oldTop - newTop);
+        }
+        BrkEnd = addr;
+        return BrkEnd;
+    }
+
+    /// <summary>Keeps the heap as one VMA as it grows page by page.</summary>
+    private void MergeHeap()
+    {
+        for (int i = 1; i < _vmas.Count; i++)
+        {
+            var a = _vmas[i - 1];
+            var b = _vmas[i];
+            if (a.End == b.Start && a.Name == "[heap]" && b.Name == "[heap]" && a.Prot == b.Prot && a.File is null && b.File is null && !a.Shared && !b.Shared)
+            {
+                a.End = b.End;
+                _vmas.RemoveAt(i--);
+            }
+        }
+    }
+
+    public const int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+
+    /// <summary>mremap(2) for anonymous and private mappings: grow in place, or move by copying.</summary>
+    public long Remap(IContext? ctx, ulong oldAddr, ulong oldLength, ulong newLength, int flags, ulong newAddr)
+    {
+        if ((oldAddr & 0xFFF) != 0 || newLength == 0) return -Errno.EINVAL;
+        oldLength = PageUp(oldLength);
+        newLength = PageUp(newLength);
+        Vma? vma;
+        lock (_lock)
+        {
+            int i = FindIndex(oldAddr);
+            if (i < 0) return -Errno.EFAULT;
+            vma = _vmas[i];
+            if (oldAddr + oldLength > vma.End) return -Errno.EFAULT;
+        }
+        if ((flags & MREMAP_FIXED) == 0)
+        {
+            if (newLength <= oldLength)
+            {
+                if (newLength < oldLength) Unmap(ctx, oldAddr + newLength, oldLength - newLength);
+                return (long)oldAddr;
+            }
+            lock (_lock)
+            {
+                if (oldAddr + oldLength == vma.End && !Overlaps(vma.End, oldAddr + newLength) && oldAddr + newLength <= MaxAddress)
+                {
+                    vma.End = oldAddr + newLength;
+                    return (long)oldAddr;
+                }
+            }
+            if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
+        }
+        long dst = Map(ctx, newAddr, newLength, vma.Prot, (flags & MREMAP_FIXED) != 0, false, vma.Shared, vma.File,
+            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name);
+        if (dst < 0) return dst;
+        ulong copy = Math.Min(oldLength, newLength);
+        int prot = vma.Prot;
+        // Copy through the Sentry's view, regardless of the guest's protection.
+        for (ulong done = 0; done < copy; done += 4096)
+        {
+            lock (_lock)
+            {
+                var src = GetBlock((oldAddr + done) >> MemoryFile.BlockShift);
+                var dblk = GetBlock(((ulong)dst + done) >> MemoryFile.BlockShift);
+                if (src is null || dblk is null) return -Errno.ENOMEM;
+                long so = src.Offset + (long)((oldAddr + done) & (ulong)(MemoryFile.BlockSize - 1));
+                long d = dblk.Offset + (long)(((ulong)dst + done) & (ulong)(MemoryFile.BlockSize - 1));
+                Buffer.MemoryCopy(File.Base + so, File.Base + d, 4096, 4096);
+            }
+        }
+        Unmap(ctx, oldAddr, oldLength);
+        return dst;
+    }
+
+    /// <summary>fork: a new address space with the same VMAs; private pages copied, shared ones shared.</summary>
+    public MemoryManager Fork()
+    {
+        var child = new MemoryManager(File, MinAddress, MaxAddress)
+        {
+            BrkStart = BrkStart, BrkEnd = BrkEnd, ExecutablePath = ExecutablePath, Auxv = Auxv,
+            ArgvStart = ArgvStart, ArgvEnd = ArgvEnd, EnvStart = EnvStart, EnvEnd = EnvEnd,
+        };
+        lock (_lock)
+        {
+            foreach (var v in _vmas) child._vmas.Add(v.Slice(v.Start, v.End));
+            foreach (var (bi, b) in _blocks)
+            {
+                ulong bs = bi << MemoryFile.BlockShift;
+                if (AllShared(bs, bs + (ulong)MemoryFile.BlockSize))
+                {
+                    b.Refs++;
+                    child._blocks[bi] = b;
+                    continue;
+                }
+                long off = File.AllocateBlock();
+                if (off < 0) continue;
+                File.CopyBlock(b.Offset, off);
+                child._blocks[bi] = new Block(off);
+            }
+        }
+        return child;
+    }
+
+    private bool AllShared(ulong start, ulong end)
+    {
+        int i = FindIndex(start);
+        if (i < 0) i = ~i;
+        bool any = false;
+        for (; i < _vmas.Count && _vmas[i].Start < end; i++)
+        {
+            if (!_vmas[i].Shared) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>/proc/self/maps.</summary>
+    public string FormatMaps()
+    {
+        var sb = new StringBuilder();
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+            {
+                sb.Append(v.Start.ToString("x8", CultureInfo.InvariantCulture)).Append('-')
+                  .Append(v.End.ToString("x8", CultureInfo.InvariantCulture)).Append(' ')
+                  .Append(v.Readable ? 'r' : '-').Append(v.Writable ? 'w' : '-')
+                  .Append((v.Prot & Libc.PROT_EXEC) != 0 ? 'x' : '-').Append(v.Shared ? 's' : 'p').Append(' ')
+                  .Append(v.FileOffset.ToString("x8", CultureInfo.InvariantCulture)).Append(" 00:00 0");
+                if (v.Name.Length > 0) sb.Append(new string(' ', 19)).Append(v.Name);
+                sb.Append('\n');
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Resident memory estimate in bytes (blocks touched) for /proc status.</summary>
+    public long ResidentBytes
+    {
+        get { lock (_lock) return _blocks.Count * MemoryFile.BlockSize; }
+    }
+
+    /// <summary>Total mapped bytes (VmSize).</summary>
+    public ulong VirtualBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ulong n = 0;
+                foreach (var v in _vmas) n += v.Length;
+                return n;
+            }
+        }
+    }
+}

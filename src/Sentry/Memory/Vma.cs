@@ -1,0 +1,37 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Memory;
+
+/// <summary>A virtual memory area: a page-aligned guest range with one protection and one backing.</summary>
+public sealed class Vma
+{
+    public ulong Start;
+    public ulong End;
+    public int Prot;
+    /// <summary>MAP_SHARED: the pages are shared with other address spaces after fork.</summary>
+    public bool Shared;
+    /// <summary>File whose contents fill the pages when first touched (private file mappings); null for anonymous memory.</summary>
+    public FileDescription? File;
+    public long FileOffset;
+    /// <summary>Name in /proc/self/maps: a path, [heap], [stack], or empty.</summary>
+    public string Name = "";
+
+    public ulong Length => End - Start;
+
+    public bool Readable => (Prot & Libc.PROT_READ) != 0;
+    public bool Writable => (Prot & Libc.PROT_WRITE) != 0;
+
+    /// <summary>A copy of this VMA restricted to [start, end) (the file offset follows).</summary>
+    public Vma Slice(ulong start, ulong end)
+    {
+        File?.IncRef();
+        return new Vma
+        {
+            Start = start, End = end, Prot = Prot, Shared = Shared, File = File,
+            FileOffset = FileOffset + (long)(start - Start), Name = Name,
+        };
+    }
+
+    public void Release() => File?.DecRef();
+}

@@ -1,0 +1,174 @@
+using Csrunsc.Native;
+
+namespace Csrunsc.Sentry.Platform.Ptrace;
+
+/// <summary>One stub thread traced by the current OS thread with PTRACE_SYSEMU.</summary>
+public sealed unsafe class PtraceContext : IContext
+{
+    private const int SYS_mmap = 9, SYS_munmap = 11, SYS_clone = 56, SYS_exit = 60;
+    private const ulong CLONE_THREAD_FLAGS = 0x00000100 /*VM*/ | 0x00000200 /*FS*/ | 0x00000400 /*FILES*/ |
+        0x00000800 /*SIGHAND*/ | 0x00010000 /*THREAD*/ | 0x00040000 /*SYSVSEM*/;
+
+    private readonly PtracePlatform _platform;
+    private readonly int _pid;
+    private readonly int _tid;
+    private readonly bool _isLeader;
+    private bool _dead;
+
+    internal PtraceContext(PtracePlatform platform, int pid, int tid, bool isLeader)
+    {
+        _platform = platform;
+        _pid = pid;
+        _tid = tid;
+        _isLeader = isLeader;
+    }
+
+    public int HostPid => _pid;
+    public int HostTid => _tid;
+
+    public SwitchResult Switch(ref UserRegs regs, out SigInfo info)
+    {
+        info = default;
+        if (_dead) return SwitchResult.Dead;
+        fixed (UserRegs* r = &regs)
+        {
+            if (Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)r) < 0) return Died();
+            if (Libc.Ptrace(Libc.PTRACE_SYSEMU, _tid, 0, 0) < 0) return Died();
+            int status = WaitStop();
+            if (status < 0) return Died();
+            if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)r) < 0) return Died();
+            int sig = Libc.WStopSig(status);
+            if (sig == (Libc.SIGTRAP | 0x80)) return SwitchResult.Syscall;
+            if ((status >> 16) != 0) return SwitchResult.Interrupted;
+            switch (sig)
+            {
+                case Libc.SIGSEGV:
+                case Libc.SIGBUS:
+                case Libc.SIGILL:
+                case Libc.SIGFPE:
+                case Libc.SIGTRAP:
+                    fixed (SigInfo* si = &info) Libc.Ptrace(Libc.PTRACE_GETSIGINFO, _tid, 0, (nint)si);
+                    return SwitchResult.Fault;
+                default:
+                    return SwitchResult.Interrupted;
+            }
+        }
+    }
+
+    /// <summary>Waits for the next stop of our tracee; returns the wait status, or -1 if it is gone.</summary>
+    private int WaitStop()
+    {
+        int r = Libc.WaitPidRetry(_tid, out int status, Libc.__WALL);
+        if (r != _tid || !Libc.WIfStopped(status)) return -1;
+        return status;
+    }
+
+    private SwitchResult Died()
+    {
+        _dead = true;
+        return SwitchResult.Dead;
+    }
+
+    /// <summary>Runs one host syscall inside the stub and returns its result (or -errno).</summary>
+    private long Inject(ulong site, long nr, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5, ulong a6)
+    {
+        if (_dead) return -Errno.ESRCH;
+        UserRegs regs = default;
+        if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
+        regs.Rip = site;
+        regs.Rax = (ulong)nr;
+        regs.OrigRax = ulong.MaxValue;
+        regs.Rdi = a1;
+        regs.Rsi = a2;
+        regs.Rdx = a3;
+        regs.R10 = a4;
+        regs.R8 = a5;
+        regs.R9 = a6;
+        if (Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
+        while (true)
+        {
+            if (Libc.Ptrace(Libc.PTRACE_CONT, _tid, 0, 0) < 0) return -Errno.ESRCH;
+            int status = WaitStop();
+            if (status < 0)
+            {
+                _dead = true;
+                return -Errno.ESRCH;
+            }
+            if (Libc.WStopSig(status) == Libc.SIGTRAP && (status >> 16) == 0) break;
+            // Interrupt signals (or event stops) arriving meanwhile are suppressed; callers re-check.
+        }
+        if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
+        return (long)regs.Rax;
+    }
+
+    public int Map(ulong addr, ulong length, int prot, long fileOffset)
+    {
+        long r = Inject(_platform.Image.SyscallSite, SYS_mmap, addr, length, (ulong)prot,
+            (ulong)(Libc.MAP_SHARED | Libc.MAP_FIXED), StubImage.MemoryFileFd, (ulong)fileOffset);
+        return r < 0 && r > -4096 ? (int)r : 0;
+    }
+
+    public int Unmap(ulong addr, ulong length) =>
+        (int)Inject(_platform.Image.SyscallSite, SYS_munmap, addr, length, 0, 0, 0, 0);
+
+    public int PrepareThread(out ThreadHandle handle)
+    {
+        long tid = Inject(_platform.Image.CloneSite, SYS_clone, CLONE_THREAD_FLAGS, 0, 0, 0, 0, 0);
+        handle = new ThreadHandle(_pid, (int)tid);
+        return tid < 0 ? (int)tid : 0;
+    }
+
+    public int GetFpState(Span<byte> fxsave)
+    {
+        if (fxsave.Length < 512) return -Errno.EINVAL;
+        fixed (byte* p = fxsave) return Libc.Ptrace(Libc.PTRACE_GETFPREGS, _tid, 0, (nint)p) < 0 ? -Libc.LastErrno : 0;
+    }
+
+    public int SetFpState(ReadOnlySpan<byte> fxsave)
+    {
+        if (fxsave.Length < 512) return -Errno.EINVAL;
+        fixed (byte* p = fxsave) return Libc.Ptrace(Libc.PTRACE_SETFPREGS, _tid, 0, (nint)p) < 0 ? -Libc.LastErrno : 0;
+    }
+
+    public void Interrupt()
+    {
+        // A signal to a traced thread always stops it for the tracer, which suppresses it.
+        if (!_dead) Libc.TgKill(_pid, _tid, Libc.SIGURG);
+    }
+
+    public void Release(bool lastInAddressSpace)
+    {
+        if (_dead)
+        {
+            Libc.WaitPidRetry(_tid, out _, Libc.__WALL | Libc.WNOHANG);
+            return;
+        }
+        _dead = true;
+        if (lastInAddressSpace)
+        {
+            Libc.Kill(_pid, Libc.SIGKILL);
+            // Reap every stub thread we trace, then the process itself.
+            while (Libc.WaitPidRetry(_tid, out int st, Libc.__WALL) == _tid && Libc.WIfStopped(st)) { }
+            if (_tid != _pid) Libc.WaitPidRetry(_pid, out _, Libc.__WALL);
+            return;
+        }
+        if (_isLeader)
+        {
+            // A thread-group leader's exit is only reported once the whole group is gone: park it
+            // in pause() and detach (without EXITKILL, so our OS thread may end).
+            UserRegs regs = default;
+            Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs));
+            regs.Rip = _platform.Image.ParkSite;
+            regs.OrigRax = ulong.MaxValue;
+            Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)(&regs));
+            Libc.Ptrace(Libc.PTRACE_SETOPTIONS, _tid, 0, Libc.PTRACE_O_TRACESYSGOOD);
+            Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0);
+            return;
+        }
+        // Other threads simply exit.
+        _dead = false;
+        Inject(_platform.Image.SyscallSite, SYS_exit, 0, 0, 0, 0, 0, 0);
+        _dead = true;
+        Libc.WaitPidRetry(_tid, out _, Libc.__WALL);
+    }
+}

@@ -1,0 +1,77 @@
+using Csrunsc.Native;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.Memory;
+
+/// <summary>mmap, munmap, mprotect, brk, mremap, madvise and friends.</summary>
+internal static class SysMemory
+{
+    public static long Mmap(Task t, in SyscallArguments a)
+    {
+        ulong addr = a.A0, length = a.A1;
+        int prot = a.Int(2), flags = a.Int(3), fd = a.Int(4);
+        long offset = (long)a.A5;
+        if ((offset & 0xFFF) != 0 || length == 0) return -Errno.EINVAL;
+        bool shared = (flags & 3) == Libc.MAP_SHARED || (flags & 3) == 3;
+        bool priv = (flags & 3) == Libc.MAP_PRIVATE;
+        if (!shared && !priv) return -Errno.EINVAL;
+        bool fixedAddr = (flags & (Libc.MAP_FIXED | Libc.MAP_FIXED_NOREPLACE)) != 0;
+        Vfs.FileDescription? file = null;
+        string name = "";
+        if ((flags & Libc.MAP_ANONYMOUS) == 0)
+        {
+            file = t.Fds.Get(fd);
+            if (file is null) return -Errno.EBADF;
+            if (!file.Readable) return -Errno.EACCES;
+            if (shared && (prot & Libc.PROT_WRITE) != 0 && !file.Writable) return -Errno.EACCES;
+            if (file.Inode is null || !Vfs.FileMode.IsRegular(file.Inode.Mode))
+            {
+                // Device files such as /dev/zero map as anonymous memory.
+                if (file.Inode is not null && (file.Inode.Mode & Vfs.FileMode.TypeMask) == Vfs.FileMode.CharDevice) file = null;
+                else return -Errno.ENODEV;
+            }
+            name = file?.Location?.AbsolutePath ?? "";
+        }
+        // Shared file mappings are served as private copies (writes are not written back).
+        bool sharedAnon = shared && file is null;
+        return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
+            sharedAnon, file, offset, name);
+    }
+
+    public static long Munmap(Task t, in SyscallArguments a) => t.Mm.Unmap(t.Context, a.A0, a.A1);
+
+    public static long Mprotect(Task t, in SyscallArguments a) => t.Mm.Protect(t.Context, a.A0, a.A1, a.Int(2) & 7);
+
+    public static long Brk(Task t, in SyscallArguments a) => (long)t.Mm.Brk(t.Context, a.A0);
+
+    public static long Mremap(Task t, in SyscallArguments a) => t.Mm.Remap(t.Context, a.A0, a.A1, a.A2, a.Int(3), a.A4);
+
+    public const int MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
+
+    public static long Madvise(Task t, in SyscallArguments a)
+    {
+        if ((a.A0 & 0xFFF) != 0) return -Errno.EINVAL;
+        int advice = a.Int(2);
+        if (advice == MADV_DONTNEED)
+        {
+            // Anonymous private pages read back as zeros afterwards.
+            var vma = t.Mm.Find(a.A0);
+            if (vma is not null && vma.File is null && !vma.Shared && vma.Writable)
+                t.Mm.Clear(a.A0, Math.Min(a.A1, vma.End - a.A0));
+        }
+        return 0;
+    }
+
+    public static long Mincore(Task t, in SyscallArguments a)
+    {
+        ulong pages = (a.A1 + 0xFFF) / 0x1000;
+        for (ulong i = 0; i < pages; i++)
+        {
+            if (t.Mm.Find(a.A0 + i * 0x1000) is null) return -Errno.ENOMEM;
+            if (t.WriteStruct(a.A2 + i, (byte)1) < 0) return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
+    public static long Ok(Task t, in SyscallArguments a) => 0;
+}

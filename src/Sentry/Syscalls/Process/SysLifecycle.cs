@@ -1,0 +1,168 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.Process;
+
+/// <summary>clone/fork/vfork/execve/exit/wait4.</summary>
+internal static class SysLifecycle
+{
+    public static long Clone(Task t, in SyscallArguments a) =>
+        // x86-64 argument order: flags, stack, parent_tid, child_tid, tls
+        t.Clone(a.A0, a.A1, a.A2, a.A3, a.A4);
+
+    public static long Clone3(Task t, in SyscallArguments a)
+    {
+        // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, ...
+        Span<ulong> ca = stackalloc ulong[8];
+        if (a.A1 < 64) return -Errno.EINVAL;
+        if (t.CopyIn(a.A0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ca)) < 0) return -Errno.EFAULT;
+        ulong flags = ca[0] | (ca[4] & 0xff);
+        ulong stack = ca[5] != 0 ? ca[5] + ca[6] : 0;
+        return t.Clone(flags, stack, ca[3], ca[2], ca[7]);
+    }
+
+    public static long Fork(Task t, in SyscallArguments a) => t.Clone((ulong)Libc.SIGCHLD, 0, 0, 0, 0);
+
+    public static long Vfork(Task t, in SyscallArguments a) =>
+        t.Clone(Task.CLONE_VM | Task.CLONE_VFORK | (ulong)Libc.SIGCHLD, 0, 0, 0, 0);
+
+    public static long Execve(Task t, in SyscallArguments a) => DoExec(t, Libc.AT_FDCWD, a.A0, a.A1, a.A2, 0);
+
+    public static long Execveat(Task t, in SyscallArguments a) => DoExec(t, a.Int(0), a.A1, a.A2, a.A3, a.Int(4));
+
+    private static long DoExec(Task t, int dirfd, ulong pathAddr, ulong argvAddr, ulong envpAddr, int flags)
+    {
+        int r = t.CopyInString(pathAddr, 4096, out string path);
+        if (r < 0) return r;
+        if (path.Length == 0 && (flags & Libc.AT_EMPTY_PATH) == 0) return -Errno.ENOENT;
+        r = ReadStringArray(t, argvAddr, out string[] argv);
+        if (r < 0) return r;
+        r = ReadStringArray(t, envpAddr, out string[] envp);
+        if (r < 0) return r;
+        return t.Exec(dirfd, path, argv, envp, (flags & Libc.AT_SYMLINK_NOFOLLOW) == 0);
+    }
+
+    private static int ReadStringArray(Task t, ulong addr, out string[] values)
+    {
+        values = [];
+        if (addr == 0) return 0;
+        var list = new List<string>();
+        long total = 0;
+        for (int i = 0; ; i++)
+        {
+            if (i > 0x20000) return -Errno.E2BIG;
+            if (t.ReadStruct(addr + (ulong)(i * 8), out ulong p) < 0) return -Errno.EFAULT;
+            if (p == 0) break;
+            int r = t.CopyInString(p, 128 * 1024, out string s);
+            if (r < 0) return r == -Errno.ENAMETOOLONG ? -Errno.E2BIG : r;
+            total += s.Length + 1;
+            if (total > 2 * 1024 * 1024) return -Errno.E2BIG;
+            list.Add(s);
+        }
+        values = list.ToArray();
+        return 0;
+    }
+
+    public static long Exit(Task t, in SyscallArguments a)
+    {
+        t.ExitThread(a.Int(0));
+        return SyscallTable.NoReturn;
+    }
+
+    public static long ExitGroup(Task t, in SyscallArguments a)
+    {
+        t.ExitGroup((a.Int(0) & 0xff) << 8);
+        return SyscallTable.NoReturn;
+    }
+
+    public const int WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+
+    public static long Wait4(Task t, in SyscallArguments a)
+    {
+        int pid = a.Int(0);
+        int options = a.Int(2);
+        long r = WaitChild(t, pid, options, reap: true, out ThreadGroup? child, out int status);
+        if (r <= 0) return r;
+        if (a.A1 != 0 && t.WriteStruct(a.A1, status) < 0) return -Errno.EFAULT;
+        if (a.A3 != 0 && t.CopyOut(a.A3, new byte[144]) < 0) return -Errno.EFAULT;
+        return r;
+    }
+
+    public static long Waitid(Task t, in SyscallArguments a)
+    {
+        int idtype = a.Int(0), id = a.Int(1), options = a.Int(3);
+        int pid = idtype switch { 0 /*P_ALL*/ => -1, 1 /*P_PID*/ => id, 2 /*P_PGID*/ => id == 0 ? 0 : -id, _ => int.MinValue };
+        if (pid == int.MinValue) return -Errno.EINVAL;
+        if ((options & (WEXITED | WUNTRACED | WCONTINUED)) == 0) return -Errno.EINVAL;
+        long r = WaitChild(t, pid, options, reap: (options & WNOWAIT) == 0, out ThreadGroup? child, out int status);
+        if (r < 0) return r;
+        if (a.A2 != 0)
+        {
+            var info = new SigInfo();
+            if (r > 0)
+            {
+                info.Signo = Libc.SIGCHLD;
+                info.Pid = child!.Tgid;
+                info.Uid = (int)child.Creds.Uid;
+                info.Code = Libc.WIfExited(status) ? 1 : ((status & 0x80) != 0 ? 3 : 2);
+                info.Status = Libc.WIfExited(status) ? Libc.WExitStatus(status) : Libc.WTermSig(status);
+            }
+            if (t.WriteStruct(a.A2, info) < 0) return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
+    /// <summary>Finds (and optionally reaps) an exited child matching pid; blocks unless WNOHANG.</summary>
+    private static long WaitChild(Task t, int pid, int options, bool reap, out ThreadGroup? found, out int status)
+    {
+        found = null;
+        status = 0;
+        var me = t.ThreadGroup;
+        var queue = me.ChildEvents;
+        queue.Subscribe(t);
+        try
+        {
+            while (true)
+            {
+                bool any = false;
+                lock (me)
+                {
+                    foreach (var c in me.Children)
+                    {
+                        bool match = pid switch
+                        {
+                            -1 => true,
+                            0 => c.Pgid == me.Pgid,
+                            < -1 => c.Pgid == -pid,
+                            _ => c.Tgid == pid,
+                        };
+                        if (!match) continue;
+                        any = true;
+                        if (!c.Zombie) continue;
+                        found = c;
+                        status = c.ExitStatus;
+                        break;
+                    }
+                    if (found is not null && reap)
+                    {
+                        me.Children.Remove(found);
+                    }
+                }
+                if (found is not null)
+                {
+                    if (reap) t.Kernel.Pids.RemoveGroup(found);
+                    return found.Tgid;
+                }
+                if (!any) return -Errno.ECHILD;
+                if ((options & WNOHANG) != 0) return 0;
+                int r = t.Block();
+                if (r < 0) return r;
+            }
+        }
+        finally
+        {
+            queue.Unsubscribe(t);
+        }
+    }
+}

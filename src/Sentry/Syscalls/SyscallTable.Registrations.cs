@@ -1,0 +1,134 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Syscalls.Memory;
+using Csrunsc.Sentry.Syscalls.Process;
+using Csrunsc.Sentry.Syscalls.Signal;
+using Csrunsc.Sentry.Syscalls.Time;
+
+namespace Csrunsc.Sentry.Syscalls;
+
+/// <summary>The table itself: every implemented x86-64 syscall with its support level.</summary>
+public static partial class SyscallTable
+{
+    private static void RegisterAll()
+    {
+        RegisterFile();
+
+        // Memory
+        Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED file mappings are private copies (no write-back)");
+        Full(10, "mprotect", SysMemory.Mprotect);
+        Full(11, "munmap", SysMemory.Munmap);
+        Full(12, "brk", SysMemory.Brk);
+        Partial(25, "mremap", SysMemory.Mremap, "moves by copying");
+        Partial(26, "msync", SysMemory.Ok, "no-op: shared file mappings are not written back");
+        Partial(27, "mincore", SysMemory.Mincore, "reports every mapped page resident");
+        Partial(28, "madvise", SysMemory.Madvise, "DONTNEED zeroes anonymous pages; other advice ignored");
+        Partial(149, "mlock", SysMemory.Ok, "no-op");
+        Partial(150, "munlock", SysMemory.Ok, "no-op");
+        Partial(151, "mlockall", SysMemory.Ok, "no-op");
+        Partial(152, "munlockall", SysMemory.Ok, "no-op");
+        Partial(325, "mlock2", SysMemory.Ok, "no-op");
+
+        // Signals
+        Full(13, "rt_sigaction", SysSignal.RtSigaction);
+        Full(14, "rt_sigprocmask", SysSignal.RtSigprocmask);
+        Full(15, "rt_sigreturn", SysSignal.RtSigreturn);
+        Full(34, "pause", SysSignal.Pause);
+        Full(62, "kill", SysSignal.Kill);
+        Full(127, "rt_sigpending", SysSignal.RtSigpending);
+        Full(128, "rt_sigtimedwait", SysSignal.RtSigtimedwait);
+        Full(130, "rt_sigsuspend", SysSignal.RtSigsuspend);
+        Full(131, "sigaltstack", SysSignal.Sigaltstack);
+        Full(200, "tkill", SysSignal.Tkill);
+        Full(234, "tgkill", SysSignal.Tgkill);
+
+        // Processes and threads
+        Full(39, "getpid", SysIdentity.GetPid);
+        Full(56, "clone", SysLifecycle.Clone);
+        Full(57, "fork", SysLifecycle.Fork);
+        Full(58, "vfork", SysLifecycle.Vfork);
+        Full(59, "execve", SysLifecycle.Execve);
+        Full(60, "exit", SysLifecycle.Exit);
+        Partial(61, "wait4", SysLifecycle.Wait4, "WUNTRACED/WCONTINUED never report (no job-control stops); rusage zero");
+        Full(63, "uname", SysSystem.Uname);
+        Full(95, "umask", SysIdentity.Umask);
+        Partial(97, "getrlimit", SysSystem.GetRlimit, "limits are recorded, only RLIMIT_NOFILE is enforced");
+        Partial(98, "getrusage", SysSystem.Getrusage, "all zero");
+        Full(99, "sysinfo", SysSystem.Sysinfo);
+        Partial(100, "times", SysSystem.Times, "CPU times zero");
+        Full(102, "getuid", SysIdentity.GetUid);
+        Full(104, "getgid", SysIdentity.GetGid);
+        Full(105, "setuid", SysIdentity.SetUid);
+        Full(106, "setgid", SysIdentity.SetGid);
+        Full(107, "geteuid", SysIdentity.GetEuid);
+        Full(108, "getegid", SysIdentity.GetEgid);
+        Full(109, "setpgid", SysIdentity.SetPgid);
+        Full(110, "getppid", SysIdentity.GetPpid);
+        Full(111, "getpgrp", SysIdentity.GetPgrp);
+        Full(112, "setsid", SysIdentity.SetSid);
+        Full(113, "setreuid", SysIdentity.SetReUid);
+        Full(114, "setregid", SysIdentity.SetReGid);
+        Full(115, "getgroups", SysIdentity.GetGroups);
+        Full(116, "setgroups", SysIdentity.SetGroups);
+        Full(117, "setresuid", SysIdentity.SetResUid);
+        Full(118, "getresuid", SysIdentity.GetResUid);
+        Full(119, "setresgid", SysIdentity.SetResGid);
+        Full(120, "getresgid", SysIdentity.GetResGid);
+        Full(121, "getpgid", SysIdentity.GetPgid);
+        Full(122, "setfsuid", SysIdentity.SetFsUid);
+        Full(123, "setfsgid", SysIdentity.SetFsGid);
+        Full(124, "getsid", SysIdentity.GetSid);
+        Partial(125, "capget", SysIdentity.Capget, "root holds every capability, others none");
+        Partial(126, "capset", SysSystem.Zero, "accepted and ignored");
+        Partial(135, "personality", SysSystem.Personality, "always PER_LINUX");
+        Partial(157, "prctl", SysSystem.Prctl, "names, no_new_privs, dumpable; others EINVAL");
+        Full(158, "arch_prctl", SysSystem.ArchPrctl);
+        Partial(160, "setrlimit", SysSystem.SetRlimit, "only RLIMIT_NOFILE is enforced");
+        Full(170, "sethostname", SysSystem.SetHostname);
+        Full(171, "setdomainname", SysSystem.SetDomainname);
+        Full(186, "gettid", SysIdentity.GetTid);
+        Partial(202, "futex", SysFutex.Futex, "no PI futexes; shared futexes keyed per address space");
+        Partial(204, "sched_getaffinity", SysSystem.SchedGetaffinity, "all host CPUs");
+        Partial(203, "sched_setaffinity", SysSystem.Zero, "ignored");
+        Full(218, "set_tid_address", SysSystem.SetTidAddress);
+        Full(231, "exit_group", SysLifecycle.ExitGroup);
+        Partial(247, "waitid", SysLifecycle.Waitid, "no stopped/continued reports");
+        Full(273, "set_robust_list", SysSystem.SetRobustList);
+        Full(274, "get_robust_list", SysSystem.GetRobustList);
+        Partial(302, "prlimit64", SysSystem.Prlimit64, "only RLIMIT_NOFILE is enforced");
+        Full(309, "getcpu", SysSystem.Getcpu);
+        Full(318, "getrandom", SysSystem.Getrandom);
+        Full(322, "execveat", SysLifecycle.Execveat);
+        Partial(435, "clone3", SysLifecycle.Clone3, "no pidfd, no set_tid");
+        Partial(24, "sched_yield", SysSystem.Zero, "returns at once");
+        Partial(140, "getpriority", SysSystem.Zero, "always 0 (nice 20)");
+        Partial(141, "setpriority", SysSystem.Zero, "ignored");
+        Partial(143, "sched_getparam", SysSystem.SchedGetParam, "SCHED_OTHER only");
+        Partial(145, "sched_getscheduler", SysSystem.Zero, "SCHED_OTHER only");
+        Partial(144, "sched_setscheduler", SysSystem.Zero, "ignored");
+        Partial(146, "sched_get_priority_max", SysSystem.Zero, "SCHED_OTHER only");
+        Partial(147, "sched_get_priority_min", SysSystem.Zero, "SCHED_OTHER only");
+
+        // Time
+        Full(35, "nanosleep", SysTime.Nanosleep);
+        Full(96, "gettimeofday", SysTime.Gettimeofday);
+        Full(201, "time", SysTime.Time);
+        Partial(228, "clock_gettime", SysTime.ClockGettime, "CPU-time clocks report wall time since start");
+        Full(229, "clock_getres", SysTime.ClockGetres);
+        Full(230, "clock_nanosleep", SysTime.ClockNanosleep);
+
+        // Deliberate errors
+        Error(334, "rseq", Errno.ENOSYS, "glibc falls back without it");
+        Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
+        Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
+        Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
+        Error(272, "unshare", Errno.EPERM, "no nested namespaces");
+        Error(308, "setns", Errno.EPERM, "no nested namespaces");
+        Error(169, "reboot", Errno.EPERM, "not allowed");
+        Error(317, "seccomp", Errno.EINVAL, "guest seccomp filters not supported yet");
+        Error(324, "membarrier", Errno.ENOSYS, "callers fall back");
+        Error(425, "io_uring_setup", Errno.ENOSYS, "not implemented");
+        Error(206, "io_setup", Errno.ENOSYS, "not implemented");
+        Error(41, "socket", Errno.EAFNOSUPPORT, "networking not implemented yet");
+        Error(53, "socketpair", Errno.EAFNOSUPPORT, "networking not implemented yet");
+    }
+}

@@ -1,0 +1,158 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+
+namespace Csrunsc.Sentry.Vfs;
+
+/// <summary>
+/// An open file description (struct file): status flags, offset, and the operations the syscalls
+/// reach. Shared by dup'd and inherited descriptors through a reference count. All results are
+/// byte counts or -errno; a blocking implementation waits with <see cref="Task.WaitOn"/>.
+/// </summary>
+public abstract class FileDescription
+{
+    private int _refs = 1;
+    private List<DirEntry>? _dirSnapshot;
+
+    protected FileDescription(Inode? inode, int flags)
+    {
+        Inode = inode;
+        Flags = flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_TRUNC | Libc.O_CLOEXEC);
+    }
+
+    public Inode? Inode { get; }
+
+    /// <summary>Where this file was opened (for *at() calls, fchdir and /proc/self/fd).</summary>
+    public VfsPath? Location { get; set; }
+
+    /// <summary>Access mode and status flags (O_APPEND, O_NONBLOCK, ...).</summary>
+    public int Flags { get; set; }
+
+    /// <summary>The file offset; guarded by <see cref="OffsetLock"/> for read/write/seek.</summary>
+    public long Offset;
+
+    public object OffsetLock => this;
+
+    public bool Readable => (Flags & Libc.O_ACCMODE) != Libc.O_WRONLY && (Flags & Libc.O_PATH) == 0;
+    public bool Writable => (Flags & Libc.O_ACCMODE) != Libc.O_RDONLY && (Flags & Libc.O_PATH) == 0;
+    public bool NonBlocking => (Flags & Libc.O_NONBLOCK) != 0;
+
+    /// <summary>Whether the file has a position (false for pipes, sockets, terminals).</summary>
+    public virtual bool Seekable => true;
+
+    /// <summary>Reads at offset (pread) or, with offset &lt; 0, at and advancing the file offset.</summary>
+    public virtual long Read(Task task, Span<byte> buffer, long offset) => -Errno.EINVAL;
+
+    /// <summary>Writes at offset (pwrite) or, with offset &lt; 0, at and advancing the file offset.</summary>
+    public virtual long Write(Task task, ReadOnlySpan<byte> buffer, long offset) => -Errno.EINVAL;
+
+    /// <summary>Size used by SEEK_END.</summary>
+    public virtual long Size
+    {
+        get
+        {
+            if (Inode is null) return 0;
+            Inode.GetStat(out StatBuf st);
+            return st.Size;
+        }
+    }
+
+    public virtual long Seek(long offset, int whence)
+    {
+        if (!Seekable) return -Errno.ESPIPE;
+        lock (OffsetLock)
+        {
+            long baseOff = whence switch
+            {
+                Libc.SEEK_SET => 0,
+                Libc.SEEK_CUR => Offset,
+                Libc.SEEK_END => Size,
+                _ => -1,
+            };
+            if (baseOff < 0) return -Errno.EINVAL;
+            long n = baseOff + offset;
+            if (n < 0) return -Errno.EINVAL;
+            if (whence == Libc.SEEK_SET && Inode is not null && Inode.IsDirectory && n == 0) _dirSnapshot = null;
+            Offset = n;
+            return n;
+        }
+    }
+
+    public virtual int GetStat(out StatBuf stat)
+    {
+        if (Inode is not null) return Inode.GetStat(out stat);
+        stat = default;
+        return -Errno.EBADF;
+    }
+
+    public virtual int Ioctl(Task task, ulong request, ulong arg) => -Errno.ENOTTY;
+
+    public virtual int Truncate(long length) => -Errno.EINVAL;
+
+    public virtual int Sync() => 0;
+
+    /// <summary>Events (POLLIN/POLLOUT/POLLHUP/...) ready now, within mask.</summary>
+    public virtual short Readiness(short mask) => (short)(mask & (Libc.POLLIN | Libc.POLLOUT));
+
+    /// <summary>Queue notified when readiness may have changed; null if the file never blocks.</summary>
+    public virtual WaitQueue? ReadinessQueue => null;
+
+    /// <summary>A host fd whose contents back this file (regular gofer files), for mmap; -1 if none.</summary>
+    public virtual int HostFd => -1;
+
+    /// <summary>
+    /// Next directory entries from the current offset (an index into a snapshot taken at the first call).
+    /// Returns the number of entries handed to the sink, 0 at the end, or -errno.
+    /// </summary>
+    public int NextDirEntries(Func<DirEntry, long, bool> sink)
+    {
+        if (Inode is null || !Inode.IsDirectory) return -Errno.ENOTDIR;
+        lock (OffsetLock)
+        {
+            if (_dirSnapshot is null || Offset == 0)
+            {
+                var list = new List<DirEntry>();
+                GetStat(out StatBuf self);
+                list.Add(new DirEntry(".", self.Ino, (byte)(FileMode.Directory >> 12)));
+                ulong parentIno = self.Ino;
+                if (Location?.Parent is { } p && p.Inode.GetStat(out StatBuf pst) == 0) parentIno = pst.Ino;
+                list.Add(new DirEntry("..", parentIno, (byte)(FileMode.Directory >> 12)));
+                int r = Inode.ReadDir(list);
+                if (r < 0) return r;
+                _dirSnapshot = list;
+            }
+            int count = 0;
+            while (Offset < _dirSnapshot.Count)
+            {
+                if (!sink(_dirSnapshot[(int)Offset], Offset + 1)) break;
+                Offset++;
+                count++;
+            }
+            return count;
+        }
+    }
+
+    public void IncRef() => Interlocked.Increment(ref _refs);
+
+    public void DecRef()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) OnRelease();
+    }
+
+    /// <summary>Called once when the last descriptor referring to this description is closed.</summary>
+    protected virtual void OnRelease()
+    {
+    }
+
+    /// <summary>Offset-handling helper for seekable files: runs io at the right offset and advances it.</summary>
+    protected long AtOffset(long offset, bool append, Func<long, long> io)
+    {
+        if (offset >= 0) return io(offset);
+        lock (OffsetLock)
+        {
+            long at = append ? Size : Offset;
+            long n = io(at);
+            if (n > 0) Offset = at + n;
+            return n;
+        }
+    }
+}

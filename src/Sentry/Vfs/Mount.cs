@@ -1,0 +1,52 @@
+namespace Csrunsc.Sentry.Vfs;
+
+/// <summary>A filesystem mounted at an absolute guest path.</summary>
+public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool readOnly, string source, string options)
+{
+    public string Path { get; } = path;
+    public FileSystem FileSystem { get; } = fileSystem;
+    public Inode Root { get; } = root;
+    public bool ReadOnly { get; } = readOnly;
+    public string Source { get; } = source;
+    public string Options { get; } = options;
+}
+
+/// <summary>The sandbox's mounts, keyed by absolute guest path. The root mount is at "/".</summary>
+public sealed class MountTable
+{
+    private readonly Dictionary<string, Mount> _byPath = new(StringComparer.Ordinal);
+    private readonly List<Mount> _ordered = new();
+
+    public Mount Root => _byPath["/"];
+
+    public void Add(Mount mount)
+    {
+        lock (_ordered)
+        {
+            _byPath[mount.Path] = mount;
+            _ordered.RemoveAll(m => m.Path == mount.Path);
+            _ordered.Add(mount);
+        }
+    }
+
+    public bool TryGet(string absolutePath, out Mount mount)
+    {
+        lock (_ordered) return _byPath.TryGetValue(absolutePath, out mount!);
+    }
+
+    public bool Remove(string absolutePath)
+    {
+        lock (_ordered)
+        {
+            if (absolutePath == "/" || !_byPath.Remove(absolutePath)) return false;
+            _ordered.RemoveAll(m => m.Path == absolutePath);
+            return true;
+        }
+    }
+
+    /// <summary>Mounts in the order they were made (for /proc/mounts).</summary>
+    public Mount[] Snapshot()
+    {
+        lock (_ordered) return _ordered.ToArray();
+    }
+}
