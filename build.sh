@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 readonly aot_packages=(gcc libc6-dev binutils zlib1g-dev)
-readonly demo_packages=(busybox-static python3)
+readonly demo_packages=(busybox-static)
 
 missing_packages() {
   local pkg

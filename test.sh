@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # runc: the reference runtime; busybox-static: test rootfs; gcc/libc6-dev: static test programs
-# and the NativeAOT link; binutils/zlib1g-dev: NativeAOT; python3: tests/assets/make-bundle.sh.
-readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev python3)
+# and the NativeAOT link; binutils/zlib1g-dev: NativeAOT.
+readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -23,7 +23,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-./build.sh
+if ! ./build.sh; then
+  echo "test.sh: build failed" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 export CSRUNSC_BIN="$PWD/out/csrunsc"
 results=$(mktemp -d)
@@ -35,23 +39,20 @@ dotnet test Sandbox.sln -c Release -nologo \
   --logger trx \
   --results-directory "$results" || status=$?
 
-# Sum the counters of every test assembly's TRX file.
-read -r passed failed skipped total < <(python3 - "$results" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
-ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-passed = failed = skipped = total = 0
-for path in glob.glob(sys.argv[1] + "/*.trx"):
-    counters = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
-    if counters is None:
-        continue
-    c = {k: int(v) for k, v in counters.attrib.items() if v.isdigit()}
-    passed += c.get("passed", 0)
-    failed += c.get("failed", 0) + c.get("error", 0) + c.get("timeout", 0) + c.get("aborted", 0)
-    total += c.get("total", 0)
-    skipped += c.get("total", 0) - c.get("executed", c.get("total", 0))
-print(passed, failed, skipped, total)
-PY
-)
+# Sum the counters of every test assembly's TRX file (<Counters total=".." executed=".." ...>).
+counter() { grep -o " $1=\"[0-9]*\"" <<<"$2" | grep -o '[0-9]*' || echo 0; }
+passed=0 failed=0 skipped=0 total=0
+for trx in "$results"/*.trx; do
+  [[ -e $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  [[ -n $counters ]] || continue
+  t=$(counter total "$counters")
+  e=$(counter executed "$counters")
+  passed=$((passed + $(counter passed "$counters")))
+  failed=$((failed + $(counter failed "$counters") + $(counter error "$counters") + $(counter timeout "$counters") + $(counter aborted "$counters")))
+  skipped=$((skipped + t - e))
+  total=$((total + t))
+done
 
 if [[ $total -eq 0 && $status -ne 0 ]]; then
   echo "test.sh: dotnet test failed before running any test (build error?)" >&2

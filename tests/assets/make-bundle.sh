@@ -3,7 +3,7 @@
 # Makes an OCI bundle in DIR: DIR/rootfs (busybox, see make-busybox-rootfs.sh) and
 # DIR/config.json (the same content `runc spec` writes, with terminal=false, a writable
 # rootfs and process.args set to ARGS, default: sh).
-# Needs: busybox-static, python3 (for JSON-safe quoting of ARGS).
+# Needs: busybox-static.
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -18,7 +18,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 "$here/make-busybox-rootfs.sh" "$dir/rootfs"
 
-args_json=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")
+# JSON string literal of $1 (backslash, quote and the common control characters escaped).
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/\\r}
+  printf '"%s"' "$s"
+}
+
+args_json="["
+separator=""
+for arg in "$@"; do
+  args_json+="$separator$(json_string "$arg")"
+  separator=", "
+done
+args_json+="]"
 
 cat > "$dir/config.json" <<JSON
 {
