@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Csrunsc.Cli;
+
+/// <summary>
+/// Error and debug lines the way runc writes them: to --log (text or one JSON object per line,
+/// {"level","msg","time"}) and errors also to stderr.
+/// </summary>
+public static class Log
+{
+    public static GlobalOptions Options { get; set; } = new();
+
+    public static void Error(string message)
+    {
+        Write("error", message);
+        Native.Libc.WriteString(2, "csrunsc: " + message + "\n");
+    }
+
+    public static void Debug(string message)
+    {
+        if (Options.Debug) Write("debug", message);
+    }
+
+    private static void Write(string level, string message)
+    {
+        if (string.IsNullOrEmpty(Options.Log)) return;
+        string time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture);
+        string line;
+        if (Options.LogFormat == "json")
+        {
+            var sb = new StringBuilder();
+            using (var w = new Utf8JsonWriter(new MemoryStreamAdapter(sb)))
+            {
+                w.WriteStartObject();
+                w.WriteString("level", level);
+                w.WriteString("msg", message);
+                w.WriteString("time", time);
+                w.WriteEndObject();
+            }
+            line = sb.ToString();
+        }
+        else
+        {
+            line = $"time=\"{time}\" level={level} msg=\"{message.Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+        }
+        try
+        {
+            File.AppendAllText(Options.Log, line + "\n");
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Collects Utf8JsonWriter output into a StringBuilder.</summary>
+    private sealed class MemoryStreamAdapter(StringBuilder sb) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => 0;
+        public override long Position { get => 0; set { } }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => 0;
+        public override long Seek(long offset, SeekOrigin origin) => 0;
+        public override void SetLength(long value) { }
+        public override void Write(byte[] buffer, int offset, int count) => sb.Append(Encoding.UTF8.GetString(buffer, offset, count));
+    }
+}
