@@ -57,10 +57,19 @@ public sealed unsafe class HostFileDescription : FileDescription
         }
     }
 
+    /// <summary>fstat of the host fd itself; -EBADF once released.</summary>
+    public int GetHostStat(out StatBuf stat)
+    {
+        StatBuf st = default;
+        int fd = Volatile.Read(ref _fd);
+        int r = fd < 0 ? -Errno.EBADF : Libc.FStat(fd, &st) == 0 ? 0 : -Libc.LastErrno;
+        stat = st;
+        return r;
+    }
+
     public override int GetStat(out StatBuf stat)
     {
-        StatBuf host;
-        int r = Libc.FStat(_fd, &host) == 0 ? 0 : -Libc.LastErrno;
+        int r = GetHostStat(out StatBuf host);
         if (Inode is null)
         {
             stat = host;

@@ -1,0 +1,58 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+using KernelState = Csrunsc.Sentry.Kernel.Kernel;
+
+namespace Csrunsc.Sentry.Fs.Proc;
+
+/// <summary>
+/// procfs. Files are generated when opened from the kernel's live state (the pid namespace, each
+/// task's memory, fds and mounts). cpuinfo and meminfo come from the host's files, read by the boot
+/// code before the Sentry chroots (pass "" when unavailable).
+/// </summary>
+public sealed class ProcFileSystem : FileSystem
+{
+    private readonly ProcRootDirectory _root;
+
+    public ProcFileSystem(KernelState kernel, string hostCpuinfo, string hostMeminfo) : base("proc", false)
+    {
+        Kernel = kernel;
+        HostCpuinfo = hostCpuinfo;
+        HostMeminfo = hostMeminfo;
+        long bootNs = kernel.BootRealtimeNs;
+        BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
+        BootId = Guid.NewGuid().ToString();
+        _root = new ProcRootDirectory(this);
+    }
+
+    public KernelState Kernel { get; }
+
+    public string HostCpuinfo { get; }
+
+    public string HostMeminfo { get; }
+
+    public string BootId { get; }
+
+    /// <summary>Wall-clock boot time: the times every procfs inode reports.</summary>
+    public Timespec BootTime { get; }
+
+    public override Inode Root => _root;
+
+    /// <summary>Reads the host's /proc/cpuinfo and /proc/meminfo (call before chroot); "" for what cannot be read.</summary>
+    public static (string Cpuinfo, string Meminfo) ReadHostFiles() => (ReadHost("/proc/cpuinfo"), ReadHost("/proc/meminfo"));
+
+    private static string ReadHost(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Fs.Proc;
+
+/// <summary>Common state of procfs inodes: a stable inode number, a mode and an owner; times are the boot time.</summary>
+public abstract class ProcInode : Inode
+{
+    protected ProcInode(ProcFileSystem fs, ulong ino, uint mode, uint uid = 0, uint gid = 0)
+    {
+        Fs = fs;
+        Ino = ino;
+        _mode = mode;
+        Uid = uid;
+        Gid = gid;
+    }
+
+    private readonly uint _mode;
+
+    public ProcFileSystem Fs { get; }
+
+    public ulong Ino { get; }
+
+    public uint Uid { get; }
+
+    public uint Gid { get; }
+
+    public override FileSystem FileSystem => Fs;
+
+    public override uint Mode => _mode;
+
+    protected virtual long StatSize => 0;
+
+    public override int GetStat(out StatBuf stat)
+    {
+        var t = Fs.BootTime;
+        stat = StatFactory.Make(Fs.Dev, Ino, _mode, IsDirectory ? 2UL : 1UL, Uid, Gid, StatSize, t, t, t);
+        stat.Blocks = 0;
+        stat.Blksize = 1024;
+        return 0;
+    }
+
+    public override int SetAttr(in SetAttrRequest request) => -Errno.EPERM;
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Fs.Proc;
+
+/// <summary>
+/// /proc/&lt;pid&gt; (thread == null) or /proc/&lt;pid&gt;/task/&lt;tid&gt;: a process's files, built when
+/// looked up. Each file answers ESRCH once the process is gone.
+/// </summary>
+public sealed class ProcPidDirectory : ProcDirectory
+{
+    private readonly ThreadGroup _group;
+    private readonly Task? _thread;
+
+    public ProcPidDirectory(ProcFileSystem fs, ThreadGroup group, Task? thread)
+        : base(fs, ProcInodeNumber.Make(thread is null ? ProcInodeNumber.PidKind : ProcInodeNumber.TaskKind, thread?.Tid ?? group.Tgid, 0),
+            0x16D, group.Creds.Euid, group.Creds.Egid)
+    {
+        _group = group;
+        _thread = thread;
+        int slot = 1;
+        int kind = thread is null ? ProcInodeNumber.PidKind : ProcInodeNumber.TaskKind;
+        int id = thread?.Tid ?? group.Tgid;
+        ulong Ino() => ProcInodeNumber.Make(kind, id, slot++);
+        uint uid = group.Creds.Euid, gid = group.Creds.Egid;
+
+        ProcFile File(Func<Task, string> content, uint perm = 0x124) =>
+            new(fs, Ino(), () => Live() is { } t ? Encoding.UTF8.GetBytes(content(t)) : null, perm, null, uid, gid);
+        ProcFile Raw(Func<Task, byte[]> content, uint perm = 0x124) =>
+            new(fs, Ino(), () => Live() is { } t ? content(t) : null, perm, null, uid, gid);
+        ProcSymlink Link(Func<Task, string?> target) => new(fs, Ino(), () => Live() is { } t ? target(t) : null, uid, gid);
+
+        Add("stat", File(t => ProcPidContent.Stat(fs, _group, _thread ?? t, _thread is not null)));
+        Add("status", File(t => ProcPidContent.Status(_group, _thread ?? t)));
+        Add("statm", File(t => ProcPidContent.Statm(t)));
+        Add("cmdline", Raw(t => ProcPidContent.ReadGuestRange(t, t.Mm?.ArgvStart ?? 0, t.Mm?.ArgvEnd ?? 0)));
+        Add("environ", Raw(t => ProcPidContent.ReadGuestRange(t, t.Mm?.EnvStart ?? 0, t.Mm?.EnvEnd ?? 0), 0x100));
+        Add("auxv", Raw(t => t.Mm?.Auxv ?? [], 0x100));
+        Add("comm", new ProcFile(fs, Ino(), () => Live() is null ? null : Encoding.UTF8.GetBytes(_group.Comm + "\n"), 0x1A4, data =>
+        {
+            string comm = Encoding.UTF8.GetString(data).TrimEnd('\n', '\0');
+            _group.Comm = comm.Length > 15 ? comm[..15] : comm;
+            return data.Length;
+        }, uid, gid));
+        Add("exe", Link(t => t.Mm?.ExecutablePath is { Length: > 0 } p ? p : null));
+        Add("cwd", Link(t => t.Fs?.Cwd.AbsolutePath));
+        Add("root", Link(t => t.Fs?.Root.AbsolutePath));
+        Add("maps", File(t => t.Mm?.FormatMaps() ?? ""));
+        Add("mounts", File(_ => ProcPidContent.Mounts(fs)));
+        Add("mountinfo", File(_ => ProcPidContent.Mountinfo(fs)));
+        Add("cgroup", File(_ => "0::/\n"));
+        Add("limits", File(_ => ProcPidContent.Limits(_group)));
+        Add("oom_score", File(_ => "0\n"));
+        Add("oom_score_adj", new ProcFile(fs, Ino(), () => Live() is null ? null : "0\n"u8.ToArray(), 0x1A4, data => data.Length, uid, gid));
+        Add("loginuid", File(_ => "4294967295"));
+        Add("fd", new ProcFdDirectory(fs, this, info: false, ProcInodeNumber.Make(kind, id, slot++)));
+        Add("fdinfo", new ProcFdDirectory(fs, this, info: true, ProcInodeNumber.Make(kind, id, slot++)));
+        if (thread is null) Add("task", new ProcTaskDirectory(fs, this, ProcInodeNumber.Make(kind, id, slot++)));
+    }
+
+    public ThreadGroup Group => _group;
+
+    /// <summary>The task whose view this directory shows, or null once the process is gone.</summary>
+    public Task? Live()
+    {
+        if (_thread is not null)
+            return Fs.Kernel.Pids.TaskById(_thread.Tid) is not null || _group.Zombie ? _thread : null;
+        if (Fs.Kernel.Pids.GroupById(_group.Tgid) != _group) return null;
+        var tasks = _group.TasksSnapshot();
+        return tasks.Length > 0 ? tasks[0] : _group.Leader;
+    }
+
+    internal static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    public override int Rename(string oldName, Inode newParent, string newName) => -Errno.EACCES;
+}
