@@ -1,0 +1,99 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>chmod, fchmod, fchmodat, chown, fchown, lchown, fchownat.</summary>
+internal static class SysChmod
+{
+    public static long Chmod(Task t, in SyscallArguments a) => ChmodAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1);
+
+    /// <summary>fchmodat has no flags argument (fchmodat2 adds one).</summary>
+    public static long FChmodAt(Task t, in SyscallArguments a) => ChmodAt(t, a.Int(0), a.A1, (uint)a.A2);
+
+    public static long FChmod(Task t, in SyscallArguments a)
+    {
+        int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
+        if (r < 0) return r;
+        if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+        return SetMode(t, p!, (uint)a.A1);
+    }
+
+    private static long ChmodAt(Task t, int dirfd, ulong pathAddr, uint mode)
+    {
+        int r = GuestPath.ResolveAt(t, dirfd, pathAddr, 0, out VfsPath? p);
+        if (r < 0) return r;
+        return SetMode(t, p!, mode);
+    }
+
+    private static long SetMode(Task t, VfsPath p, uint mode)
+    {
+        if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
+        if (!FilePermissions.IsOwnerOrRoot(t, p.Inode)) return -Errno.EPERM;
+        var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF };
+        return p.Inode.SetAttr(in req);
+    }
+
+    public static long Chown(Task t, in SyscallArguments a) => ChownAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, (uint)a.A2, 0);
+
+    public static long LChown(Task t, in SyscallArguments a) =>
+        ChownAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, (uint)a.A2, Libc.AT_SYMLINK_NOFOLLOW);
+
+    public static long FChownAt(Task t, in SyscallArguments a) => ChownAt(t, a.Int(0), a.A1, (uint)a.A2, (uint)a.A3, a.Int(4));
+
+    public static long FChown(Task t, in SyscallArguments a)
+    {
+        int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
+        if (r < 0) return r;
+        if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+        return SetOwner(t, p!, (uint)a.A1, (uint)a.A2);
+    }
+
+    private static long ChownAt(Task t, int dirfd, ulong pathAddr, uint uid, uint gid, int flags)
+    {
+        if ((flags & ~(Libc.AT_SYMLINK_NOFOLLOW | Libc.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+        int r = GuestPath.ResolveAt(t, dirfd, pathAddr, flags, out VfsPath? p);
+        if (r < 0) return r;
+        return SetOwner(t, p!, uid, gid);
+    }
+
+    /// <summary>uid/gid of uint.MaxValue (-1) leave that id unchanged.</summary>
+    private static long SetOwner(Task t, VfsPath p, uint uid, uint gid)
+    {
+        if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
+        var creds = t.ThreadGroup.Creds;
+        int r = p.Inode.GetStat(out StatBuf st);
+        if (r < 0) return r;
+        if (creds.Euid != 0)
+        {
+            // Unprivileged: only the owner, only to give the file to one of its own groups.
+            if (uid != uint.MaxValue && uid != st.Uid) return -Errno.EPERM;
+            if (st.Uid != creds.Fsuid) return -Errno.EPERM;
+            if (gid != uint.MaxValue && gid != st.Gid && gid != creds.Fsgid && Array.IndexOf(creds.Groups, gid) < 0) return -Errno.EPERM;
+        }
+        var req = new SetAttrRequest();
+        if (uid != uint.MaxValue)
+        {
+            req.Mask |= SetAttrRequest.UidBit;
+            req.Uid = uid;
+        }
+        if (gid != uint.MaxValue)
+        {
+            req.Mask |= SetAttrRequest.GidBit;
+            req.Gid = gid;
+        }
+        // Changing the owner of a non-directory clears set-user-id and (with group execute) set-group-id.
+        if (req.Mask != 0 && !p.Inode.IsDirectory && !p.Inode.IsSymlink && (st.Mode & 0xC00) != 0)
+        {
+            uint mode = st.Mode & 0xFFF & ~0x800u;
+            if ((st.Mode & 0x8) != 0) mode &= ~0x400u;
+            if (mode != (st.Mode & 0xFFF))
+            {
+                req.Mask |= SetAttrRequest.ModeBit;
+                req.Mode = mode;
+            }
+        }
+        return req.Mask == 0 ? 0 : p.Inode.SetAttr(in req);
+    }
+}

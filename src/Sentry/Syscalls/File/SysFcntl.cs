@@ -1,0 +1,99 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Fs.Pipe;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>fcntl and flock. Record locks and flock are accepted and not enforced (one sandbox, no lock contention model yet).</summary>
+internal static class SysFcntl
+{
+    private const int F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7, F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11,
+        F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026,
+        F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+    private const short F_UNLCK = 2;
+
+    /// <summary>Status flags F_SETFL may change.</summary>
+    private const int SettableFlags = Libc.O_APPEND | Libc.O_NONBLOCK;
+
+    /// <summary>The largest pipe an unprivileged process may ask for (/proc/sys/fs/pipe-max-size).</summary>
+    private const int PipeMaxSize = 1024 * 1024;
+
+    public static long Fcntl(Task t, in SyscallArguments a)
+    {
+        int fd = a.Int(0);
+        int cmd = a.Int(1);
+        var f = t.Fds.Get(fd);
+        if (f is null) return -Errno.EBADF;
+        switch (cmd)
+        {
+            case Libc.F_DUPFD:
+            case Libc.F_DUPFD_CLOEXEC:
+            {
+                int min = a.Int(2);
+                if (min < 0 || min >= t.Fds.Limit) return -Errno.EINVAL;
+                var dup = t.Fds.GetRef(fd);
+                if (dup is null) return -Errno.EBADF;
+                return t.Fds.Add(dup, cmd == Libc.F_DUPFD_CLOEXEC, min);
+            }
+            case Libc.F_GETFD:
+                return t.Fds.GetCloseOnExec(fd) ? Libc.FD_CLOEXEC : 0;
+            case Libc.F_SETFD:
+                return t.Fds.SetCloseOnExec(fd, (a.Int(2) & Libc.FD_CLOEXEC) != 0);
+            case Libc.F_GETFL:
+                return f.Flags;
+            case Libc.F_SETFL:
+            {
+                if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+                int arg = a.Int(2);
+                lock (f.OffsetLock) f.Flags = (f.Flags & ~SettableFlags) | (arg & SettableFlags);
+                return 0;
+            }
+            case F_GETLK:
+            case F_OFD_GETLK:
+            {
+                // No conflicting lock is ever reported: l_type = F_UNLCK.
+                Span<byte> type = stackalloc byte[2];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(type, F_UNLCK);
+                return t.CopyOut(a.A2, type);
+            }
+            case F_SETLK:
+            case F_SETLKW:
+            case F_OFD_SETLK:
+            case F_OFD_SETLKW:
+                return 0;
+            case F_GETOWN:
+            case F_GETSIG:
+            case F_GETLEASE:
+                return cmd == F_GETLEASE ? F_UNLCK : 0;
+            case F_SETOWN:
+            case F_SETSIG:
+            case F_NOTIFY:
+                return 0;
+            case F_SETLEASE:
+                return -Errno.EAGAIN;
+            case F_GETPIPE_SZ:
+                return f is PipeFileDescription pg ? pg.Pipe.Capacity : -Errno.EBADF;
+            case F_SETPIPE_SZ:
+            {
+                if (f is not PipeFileDescription ps) return -Errno.EBADF;
+                long want = (long)a.A2;
+                if (want > PipeMaxSize && !FilePermissions.IsRoot(t)) return -Errno.EPERM;
+                // The pipe keeps its capacity; report what it really holds.
+                return ps.Pipe.Capacity;
+            }
+            case F_ADD_SEALS:
+            case F_GET_SEALS:
+                return -Errno.EINVAL;
+            default:
+                return -Errno.EINVAL;
+        }
+    }
+
+    public static long Flock(Task t, in SyscallArguments a)
+    {
+        const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+        if (t.Fds.Get(a.Int(0)) is null) return -Errno.EBADF;
+        int op = a.Int(1) & ~LOCK_NB;
+        return op is LOCK_SH or LOCK_EX or LOCK_UN ? 0 : -Errno.EINVAL;
+    }
+}

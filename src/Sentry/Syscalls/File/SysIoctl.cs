@@ -1,0 +1,47 @@
+using Csrunsc.Native;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>ioctl: the generic fd requests here, everything else goes to the file.</summary>
+internal static class SysIoctl
+{
+    private const ulong FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIONBIO = 0x5421, FIOASYNC = 0x5452;
+
+    public static long Ioctl(Task t, in SyscallArguments a)
+    {
+        int fd = a.Int(0);
+        ulong request = (uint)a.A1;
+        var f = t.Fds.GetRef(fd);
+        if (f is null) return -Errno.EBADF;
+        try
+        {
+            if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+            switch (request)
+            {
+                case FIOCLEX:
+                    return t.Fds.SetCloseOnExec(fd, true);
+                case FIONCLEX:
+                    return t.Fds.SetCloseOnExec(fd, false);
+                case FIONBIO:
+                {
+                    int r = t.ReadStruct(a.A2, out int on);
+                    if (r < 0) return r;
+                    lock (f.OffsetLock) f.Flags = on != 0 ? f.Flags | Libc.O_NONBLOCK : f.Flags & ~Libc.O_NONBLOCK;
+                    return 0;
+                }
+                case FIOASYNC:
+                {
+                    int r = t.ReadStruct(a.A2, out int _);
+                    return r < 0 ? r : 0;
+                }
+                default:
+                    return f.Ioctl(t, request, a.A2);
+            }
+        }
+        finally
+        {
+            f.DecRef();
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+using FileMode = Csrunsc.Sentry.Vfs.FileMode;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>mkdir, mkdirat, mknod, mknodat.</summary>
+internal static class SysMkdir
+{
+    public static long Mkdir(Task t, in SyscallArguments a) => MkdirAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1);
+
+    public static long MkdirAtCall(Task t, in SyscallArguments a) => MkdirAt(t, a.Int(0), a.A1, (uint)a.A2);
+
+    private static long MkdirAt(Task t, int dirfd, ulong pathAddr, uint mode)
+    {
+        int r = GuestPath.Read(t, pathAddr, out string path);
+        if (r < 0) return r;
+        r = PathResolver.ResolveParent(t, dirfd, path, out VfsPath? parent, out string name);
+        if (r < 0) return r;
+        if (GuestPath.IsDot(name)) return -Errno.EEXIST;
+        if (PathResolver.LookupChild(t, parent!, name, out _) == 0) return -Errno.EEXIST;
+        r = FilePermissions.CheckDirWrite(t, parent!);
+        if (r < 0) return r;
+        FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
+        uint perm = mode & 0x3FF /*0777 | S_ISVTX*/ & ~t.Fs.Umask;
+        if ((parent.Inode.Mode & 0x400) != 0) perm |= 0x400; // set-group-id directories propagate
+        return parent.Inode.Mkdir(name, perm, uid, gid);
+    }
+
+    public static long Mknod(Task t, in SyscallArguments a) => MknodAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, a.A2);
+
+    public static long MknodAtCall(Task t, in SyscallArguments a) => MknodAt(t, a.Int(0), a.A1, (uint)a.A2, a.A3);
+
+    private static long MknodAt(Task t, int dirfd, ulong pathAddr, uint mode, ulong dev)
+    {
+        uint type = mode & FileMode.TypeMask;
+        switch (type)
+        {
+            case 0:
+                type = FileMode.Regular;
+                break;
+            case FileMode.Regular:
+            case FileMode.Fifo:
+            case FileMode.Socket:
+                break;
+            case FileMode.CharDevice:
+            case FileMode.Block:
+                if (!FilePermissions.IsRoot(t)) return -Errno.EPERM;
+                break;
+            case FileMode.Directory:
+                return -Errno.EPERM;
+            default:
+                return -Errno.EINVAL;
+        }
+        int r = GuestPath.Read(t, pathAddr, out string path);
+        if (r < 0) return r;
+        r = PathResolver.ResolveParent(t, dirfd, path, out VfsPath? parent, out string name, out bool trailingSlash);
+        if (r < 0) return r;
+        if (GuestPath.IsDot(name)) return -Errno.EEXIST;
+        if (PathResolver.LookupChild(t, parent!, name, out _) == 0) return -Errno.EEXIST;
+        if (trailingSlash) return -Errno.ENOENT;
+        r = FilePermissions.CheckDirWrite(t, parent!);
+        if (r < 0) return r;
+        FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
+        uint perm = mode & 0xFFF & ~t.Fs.Umask;
+        return parent.Inode.Mknod(name, type | perm, type is FileMode.CharDevice or FileMode.Block ? dev : 0, uid, gid);
+    }
+}

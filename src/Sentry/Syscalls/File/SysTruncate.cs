@@ -1,0 +1,69 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>truncate, ftruncate, fallocate (mode 0 only: extends the size, as tmpfs without holes does).</summary>
+internal static class SysTruncate
+{
+    public static long Truncate(Task t, in SyscallArguments a)
+    {
+        long length = (long)a.A1;
+        if (length < 0) return -Errno.EINVAL;
+        int r = GuestPath.Read(t, a.A0, out string path);
+        if (r < 0) return r;
+        r = PathResolver.Resolve(t, Libc.AT_FDCWD, path, followFinal: true, out VfsPath? p);
+        if (r < 0) return r;
+        if (p!.Inode.IsDirectory) return -Errno.EISDIR;
+        if (!Vfs.FileMode.IsRegular(p.Inode.Mode)) return -Errno.EINVAL;
+        if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
+        r = FilePermissions.Check(t, p.Inode, FilePermissions.MayWrite);
+        if (r < 0) return r;
+        var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
+        return p.Inode.SetAttr(in req);
+    }
+
+    public static long FTruncate(Task t, in SyscallArguments a)
+    {
+        long length = (long)a.A1;
+        if (length < 0) return -Errno.EINVAL;
+        var f = t.Fds.GetRef(a.Int(0));
+        if (f is null) return -Errno.EBADF;
+        try
+        {
+            if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+            if (!f.Writable) return -Errno.EINVAL;
+            if (f.Inode is not null && !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.EINVAL;
+            return f.Truncate(length);
+        }
+        finally
+        {
+            f.DecRef();
+        }
+    }
+
+    public static long FAllocate(Task t, in SyscallArguments a)
+    {
+        int mode = a.Int(1);
+        long offset = (long)a.A2, len = (long)a.A3;
+        var f = t.Fds.GetRef(a.Int(0));
+        if (f is null) return -Errno.EBADF;
+        try
+        {
+            if (offset < 0 || len <= 0) return -Errno.EINVAL;
+            if (!f.Writable) return -Errno.EBADF;
+            if (!f.Seekable) return -Errno.ESPIPE;
+            if (f.Inode is not null && f.Inode.IsDirectory) return -Errno.EISDIR;
+            if (f.Inode is null || !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.ENODEV;
+            if (mode != 0) return -Errno.EOPNOTSUPP;
+            long end = offset + len;
+            if (end < 0) return -Errno.EFBIG;
+            return end > f.Size ? f.Truncate(end) : 0;
+        }
+        finally
+        {
+            f.DecRef();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.File;
+
+/// <summary>unlink, rmdir, unlinkat.</summary>
+internal static class SysUnlink
+{
+    public static long Unlink(Task t, in SyscallArguments a) => UnlinkAt(t, Libc.AT_FDCWD, a.A0, 0);
+
+    public static long RmDir(Task t, in SyscallArguments a) => UnlinkAt(t, Libc.AT_FDCWD, a.A0, Libc.AT_REMOVEDIR);
+
+    public static long UnlinkAtCall(Task t, in SyscallArguments a) => UnlinkAt(t, a.Int(0), a.A1, a.Int(2));
+
+    private static long UnlinkAt(Task t, int dirfd, ulong pathAddr, int flags)
+    {
+        if ((flags & ~Libc.AT_REMOVEDIR) != 0) return -Errno.EINVAL;
+        bool dir = (flags & Libc.AT_REMOVEDIR) != 0;
+        int r = GuestPath.Read(t, pathAddr, out string path);
+        if (r < 0) return r;
+        r = PathResolver.ResolveParent(t, dirfd, path, out VfsPath? parent, out string name, out bool trailingSlash);
+        if (r < 0) return r;
+        if (name == ".") return dir ? -Errno.EINVAL : -Errno.EISDIR;
+        if (name == "..") return dir ? -Errno.ENOTEMPTY : -Errno.EISDIR;
+        r = PathResolver.LookupChild(t, parent!, name, out VfsPath? victim);
+        if (r < 0) return r;
+        if (dir)
+        {
+            if (!victim!.Inode.IsDirectory) return -Errno.ENOTDIR;
+            if (!ReferenceEquals(victim.Mount, parent!.Mount)) return -Errno.EBUSY; // a mount point
+            if (PathResolver.SameLocation(victim, t.Fs.Root)) return -Errno.EBUSY;
+        }
+        else
+        {
+            if (victim!.Inode.IsDirectory) return -Errno.EISDIR;
+            if (trailingSlash) return -Errno.ENOTDIR;
+        }
+        r = FilePermissions.CheckDirWrite(t, parent!);
+        if (r < 0) return r;
+        r = CheckSticky(t, parent!.Inode, victim.Inode);
+        if (r < 0) return r;
+        return parent.Inode.Unlink(name, dir);
+    }
+
+    /// <summary>In a sticky directory only the owner of the entry or of the directory (or root) may remove it.</summary>
+    internal static int CheckSticky(Task t, Inode dir, Inode victim)
+    {
+        if ((dir.Mode & 0x200 /*S_ISVTX*/) == 0) return 0;
+        if (FilePermissions.IsOwnerOrRoot(t, victim) || FilePermissions.IsOwnerOrRoot(t, dir)) return 0;
+        return -Errno.EPERM;
+    }
+}

@@ -1,0 +1,118 @@
+using Csrunsc.Sentry.Syscalls.File;
+
+namespace Csrunsc.Sentry.Syscalls;
+
+/// <summary>File, directory, descriptor and readiness syscalls (handlers in Syscalls/File).</summary>
+public static partial class SyscallTable
+{
+    private static void RegisterFile()
+    {
+        // I/O
+        Full(0, "read", SysRead.Read);
+        Full(1, "write", SysWrite.Write);
+        Full(17, "pread64", SysRead.PRead64);
+        Full(18, "pwrite64", SysWrite.PWrite64);
+        Full(19, "readv", SysRead.ReadV);
+        Full(20, "writev", SysWrite.WriteV);
+        Full(295, "preadv", SysRead.PReadV);
+        Full(296, "pwritev", SysWrite.PWriteV);
+        Partial(327, "preadv2", SysRead.PReadV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
+        Partial(328, "pwritev2", SysWrite.PWriteV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
+        Full(8, "lseek", SysSeek.LSeek);
+        Partial(40, "sendfile", SysSendfile.Sendfile, "copies through a 64 KiB buffer; not atomic against concurrent offset changes");
+        Error(326, "copy_file_range", Native.Errno.EXDEV, "EXDEV so that userspace falls back to read/write");
+
+        // Descriptors
+        Partial(2, "open", SysOpen.Open, "O_TMPFILE answers EOPNOTSUPP");
+        Partial(257, "openat", SysOpen.OpenAtCall, "O_TMPFILE answers EOPNOTSUPP");
+        Full(85, "creat", SysOpen.Creat);
+        Full(3, "close", SysOpen.Close);
+        Partial(436, "close_range", SysOpen.CloseRange, "CLOSE_RANGE_UNSHARE is ignored (the table stays shared)");
+        Full(32, "dup", SysDup.Dup);
+        Full(33, "dup2", SysDup.Dup2);
+        Full(292, "dup3", SysDup.Dup3);
+        Partial(72, "fcntl", SysFcntl.Fcntl,
+            "record locks always succeed and are not enforced; F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; seals answer EINVAL");
+        Partial(73, "flock", SysFcntl.Flock, "always succeeds; locks are not enforced");
+        Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default)");
+        Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
+        Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
+        Full(284, "eventfd", SysEventFd.EventFd);
+        Full(290, "eventfd2", SysEventFd.EventFd2);
+
+        // Metadata
+        Full(5, "fstat", SysStat.FStat);
+        Full(4, "stat", SysStat.Stat);
+        Full(6, "lstat", SysStat.LStat);
+        Full(262, "newfstatat", SysStat.NewFStatAt);
+        Partial(332, "statx", SysStat.Statx, "basic stats only: no btime, attributes or mount id");
+        Full(21, "access", SysAccess.Access);
+        Full(269, "faccessat", SysAccess.FAccessAt);
+        Full(439, "faccessat2", SysAccess.FAccessAt2);
+        Full(90, "chmod", SysChmod.Chmod);
+        Full(91, "fchmod", SysChmod.FChmod);
+        Full(268, "fchmodat", SysChmod.FChmodAt);
+        Partial(92, "chown", SysChmod.Chown, "no capability model: only uid 0 may give files away");
+        Partial(93, "fchown", SysChmod.FChown, "no capability model: only uid 0 may give files away");
+        Partial(94, "lchown", SysChmod.LChown, "no capability model: only uid 0 may give files away");
+        Partial(260, "fchownat", SysChmod.FChownAt, "no capability model: only uid 0 may give files away");
+        Full(76, "truncate", SysTruncate.Truncate);
+        Full(77, "ftruncate", SysTruncate.FTruncate);
+        Partial(285, "fallocate", SysTruncate.FAllocate, "mode 0 only (extends the size); other modes answer EOPNOTSUPP");
+        Full(280, "utimensat", SysUtime.UtimensAt);
+        Full(235, "utimes", SysUtime.Utimes);
+        Full(132, "utime", SysUtime.Utime);
+        Full(261, "futimesat", SysUtime.FutimesAt);
+        Partial(137, "statfs", SysStatfs.StatFs, "plausible constant sizes; f_type per filesystem type");
+        Partial(138, "fstatfs", SysStatfs.FStatFs, "plausible constant sizes; f_type per filesystem type");
+        Partial(191, "getxattr", SysXattr.GetXattr, "no extended attributes are stored: ENODATA");
+        Partial(192, "lgetxattr", SysXattr.LGetXattr, "no extended attributes are stored: ENODATA");
+        Partial(193, "fgetxattr", SysXattr.FGetXattr, "no extended attributes are stored: ENODATA");
+        Partial(194, "listxattr", SysXattr.ListXattr, "always an empty list");
+        Partial(195, "llistxattr", SysXattr.LListXattr, "always an empty list");
+        Partial(196, "flistxattr", SysXattr.FListXattr, "always an empty list");
+        Partial(188, "setxattr", SysXattr.SetXattr, "EOPNOTSUPP");
+        Partial(189, "lsetxattr", SysXattr.LSetXattr, "EOPNOTSUPP");
+        Partial(190, "fsetxattr", SysXattr.FSetXattr, "EOPNOTSUPP");
+        Partial(197, "removexattr", SysXattr.RemoveXattr, "ENODATA");
+        Partial(198, "lremovexattr", SysXattr.LRemoveXattr, "ENODATA");
+        Partial(199, "fremovexattr", SysXattr.FRemoveXattr, "ENODATA");
+
+        // Directories and names
+        Full(217, "getdents64", SysGetdents.GetDents64);
+        Full(78, "getdents", SysGetdents.GetDents);
+        Full(79, "getcwd", SysCwd.GetCwd);
+        Full(80, "chdir", SysCwd.ChDir);
+        Full(81, "fchdir", SysCwd.FChDir);
+        Partial(161, "chroot", SysCwd.ChRoot, "changes the root of the calling task's fs context; requires euid 0");
+        Full(83, "mkdir", SysMkdir.Mkdir);
+        Full(258, "mkdirat", SysMkdir.MkdirAtCall);
+        Partial(133, "mknod", SysMkdir.Mknod, "device nodes need euid 0 and a registered driver to open");
+        Partial(259, "mknodat", SysMkdir.MknodAtCall, "device nodes need euid 0 and a registered driver to open");
+        Full(84, "rmdir", SysUnlink.RmDir);
+        Full(87, "unlink", SysUnlink.Unlink);
+        Full(263, "unlinkat", SysUnlink.UnlinkAtCall);
+        Full(82, "rename", SysRename.Rename);
+        Full(264, "renameat", SysRename.RenameAtCall);
+        Partial(316, "renameat2", SysRename.RenameAt2, "RENAME_EXCHANGE and RENAME_WHITEOUT answer EINVAL");
+        Full(86, "link", SysLink.Link);
+        Full(265, "linkat", SysLink.LinkAtCall);
+        Full(88, "symlink", SysLink.Symlink);
+        Full(266, "symlinkat", SysLink.SymlinkAtCall);
+        Full(89, "readlink", SysReadlink.ReadLink);
+        Full(267, "readlinkat", SysReadlink.ReadLinkAtCall);
+
+        // Sync
+        Full(74, "fsync", SysSync.FSync);
+        Full(75, "fdatasync", SysSync.FSync);
+        Full(162, "sync", SysSync.Sync);
+        Full(306, "syncfs", SysSync.SyncFs);
+        Full(221, "fadvise64", SysSync.FAdvise64);
+
+        // Readiness
+        Full(7, "poll", SysPoll.Poll);
+        Full(271, "ppoll", SysPoll.PPoll);
+        Full(23, "select", SysSelect.Select);
+        Full(270, "pselect6", SysSelect.PSelect6);
+    }
+}
