@@ -86,6 +86,13 @@ public static class RunCommand
             return 1;
         }
 
+        if (Environment.GetEnvironmentVariable("CSRUNSC_DEBUG_IN_PROCESS") == "1")
+        {
+            // Debugging aid: the Sentry runs in this process (attach gdb to one process).
+            int code = Sentry.Boot.SandboxRunner.Run(BootCommand.OptionsFrom(spec, bundle, sandboxDir, global), sentryEnd);
+            HostProcess.Wait(goferPid);
+            return code;
+        }
         var bootArgs = new List<string> { "csrunsc-sandbox", "--root", global.Root };
         if (global.Strace) bootArgs.Add("--strace");
         if (!string.IsNullOrEmpty(global.DebugLog)) { bootArgs.Add("--debug-log"); bootArgs.Add(global.DebugLog); }

@@ -24,9 +24,17 @@ public static class SandboxRunner
     /// <summary>Exit code when the container process cannot be started (as runc).</summary>
     public const int StartFailure = 1;
 
+    private static readonly bool s_traceBoot = Environment.GetEnvironmentVariable("CSRUNSC_TRACE_BOOT") == "1";
+
+    private static void Trace(string what)
+    {
+        if (s_traceBoot) Libc.WriteString(2, "csrunsc boot: " + what + "\n");
+    }
+
     public static int Run(SandboxOptions options, int goferFd)
     {
         var events = new SyscallEventLog(options.EventFd, options.Strace);
+        Trace("start");
         string cpuinfo = ReadHostFile("/proc/cpuinfo"), meminfo = ReadHostFile("/proc/meminfo");
 
         var memoryFile = new MemoryFile();
@@ -44,6 +52,7 @@ public static class SandboxRunner
             stubPath = "/stub";
         }
         var platform = new PtracePlatform(stubPath, memoryFile.Fd, image);
+        Trace("platform ready, stub at " + stubPath);
 
         var mounts = new MountTable();
         var kernel = new Kernel.Kernel(platform, memoryFile, mounts, events)
@@ -64,7 +73,9 @@ public static class SandboxRunner
             mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
         }
 
+        Trace("mounts ready");
         var init = StartInit(kernel, options);
+        Trace("init started: " + (init is not null));
         if (init is null) return StartFailure;
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; kernel.SignalInitFromHost(Libc.SIGTERM); });
@@ -73,6 +84,7 @@ public static class SandboxRunner
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, c => { c.Cancel = true; kernel.SignalInitFromHost(Libc.SIGQUIT); });
 
         kernel.InitExited.Wait();
+        Trace("init exited with status " + kernel.InitExitStatus);
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
         return Libc.ExitCodeOf(kernel.InitExitStatus);
@@ -162,7 +174,11 @@ public static class SandboxRunner
         "sysfs" => SysFileSystem.Create(Environment.ProcessorCount),
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
-        "tmpfs" or "devpts" or "mqueue" or "cgroup" or "cgroup2" or "shm" => new TmpfsFileSystem(m.Type, m.ReadOnly && m.Type != "tmpfs", m.Type == "tmpfs" && NormalizePath(m.Destination).EndsWith("/shm", StringComparison.Ordinal) ? 0x43FFu : 0x41EDu),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),
+        "devpts" => DevFileSystem.CreateDevPts(),
+        "mqueue" => DevFileSystem.CreateMqueue(),
+        "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
+        "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly),
         _ => null,
     };
 

@@ -40,6 +40,7 @@ public sealed unsafe partial class MemoryManager
             var vma = new Vma { Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name };
             Insert(vma);
             PrepareExistingBlocks(vma);
+            ForgetMapped(vma.Start, vma.End);
             return (long)addr;
         }
     }
@@ -56,6 +57,16 @@ public sealed unsafe partial class MemoryManager
             File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
             if (vma.File is not null) FillFromFiles(b, s, e);
         }
+    }
+
+    /// <summary>
+    /// A block already mapped into the stub for its other VMAs lacks the new range: forget that it
+    /// is mapped so the next fault there maps the block again, new range included.
+    /// </summary>
+    private void ForgetMapped(ulong start, ulong end)
+    {
+        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+            _mapped.Remove(bi);
     }
 
     private bool Overlaps(ulong start, ulong end)
@@ -250,6 +261,7 @@ public sealed unsafe partial class MemoryManager
             {
                 if (oldAddr + oldLength == vma.End && !Overlaps(vma.End, oldAddr + newLength) && oldAddr + newLength <= MaxAddress)
                 {
+                    ForgetMapped(vma.End, oldAddr + newLength);
                     vma.End = oldAddr + newLength;
                     return (long)oldAddr;
                 }

@@ -6,7 +6,7 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 namespace Csrunsc.Sentry.Syscalls.Process;
 
 /// <summary>uname, hostname, rlimits, prctl, arch_prctl, sysinfo, misc process state.</summary>
-internal static class SysSystem
+internal static unsafe class SysSystem
 {
     public static long Uname(Task t, in SyscallArguments a)
     {
@@ -237,7 +237,11 @@ internal static class SysSystem
         while (done < (ulong)len)
         {
             if (!t.Mm.TryGetSpan(a.A0 + done, len - (int)done, true, out var span)) return done > 0 ? (long)done : -Errno.EFAULT;
-            System.Security.Cryptography.RandomNumberGenerator.Fill(span);
+            // The host's getrandom: .NET's RandomNumberGenerator needs libssl, absent in the chroot.
+            fixed (byte* p = span)
+            {
+                if (Libc.GetRandom(p, span.Length, 0) < 0) return done > 0 ? (long)done : -Errno.EIO;
+            }
             done += (ulong)span.Length;
         }
         return len;
