@@ -49,6 +49,25 @@ public sealed record HostProcess(int Pid, int ParentPid, int TracerPid, string N
         }
     }
 
+    /// <summary>
+    /// The process (thread group) a thread id belongs to. TracerPid names the tracing *thread*, and
+    /// the Sentry traces from one thread per guest task, so it is rarely the process's own pid.
+    /// </summary>
+    public static int ThreadGroupOf(int tid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{tid}/status"))
+            {
+                if (line.StartsWith("Tgid:", StringComparison.Ordinal)) return int.Parse(line["Tgid:".Length..].Trim());
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return tid;
+    }
+
     /// <summary>True when <paramref name="ancestorPid"/> is this process's parent, grandparent, ...</summary>
     public bool IsDescendantOf(int ancestorPid)
     {

@@ -56,7 +56,7 @@ public sealed class InterceptionTests(DifferentialFixture fixture)
         var byPid = processes.ToDictionary(p => p.Pid);
         foreach (var process in processes)
         {
-            if (process.TracerPid == 0 || !byPid.TryGetValue(process.TracerPid, out var tracer))
+            if (process.TracerPid == 0 || !byPid.TryGetValue(HostProcess.ThreadGroupOf(process.TracerPid), out var tracer))
             {
                 continue;
             }

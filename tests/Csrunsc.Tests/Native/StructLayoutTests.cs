@@ -8,6 +8,7 @@ namespace Csrunsc.Tests.Native;
 public sealed class StructLayoutTests
 {
     private const string Program = """
+        #define _GNU_SOURCE
         #include <stdio.h>
         #include <stddef.h>
         #include <signal.h>
