@@ -5,7 +5,14 @@ namespace Csrunsc;
 /// <summary>csrunsc: a runc-compatible command line over the sandboxed runtime.</summary>
 public static class Program
 {
-    private const string Usage = "usage: csrunsc [global flags] <run|spec|boot|gofer> [flags] [ID]\n";
+    private const string Usage = """
+        usage: csrunsc [global flags] COMMAND [flags] [ID]
+
+        commands: create start run state kill delete list ps exec pause resume update events spec features
+        global flags: --root DIR (default /run/csrunsc) --log FILE --log-format text|json --debug
+                      --systemd-cgroup --platform ptrace --strace --debug-log FILE
+
+        """;
 
     public static int Main(string[] args)
     {
@@ -17,9 +24,9 @@ public static class Program
             Native.Libc.WriteString(1, "csrunsc version 0.1.0\nspec: 1.0.2-dev\n");
             return 0;
         }
-        if (i < 0 || i >= args.Length)
+        if (i < 0 || (error is null && i >= args.Length))
         {
-            Native.Libc.WriteString(2, Usage);
+            Native.Libc.WriteString(i == -1 ? 1 : 2, Usage);
             return i == -1 ? 0 : 1;
         }
         if (error is not null)
@@ -27,16 +34,40 @@ public static class Program
             Log.Error(error);
             return 1;
         }
+        if (global.Platform != "ptrace")
+        {
+            Log.Error(global.Platform == "kvm" ? Kvm.KvmProbe.Describe() : $"unknown platform {global.Platform}: use ptrace");
+            return 1;
+        }
         string command = args[i];
         string[] rest = args[(i + 1)..];
         switch (command)
         {
+            case "create": return CreateCommand.Run(rest, global);
+            case "start": return StartCommand.Run(rest, global);
             case "run": return RunCommand.Run(rest, global);
+            case "state": return StateCommand.Run(rest, global);
+            case "kill": return KillCommand.Run(rest, global);
+            case "delete": return DeleteCommand.Run(rest, global);
+            case "list": return ListCommand.Run(rest, global);
+            case "ps": return PsCommand.Run(rest, global);
+            case "exec": return ExecCommand.Run(rest, global);
+            case "pause": return PauseCommand.Run(rest, global, pause: true);
+            case "resume": return PauseCommand.Run(rest, global, pause: false);
+            case "update": return UpdateCommand.Run(rest, global);
+            case "events": return EventsCommand.Run(rest, global);
+            case "features": return FeaturesCommand.Run(rest);
             case "spec": return SpecCommand.Run(rest);
+            case "checkpoint":
+            case "restore":
+                Log.Error($"{command} is not supported by csrunsc yet");
+                return 1;
             case "boot": return BootCommand.Run(rest, global);
             case "gofer": return GoferCommand.Run(rest);
+            case "exec-proxy": return ExecProxyCommand.Run(rest);
+            case "syscalls": return SyscallsCommand.Run();
             default:
-                Log.Error($"command \"{command}\" is not supported yet");
+                Log.Error($"No help topic for '{command}'");
                 return 1;
         }
     }

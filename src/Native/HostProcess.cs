@@ -8,7 +8,7 @@ public static unsafe class HostProcess
     /// 0-2 are inherited unless mapped, and every fd above the highest target is closed in the child.
     /// Returns the pid or -errno.
     /// </summary>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<(int From, int To)> fdMap, IReadOnlyList<string>? env = null)
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<(int From, int To)> fdMap, IReadOnlyList<string>? env = null, bool newSession = false)
     {
         byte* fa = stackalloc byte[128];
         byte* attr = stackalloc byte[512];
@@ -29,7 +29,7 @@ public static unsafe class HostProcess
             ulong empty = 0, all = ~0UL;
             Libc.SpawnAttrSetSigMask(attr, &empty);
             Libc.SpawnAttrSetSigDefault(attr, &all);
-            Libc.SpawnAttrSetFlags(attr, Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF);
+            Libc.SpawnAttrSetFlags(attr, (short)(Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF | (newSession ? Libc.POSIX_SPAWN_SETSID : 0)));
 
             var environment = env ?? Environment.GetEnvironmentVariables().Keys.Cast<string>()
                 .Select(k => k + "=" + Environment.GetEnvironmentVariable(k)).ToList();
@@ -72,6 +72,31 @@ public static unsafe class HostProcess
     {
         int r = Libc.WaitPidRetry(pid, out int status, 0);
         return r < 0 ? -Libc.LastErrno : status;
+    }
+
+    /// <summary>A pipe (both ends close-on-exec).</summary>
+    public static int Pipe(out int readEnd, out int writeEnd)
+    {
+        int* p = stackalloc int[2];
+        int r = Libc.Pipe2(p, Libc.O_CLOEXEC);
+        readEnd = p[0];
+        writeEnd = p[1];
+        return r < 0 ? -Libc.LastErrno : 0;
+    }
+
+    /// <summary>Reads everything until EOF as UTF-8.</summary>
+    public static string ReadAll(int fd)
+    {
+        var ms = new MemoryStream();
+        byte* buf = stackalloc byte[4096];
+        while (true)
+        {
+            nint n = Libc.Read(fd, buf, 4096);
+            if (n < 0 && Libc.LastErrno == Errno.EINTR) continue;
+            if (n <= 0) break;
+            ms.Write(new ReadOnlySpan<byte>(buf, (int)n));
+        }
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
     }
 
     /// <summary>A socketpair (AF_UNIX, SOCK_STREAM, close-on-exec).</summary>

@@ -53,3 +53,11 @@ public struct CmsgHdr
     public int Level;
     public int Type;
 }
+
+public static unsafe partial class Libc
+{
+    public const int SHUT_RDWR = 2;
+
+    [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
+}

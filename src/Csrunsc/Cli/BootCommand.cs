@@ -1,75 +1,108 @@
+using Csrunsc.Native;
 using Csrunsc.Oci;
 using Csrunsc.Sandbox;
-using Csrunsc.Sentry.Boot;
+using Csrunsc.State;
 
 namespace Csrunsc.Cli;
 
-/// <summary>`csrunsc boot --bundle B --fd N --sandbox-dir D`: the sandbox process running the Sentry (internal).</summary>
+/// <summary>
+/// `csrunsc boot --bundle B --id ID --ready-fd N [--console-socket S]` (internal): the sandbox
+/// process. It starts the gofer, listens on the control socket, loads init, reports readiness on
+/// the ready fd, and then lives exactly as long as the container's init, exiting with its status.
+/// </summary>
 public static class BootCommand
 {
-    private static readonly string[] RlimitNames =
-    [
-        "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
-        "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
-        "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
-    ];
-
     public static int Run(string[] args, GlobalOptions global)
     {
-        string bundle = ".", sandboxDir = "";
-        int fd = 3;
-        for (int i = 0; i < args.Length; i++)
+        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket"], [], out string? error);
+        int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
+        string bundle = a.Value("bundle") ?? ".";
+        string id = a.Value("id") ?? "";
+        if (error is not null) return Fail(readyFd, error);
+        if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return Fail(readyFd, error);
+        bundle = Path.GetFullPath(bundle);
+        var store = new StateStore(global.Root);
+        string sandboxDir = store.SandboxDir(id);
+        Directory.CreateDirectory(sandboxDir);
+
+        // The gofer: our child, so that we reap it.
+        if (HostProcess.SocketPair(out int sentryEnd, out int goferEnd) < 0) return Fail(readyFd, "socketpair: " + Errno.Name(Libc.LastErrno));
+        var plan = MountPlan.From(spec!, bundle);
+        var goferArgs = new List<string> { "csrunsc-gofer", "gofer", "--fd", "3", "--rootfs", rootfs };
+        if (spec!.Root?.Readonly == true) goferArgs.Add("--ro");
+        foreach (var (guest, host, ro) in plan.GoferBinds)
         {
-            switch (args[i])
-            {
-                case "--bundle": bundle = args[++i]; break;
-                case "--fd": fd = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-                case "--sandbox-dir": sandboxDir = args[++i]; break;
-            }
+            goferArgs.Add("--bind");
+            goferArgs.Add($"{guest}={host}{(ro ? ":ro" : "")}");
         }
-        if (BundleLoader.Load(bundle, out OciSpec? spec, out _, out string error) != 0)
+        int devNull = Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
+        int goferPid = HostProcess.Spawn(SelfPath, goferArgs, [(devNull, 0), (devNull, 1), (2, 2), (goferEnd, 3)]);
+        Libc.Close(goferEnd);
+        Libc.Close(devNull);
+        if (goferPid < 0) return Fail(readyFd, "cannot start the gofer: " + Errno.Name(-goferPid));
+
+        int listenFd = UnixSocket.Listen(store.ControlSocket(id));
+        if (listenFd < 0) return Fail(readyFd, "cannot listen on the control socket: " + Errno.Name(-listenFd), goferPid);
+
+        int[] stdio = [0, 1, 2];
+        if (spec.Process!.Terminal)
+        {
+            string? socket = a.Value("console-socket");
+            if (socket is null) return Fail(readyFd, "cannot allocate tty if runc will detach without setting console socket", goferPid);
+            if (Libc.OpenPty(out int master, out int slave) < 0) return Fail(readyFd, "cannot open a pseudo-terminal", goferPid);
+            if (spec.Process.ConsoleSize is { } size) SetWindowSize(master, size.Height, size.Width);
+            int r = UnixSocket.SendConsole(socket, master);
+            Libc.Close(master);
+            if (r < 0) return Fail(readyFd, $"cannot send the console to {socket}: {Errno.Name(-r)}", goferPid);
+            stdio = [slave, slave, slave];
+        }
+
+        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio);
+        var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
+        if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
+        new ControlServer(listenFd, sandbox, bundle).Start();
+        Ready(readyFd);
+
+        int code = sandbox.WaitForExit();
+        sandbox.Kernel.Gofer?.Dispose();
+        HostProcess.Wait(goferPid);
+        return code;
+    }
+
+    public static string SelfPath => Environment.ProcessPath ?? "/proc/self/exe";
+
+    private static unsafe void SetWindowSize(int fd, uint rows, uint cols)
+    {
+        ushort* ws = stackalloc ushort[4];
+        ws[0] = (ushort)rows;
+        ws[1] = (ushort)cols;
+        ws[2] = ws[3] = 0;
+        Libc.Ioctl(fd, 0x5414 /*TIOCSWINSZ*/, ws);
+    }
+
+    private static void Ready(int readyFd)
+    {
+        if (readyFd < 0) return;
+        Libc.WriteString(readyFd, "ok\n");
+        Libc.Close(readyFd);
+    }
+
+    private static int Fail(int readyFd, string error, int goferPid = -1)
+    {
+        if (readyFd >= 0)
+        {
+            Libc.WriteString(readyFd, "error " + error.Replace('\n', ' ') + "\n");
+            Libc.Close(readyFd);
+        }
+        else
         {
             Log.Error(error);
-            return BundleLoader.ExitFailure;
         }
-        var options = OptionsFrom(spec!, Path.GetFullPath(bundle), sandboxDir, global);
-        return SandboxRunner.Run(options, fd);
-    }
-
-    public static SandboxOptions OptionsFrom(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global)
-    {
-        var p = spec.Process!;
-        var plan = MountPlan.From(spec, bundle);
-        var rlimits = new List<(int, ulong, ulong)>();
-        foreach (var r in p.Rlimits ?? [])
+        if (goferPid > 0)
         {
-            int idx = Array.IndexOf(RlimitNames, r.Type);
-            if (idx >= 0) rlimits.Add((idx, r.Soft, r.Hard));
+            Libc.Kill(goferPid, Libc.SIGKILL);
+            HostProcess.Wait(goferPid);
         }
-        return new SandboxOptions
-        {
-            Args = p.Args!.ToArray(),
-            Env = (p.Env ?? []).ToArray(),
-            Cwd = string.IsNullOrEmpty(p.Cwd) ? "/" : p.Cwd,
-            Uid = p.User.Uid,
-            Gid = p.User.Gid,
-            AdditionalGids = (p.User.AdditionalGids ?? []).ToArray(),
-            Umask = p.User.Umask ?? 0x12,
-            Hostname = string.IsNullOrEmpty(spec.Hostname) ? "csrunsc" : spec.Hostname,
-            RootReadOnly = spec.Root?.Readonly ?? false,
-            Mounts = plan.SentryMounts,
-            Rlimits = rlimits,
-            SandboxDir = sandboxDir,
-            Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
-            Strace = global.Strace,
-            EventFd = OpenEventLog(global),
-        };
-    }
-
-    private static int OpenEventLog(GlobalOptions global)
-    {
-        if (string.IsNullOrEmpty(global.DebugLog)) return 2;
-        int fd = Native.Libc.OpenPath(global.DebugLog, Native.Libc.O_WRONLY | Native.Libc.O_CREAT | Native.Libc.O_APPEND | Native.Libc.O_CLOEXEC, 0x1A4);
-        return fd >= 0 ? fd : 2;
+        return 1;
     }
 }

@@ -17,6 +17,9 @@ public static class Log
         Native.Libc.WriteString(2, "csrunsc: " + message + "\n");
     }
 
+    /// <summary>A warning line in --log only (the Sentry's events when the log is the runtime's log).</summary>
+    public static void Warning(string message) => Write("warning", message);
+
     public static void Debug(string message)
     {
         if (Options.Debug) Write("debug", message);

@@ -20,7 +20,7 @@ public sealed class MountPlan
             var options = m.Options ?? [];
             bool ro = options.Contains("ro");
             bool bind = m.Type == "bind" || options.Contains("bind") || options.Contains("rbind");
-            string dest = SandboxRunner.NormalizePath(m.Destination);
+            string dest = Sentry.Boot.Sandbox.NormalizePath(m.Destination);
             if (bind)
             {
                 string src = m.Source ?? "";

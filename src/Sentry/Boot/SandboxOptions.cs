@@ -3,8 +3,8 @@ namespace Csrunsc.Sentry.Boot;
 /// <summary>A mount the Sentry serves: its own filesystem (proc, tmpfs, ...) or a gofer attach point.</summary>
 public sealed record SandboxMount(string Destination, string Type, string Source, bool ReadOnly, int GoferAttachIndex, string Options);
 
-/// <summary>What the sandbox runs: the container's process and mounts, from config.json.</summary>
-public sealed class SandboxOptions
+/// <summary>A process to start in the sandbox: the container's init, or one from `exec`.</summary>
+public sealed class ProcessOptions
 {
     public required string[] Args { get; init; }
     public required string[] Env { get; init; }
@@ -13,10 +13,16 @@ public sealed class SandboxOptions
     public uint Gid { get; init; }
     public uint[] AdditionalGids { get; init; } = [];
     public uint Umask { get; init; } = 0x12; // 022
+    public IReadOnlyList<(int Resource, ulong Soft, ulong Hard)> Rlimits { get; init; } = [];
+}
+
+/// <summary>What the sandbox runs: the container's init process and mounts, from config.json.</summary>
+public sealed class SandboxOptions
+{
+    public required ProcessOptions Init { get; init; }
     public string Hostname { get; init; } = "csrunsc";
     public bool RootReadOnly { get; init; }
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
-    public IReadOnlyList<(int Resource, ulong Soft, ulong Hard)> Rlimits { get; init; } = [];
 
     /// <summary>Directory the Sentry may write its stub into and chroot to (empty but for the stub).</summary>
     public required string SandboxDir { get; init; }
@@ -27,6 +33,9 @@ public sealed class SandboxOptions
     /// <summary>Log every guest syscall to the event log.</summary>
     public bool Strace { get; init; }
 
-    /// <summary>Host fd for Sentry events (unimplemented syscalls, strace); -1 for none.</summary>
-    public int EventFd { get; init; } = 2;
+    /// <summary>Where Sentry events go (unimplemented syscalls, strace, boot errors).</summary>
+    public Action<string> EventSink { get; init; } = line => Native.Libc.WriteString(2, line);
+
+    /// <summary>Host fds for the init's stdin, stdout, stderr (the sandbox's own 0-2 by default; a pty slave with a terminal).</summary>
+    public int[] InitStdio { get; init; } = [0, 1, 2];
 }

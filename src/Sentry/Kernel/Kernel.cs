@@ -43,6 +43,20 @@ public sealed partial class Kernel
     public readonly ManualResetEventSlim InitExited = new(false);
     public int InitExitStatus;
 
+    /// <summary>Cleared while the sandbox is paused: tasks stop before re-entering guest code.</summary>
+    public readonly ManualResetEventSlim Thawed = new(true);
+
+    /// <summary>pause: every task stops at its next return to guest code (running ones are interrupted).</summary>
+    public void Freeze()
+    {
+        Thawed.Reset();
+        foreach (var g in Pids.Groups())
+            foreach (var t in g.TasksSnapshot())
+                t.Context?.Interrupt();
+    }
+
+    public void Thaw() => Thawed.Set();
+
     /// <summary>Number of tasks whose OS thread still runs (the sandbox waits for them at shutdown).</summary>
     public int LiveTasks;
 }

@@ -119,6 +119,7 @@ public sealed partial class Task
         {
             kernel.Pids.RemoveGroup(tg);
         }
+        tg.ExitObserver?.Invoke(status);
         if (tg == init) kernel.InitExited.Set();
     }
 }

@@ -15,6 +15,45 @@ public sealed partial class Task
 
     private Thread? _thread;
 
+    /// <summary>Holds a loaded task before its first instruction (init between create and start).</summary>
+    private ManualResetEventSlim? _startGate;
+
+    /// <summary>Like <see cref="Start"/>, but the guest does not run until <see cref="ReleaseStartGate"/>.</summary>
+    public void StartGated(Func<Task, int> acquire)
+    {
+        _startGate = new ManualResetEventSlim(false);
+        Start(acquire);
+    }
+
+    public void ReleaseStartGate() => _startGate?.Set();
+
+    /// <summary>
+    /// Before start: signals with a fatal default action (kill in the created state) still end the
+    /// task; others stay pending until it runs.
+    /// </summary>
+    private void WaitForStart()
+    {
+        var gate = _startGate;
+        if (gate is null) return;
+        while (!gate.Wait(20))
+        {
+            if (Exiting || ThreadGroup.GroupExitStatus is not null) return;
+            if (HasFatalPendingSignal())
+            {
+                DeliverSignals();
+                return;
+            }
+        }
+    }
+
+    private void WaitThawed()
+    {
+        while (!Kernel.Thawed.Wait(50))
+        {
+            if (Exiting || ThreadGroup.GroupExitStatus is not null) return;
+        }
+    }
+
     /// <summary>Starts the task's OS thread. acquire runs first, on that thread, to create or attach the context.</summary>
     public void Start(Func<Task, int> acquire)
     {
@@ -36,6 +75,7 @@ public sealed partial class Task
         }
         else
         {
+            WaitForStart();
             Run();
         }
         FinishExit();
@@ -52,6 +92,11 @@ public sealed partial class Task
                 ClearInterrupt();
                 DeliverSignals();
                 if (Exiting) break;
+            }
+            if (!Kernel.Thawed.IsSet)
+            {
+                WaitThawed();
+                continue;
             }
             var result = Context!.Switch(ref Regs, out SigInfo info);
             _ = lastSwitch;

@@ -47,6 +47,19 @@ public sealed partial class Task
         _interrupted = true;
     }
 
+    /// <summary>A pending, unblocked signal whose disposition is the default action "terminate".</summary>
+    private bool HasFatalPendingSignal()
+    {
+        ulong set = (Pending.Set | ThreadGroup.SharedPending.Set) & ~(SignalMask & ~Unblockable);
+        for (int sig = 1; set != 0; sig++, set >>= 1)
+        {
+            if ((set & 1) == 0) continue;
+            var act = ThreadGroup.Handlers.Actions[sig];
+            if (sig == Libc.SIGKILL || (act.Handler == SigAction.SIG_DFL && !DefaultIgnored(sig) && !DefaultStops(sig))) return true;
+        }
+        return false;
+    }
+
     private bool DequeueSignal(out SigInfo info)
     {
         ulong mask = SignalMask & ~Unblockable;

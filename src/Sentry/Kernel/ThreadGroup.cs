@@ -53,6 +53,9 @@ public sealed class ThreadGroup
 
     public readonly Dictionary<int, (ulong Cur, ulong Max)> Rlimits = new();
 
+    /// <summary>Told the wait status when the group exits (the host side of an exec'd process).</summary>
+    public Action<int>? ExitObserver { get; set; }
+
     /// <summary>Accumulated CPU time of exited children (for times/getrusage), in ns.</summary>
     public long ChildrenCpuNs;
 

@@ -1,0 +1,45 @@
+using Csrunsc.Oci;
+using Csrunsc.State;
+
+namespace Csrunsc.Cli;
+
+/// <summary>What several commands share: finding a container, its current status, its OCI state.</summary>
+public static class Containers
+{
+    /// <summary>Loads a container's state; error worded like runc ("container ID does not exist").</summary>
+    public static ContainerState? Find(StateStore store, string? id, out string error)
+    {
+        error = "";
+        if (string.IsNullOrEmpty(id))
+        {
+            error = "container id cannot be empty";
+            return null;
+        }
+        if (!StateStore.ValidId(id) || !store.Exists(id))
+        {
+            error = $"container {id} does not exist";
+            return null;
+        }
+        var s = store.Load(id);
+        if (s is null) error = $"container {id} does not exist";
+        return s;
+    }
+
+    public static OciState ToOci(ContainerState s)
+    {
+        string status = StateStore.CurrentStatus(s);
+        return new OciState
+        {
+            Id = s.Id, Pid = status == "stopped" ? 0 : s.Pid, Status = status, Bundle = s.Bundle, Rootfs = s.Rootfs,
+            Created = s.Created, Owner = s.Owner, Annotations = s.Annotations,
+        };
+    }
+
+    public static OciSpec? Spec(ContainerState s)
+    {
+        return BundleLoader.Load(s.Bundle, out OciSpec? spec, out _, out _) == 0 ? spec : null;
+    }
+
+    /// <summary>The single positional id argument of a command.</summary>
+    public static string? IdArg(CommandArgs a) => a.Positionals.Count > 0 ? a.Positionals[0] : null;
+}

@@ -1,0 +1,125 @@
+using Csrunsc.Native;
+using Csrunsc.Oci;
+using Csrunsc.Sandbox;
+using Csrunsc.State;
+
+namespace Csrunsc.Cli;
+
+/// <summary>
+/// `create --bundle B --pid-file P [--console-socket S] ID`: starts the sandbox with init loaded and
+/// held, runs the create-time hooks, writes the pid file (the sandbox process) and returns.
+/// </summary>
+public static class CreateCommand
+{
+    public static readonly string[] ValueFlags = ["bundle|b", "pid-file", "console-socket", "preserve-fds"];
+    public static readonly string[] BoolFlags = ["no-pivot", "no-new-keyring"];
+
+    public static int Run(string[] args, GlobalOptions global)
+    {
+        var a = CommandArgs.Parse(args, ValueFlags, BoolFlags, out string? error);
+        if (error is not null) return Fail(error);
+        string? id = Containers.IdArg(a);
+        int r = Create(global, a, id, newSession: true, out _, out error);
+        return r == 0 ? 0 : Fail(error!);
+    }
+
+    private static int Fail(string error)
+    {
+        Log.Error(error);
+        return 1;
+    }
+
+    /// <summary>The create steps, shared with `run`. Returns 0 and the sandbox pid, or 1 with error (nothing left behind).</summary>
+    public static int Create(GlobalOptions global, CommandArgs a, string? id, bool newSession, out ContainerState? state, out string? error)
+    {
+        state = null;
+        if (string.IsNullOrEmpty(id))
+        {
+            error = "container id cannot be empty";
+            return 1;
+        }
+        if (!StateStore.ValidId(id))
+        {
+            error = $"invalid container id format: {id}";
+            return 1;
+        }
+        string bundle = Path.GetFullPath(a.Value("bundle") ?? Directory.GetCurrentDirectory());
+        if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return 1;
+        var store = new StateStore(global.Root);
+        try
+        {
+            if (!store.TryCreate(id))
+            {
+                error = $"container with id exists: {id}";
+                return 1;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = $"cannot create the state directory under {global.Root}: {e.Message}";
+            return 1;
+        }
+
+        int pid = SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), newSession, out error);
+        if (pid < 0)
+        {
+            store.Remove(id);
+            return 1;
+        }
+        state = new ContainerState
+        {
+            Id = id, Bundle = bundle, Rootfs = rootfs, Pid = pid, PidStartTime = SandboxProcess.StartTime(pid),
+            Status = "created", Created = DateTime.UtcNow, Owner = "", Annotations = spec!.Annotations,
+        };
+        state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
+        if (spec.Linux?.Resources is { } res && Cgroups.Apply(state.Cgroups, res) is { } cgErr)
+        {
+            error = cgErr;
+            Destroy(store, state, pid);
+            return 1;
+        }
+        store.Save(state);
+
+        var oci = Containers.ToOci(state);
+        error = Hooks.Run("prestart", spec.Hooks?.Prestart, oci)
+            ?? Hooks.Run("createRuntime", spec.Hooks?.CreateRuntime, oci)
+            ?? Hooks.Run("createContainer", spec.Hooks?.CreateContainer, oci);
+        if (error is not null)
+        {
+            Destroy(store, state, pid);
+            return 1;
+        }
+        if (a.Value("pid-file") is { } pidFile && WritePidFile(pidFile, pid) is { } pfErr)
+        {
+            error = pfErr;
+            Destroy(store, state, pid);
+            return 1;
+        }
+        return 0;
+    }
+
+    private static void Destroy(StateStore store, ContainerState state, int pid)
+    {
+        Libc.Kill(pid, Libc.SIGKILL);
+        HostProcess.Wait(pid);
+        Cgroups.Remove(state.Cgroups);
+        store.Remove(state.Id);
+    }
+
+    /// <summary>Writes the pid file atomically (the shim reads it as soon as create returns).</summary>
+    public static string? WritePidFile(string path, int pid)
+    {
+        try
+        {
+            string full = Path.GetFullPath(path);
+            string tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp");
+            File.WriteAllText(tmp, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(tmp, full, overwrite: true);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write pid file {path}: {e.Message}";
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using Csrunsc.Native;
+using Csrunsc.Sandbox;
+
+namespace Csrunsc.Cli;
+
+/// <summary>
+/// `exec-proxy --control SOCK --process B64 --ready-fd N` (internal): the host process standing
+/// for an exec'd guest process. Signals it gets are relayed to the guest process; it exits with
+/// the guest's status; if it is killed, the sandbox kills the guest process.
+/// </summary>
+public static class ExecProxyCommand
+{
+    public static int Run(string[] args)
+    {
+        var a = CommandArgs.Parse(args, ["control", "process", "ready-fd"], [], out string? error);
+        int ready = int.TryParse(a.Value("ready-fd"), out int r) ? r : -1;
+        if (error is not null || a.Value("control") is null || a.Value("process") is null)
+        {
+            Log.Error(error ?? "exec-proxy: --control and --process are required");
+            return 1;
+        }
+        return Proxy(a.Value("control")!, a.Value("process")!, [0, 1, 2], ready);
+    }
+
+    public static int Proxy(string control, string payload, int[] stdio, int readyFd)
+    {
+        int fd = UnixSocket.Connect(control);
+        if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
+        if (!ControlClient.Exchange(fd, "exec " + payload, out string reply, stdio))
+            return Report(readyFd, reply);
+        int guestPid = int.Parse(reply, System.Globalization.CultureInfo.InvariantCulture);
+        if (readyFd >= 0)
+        {
+            Libc.WriteString(readyFd, "ok\n");
+            Libc.Close(readyFd);
+        }
+        var relays = new List<PosixSignalRegistration>();
+        foreach (var (ps, num) in new[]
+        {
+            (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGHUP, Libc.SIGHUP),
+            (PosixSignal.SIGQUIT, Libc.SIGQUIT), (PosixSignal.SIGWINCH, Libc.SIGWINCH),
+            ((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1), ((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2),
+        })
+        {
+            int n = num;
+            relays.Add(PosixSignalRegistration.Create(ps, c =>
+            {
+                c.Cancel = true;
+                ControlClient.Request(control, $"signal {guestPid} {n}", out _);
+            }));
+        }
+        int code = 255;
+        if (UnixSocket.ReadLine(fd, out string line) && line.StartsWith("exit ", StringComparison.Ordinal))
+            code = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var x in relays) x.Dispose();
+        Libc.Close(fd);
+        return code;
+    }
+
+    private static int Report(int readyFd, string error)
+    {
+        if (readyFd >= 0)
+        {
+            Libc.WriteString(readyFd, "error " + error + "\n");
+            Libc.Close(readyFd);
+        }
+        else
+        {
+            Log.Error(error);
+        }
+        return 1;
+    }
+}

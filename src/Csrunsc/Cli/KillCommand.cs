@@ -1,0 +1,39 @@
+using Csrunsc.Sandbox;
+using Csrunsc.State;
+
+namespace Csrunsc.Cli;
+
+/// <summary>`kill [--all] ID [SIGNAL]`: in created, running or paused state; default SIGTERM.</summary>
+public static class KillCommand
+{
+    public static int Run(string[] args, GlobalOptions global)
+    {
+        var a = CommandArgs.Parse(args, [], ["all|a"], out string? error);
+        if (error is null && Kill(global, a, out error)) return 0;
+        Log.Error(error!);
+        return 1;
+    }
+
+    private static bool Kill(GlobalOptions global, CommandArgs a, out string? error)
+    {
+        var store = new StateStore(global.Root);
+        var state = Containers.Find(store, Containers.IdArg(a), out error);
+        if (state is null) return false;
+        int sig = a.Positionals.Count > 1 ? SignalNames.Parse(a.Positionals[1]) : 15;
+        if (sig <= 0)
+        {
+            error = $"invalid signal: {a.Positionals[1]}";
+            return false;
+        }
+        if (StateStore.CurrentStatus(state) == "stopped")
+        {
+            error = "container not running";
+            return false;
+        }
+        if (ControlClient.Request(store.ControlSocket(state.Id), $"kill {sig} {(a.Flag("all") ? 1 : 0)}", out _)) return true;
+        // The control socket is gone but the process lives: signal it directly (SIGKILL always works).
+        if (SandboxProcess.Signal(state.Pid, sig) == 0) return true;
+        error = "no such process";
+        return false;
+    }
+}

@@ -1,0 +1,46 @@
+using Csrunsc.Sandbox;
+using Csrunsc.State;
+
+namespace Csrunsc.Cli;
+
+/// <summary>`pause ID` / `resume ID`: freeze and thaw every guest task of the sandbox.</summary>
+public static class PauseCommand
+{
+    public static int Run(string[] args, GlobalOptions global, bool pause)
+    {
+        var a = CommandArgs.Parse(args, [], [], out string? error);
+        if (error is null && Change(global, Containers.IdArg(a), pause, out error)) return 0;
+        Log.Error(error!);
+        return 1;
+    }
+
+    private static bool Change(GlobalOptions global, string? id, bool pause, out string? error)
+    {
+        var store = new StateStore(global.Root);
+        var state = Containers.Find(store, id, out error);
+        if (state is null) return false;
+        using (store.Lock(state.Id))
+        {
+            state = store.Load(state.Id)!;
+            string status = StateStore.CurrentStatus(state);
+            if (pause && status != "running")
+            {
+                error = status == "paused" ? "container already paused" : "container not running";
+                return false;
+            }
+            if (!pause && status != "paused")
+            {
+                error = "container not paused";
+                return false;
+            }
+            if (!ControlClient.Request(store.ControlSocket(state.Id), pause ? "pause" : "resume", out string reply))
+            {
+                error = reply;
+                return false;
+            }
+            state.Status = pause ? "paused" : "running";
+            store.Save(state);
+            return true;
+        }
+    }
+}

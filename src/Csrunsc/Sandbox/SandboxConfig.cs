@@ -1,0 +1,66 @@
+using Csrunsc.Cli;
+using Csrunsc.Oci;
+using Csrunsc.Sentry.Boot;
+
+namespace Csrunsc.Sandbox;
+
+/// <summary>Turns config.json (and exec's process.json) into what the Sentry runs.</summary>
+public static class SandboxConfig
+{
+    private static readonly string[] RlimitNames =
+    [
+        "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
+        "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
+        "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+    ];
+
+    public static ProcessOptions ProcessFrom(OciProcess p, string bundle)
+    {
+        var rlimits = new List<(int, ulong, ulong)>();
+        foreach (var r in p.Rlimits ?? [])
+        {
+            int idx = Array.IndexOf(RlimitNames, r.Type);
+            if (idx >= 0) rlimits.Add((idx, r.Soft, r.Hard));
+        }
+        return new ProcessOptions
+        {
+            Args = (p.Args ?? []).ToArray(),
+            Env = (p.Env ?? []).ToArray(),
+            Cwd = string.IsNullOrEmpty(p.Cwd) ? "/" : p.Cwd,
+            Uid = p.User.Uid,
+            Gid = p.User.Gid,
+            AdditionalGids = (p.User.AdditionalGids ?? []).ToArray(),
+            Umask = p.User.Umask ?? 0x12,
+            Rlimits = rlimits,
+        };
+    }
+
+    public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio)
+    {
+        var plan = MountPlan.From(spec, bundle);
+        return new SandboxOptions
+        {
+            Init = ProcessFrom(spec.Process!, bundle),
+            Hostname = string.IsNullOrEmpty(spec.Hostname) ? "csrunsc" : spec.Hostname,
+            RootReadOnly = spec.Root?.Readonly ?? false,
+            Mounts = plan.SentryMounts,
+            SandboxDir = sandboxDir,
+            Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
+            Strace = global.Strace,
+            EventSink = EventSinkFor(global),
+            InitStdio = initStdio,
+        };
+    }
+
+    /// <summary>Sentry events go to --debug-log, else to --log (as warnings), else to stderr.</summary>
+    private static Action<string> EventSinkFor(GlobalOptions global)
+    {
+        if (!string.IsNullOrEmpty(global.DebugLog))
+        {
+            int fd = Native.Libc.OpenPath(global.DebugLog, Native.Libc.O_WRONLY | Native.Libc.O_CREAT | Native.Libc.O_APPEND | Native.Libc.O_CLOEXEC, 0x1A4);
+            if (fd >= 0) return line => Native.Libc.WriteString(fd, line);
+        }
+        if (!string.IsNullOrEmpty(global.Log)) return line => Log.Warning(line.TrimEnd('\n'));
+        return line => Native.Libc.WriteString(2, line);
+    }
+}

@@ -1,0 +1,41 @@
+using Csrunsc.Cli;
+using Csrunsc.Native;
+
+namespace Csrunsc.Sandbox;
+
+/// <summary>Starts the sandbox process (`csrunsc boot`) and waits until it has loaded init, or failed.</summary>
+public static class SandboxLauncher
+{
+    /// <summary>Returns the sandbox pid, or -1 with error set (the sandbox has then exited).</summary>
+    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, bool newSession, out string error)
+    {
+        error = "";
+        if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0)
+        {
+            error = "pipe: " + Errno.Name(Libc.LastErrno);
+            return -1;
+        }
+        var args = new List<string> { "csrunsc-sandbox", "--root", global.Root };
+        if (global.Strace) args.Add("--strace");
+        if (global.Debug) args.Add("--debug");
+        if (!string.IsNullOrEmpty(global.Log)) { args.Add("--log"); args.Add(global.Log); args.Add("--log-format"); args.Add(global.LogFormat); }
+        if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }
+        args.AddRange(["boot", "--bundle", bundle, "--id", id, "--ready-fd", "3"]);
+        if (consoleSocket is not null) { args.Add("--console-socket"); args.Add(consoleSocket); }
+        int pid = HostProcess.Spawn(BootCommand.SelfPath, args, [(0, 0), (1, 1), (2, 2), (readyWrite, 3)], newSession: newSession);
+        Libc.Close(readyWrite);
+        if (pid < 0)
+        {
+            Libc.Close(readyRead);
+            error = "cannot start the sandbox process: " + Errno.Name(-pid);
+            return -1;
+        }
+        string reply = HostProcess.ReadAll(readyRead).Trim();
+        Libc.Close(readyRead);
+        if (reply == "ok") return pid;
+        error = reply.StartsWith("error ", StringComparison.Ordinal) ? reply[6..] : "the sandbox process exited during start-up";
+        Libc.Kill(pid, Libc.SIGKILL);
+        HostProcess.Wait(pid);
+        return -1;
+    }
+}

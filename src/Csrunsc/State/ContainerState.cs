@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace Csrunsc.State;
+
+/// <summary>What the state root records for one container (state.json), written atomically.</summary>
+public sealed class ContainerState
+{
+    public string Id { get; set; } = "";
+    public string Bundle { get; set; } = "";
+    public string Rootfs { get; set; } = "";
+    /// <summary>The sandbox process: the pid in the pid file, alive exactly as long as the container's init.</summary>
+    public int Pid { get; set; }
+    /// <summary>Its start time (field 22 of /proc/PID/stat), so a reused pid is not mistaken for it.</summary>
+    public ulong PidStartTime { get; set; }
+    /// <summary>created, running or paused as last set by a command; stopped is derived from the process.</summary>
+    public string Status { get; set; } = "created";
+    public DateTime Created { get; set; }
+    public string Owner { get; set; } = "";
+    public Dictionary<string, string>? Annotations { get; set; }
+    /// <summary>The cgroup directories (one per v1 controller) the sandbox was put in.</summary>
+    public List<string> Cgroups { get; set; } = new();
+}
+
+/// <summary>The OCI runtime state as `state` prints it (runc's field names and order).</summary>
+public sealed class OciState
+{
+    public string OciVersion { get; set; } = "1.0.2-dev";
+    public string Id { get; set; } = "";
+    public int Pid { get; set; }
+    public string Status { get; set; } = "";
+    public string Bundle { get; set; } = "";
+    public string Rootfs { get; set; } = "";
+    public DateTime Created { get; set; }
+    public string Owner { get; set; } = "";
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? Annotations { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(ContainerState))]
+[JsonSerializable(typeof(OciState))]
+[JsonSerializable(typeof(List<OciState>))]
+[JsonSerializable(typeof(List<int>))]
+internal sealed partial class StateJsonContext : JsonSerializerContext;

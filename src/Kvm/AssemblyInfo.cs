@@ -1,0 +1,2 @@
+using System.Runtime.CompilerServices;
+[assembly: DisableRuntimeMarshalling]

@@ -1,0 +1,298 @@
+using System.Runtime.InteropServices;
+using Csrunsc.Gofer;
+using Csrunsc.Native;
+using Csrunsc.Sentry.Fs.Dev;
+using Csrunsc.Sentry.Fs.Gofer;
+using Csrunsc.Sentry.Fs.Host;
+using Csrunsc.Sentry.Fs.Proc;
+using Csrunsc.Sentry.Fs.Sys;
+using Csrunsc.Sentry.Fs.Tmpfs;
+using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Memory;
+using Csrunsc.Sentry.Platform.Ptrace;
+using Csrunsc.Sentry.Syscalls;
+using Csrunsc.Sentry.Vfs;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Boot;
+
+/// <summary>
+/// One sandbox: the kernel with its mounts, the container's init (loaded at create, released at
+/// start) and the operations the runtime's commands reach through the control socket.
+/// </summary>
+public sealed class Sandbox
+{
+    private static readonly bool s_traceBoot = Environment.GetEnvironmentVariable("CSRUNSC_TRACE_BOOT") == "1";
+
+    private readonly ManualResetEventSlim _startGate = new(false);
+    private readonly List<PosixSignalRegistration> _signalForwards = new();
+
+    private Sandbox(Kernel.Kernel kernel, Task init)
+    {
+        Kernel = kernel;
+        Init = init;
+    }
+
+    public Kernel.Kernel Kernel { get; }
+    public Task Init { get; }
+    public bool Started => _startGate.IsSet;
+
+    private static void Trace(string what)
+    {
+        if (s_traceBoot) Libc.WriteString(2, "csrunsc boot: " + what + "\n");
+    }
+
+    /// <summary>
+    /// Builds the kernel, confines the Sentry and loads the init program (blocked until <see cref="Start"/>).
+    /// Returns null with a one-line error (runc's wording where callers match it) on failure.
+    /// </summary>
+    public static Sandbox? Create(SandboxOptions options, int goferFd, out string? error)
+    {
+        error = null;
+        var events = new SyscallEventLog(options.EventSink, options.Strace);
+        Trace("start");
+        var (cpuinfo, meminfo) = ProcFileSystem.ReadHostFiles();
+
+        var memoryFile = new MemoryFile();
+        var image = new StubImage();
+        string stubPath = Path.Combine(options.SandboxDir, "stub");
+        PtracePlatform.InstallStub(stubPath, image);
+        if (options.Confine)
+        {
+            int r = Confine(options.SandboxDir);
+            if (r < 0)
+            {
+                error = $"cannot confine the sandbox: {Errno.Name(-r)}";
+                return null;
+            }
+            stubPath = "/stub";
+        }
+        var platform = new PtracePlatform(stubPath, memoryFile.Fd, image);
+
+        var mounts = new MountTable();
+        var kernel = new Kernel.Kernel(platform, memoryFile, mounts, events)
+        {
+            Hostname = options.Hostname,
+            Gofer = new GoferClient(goferFd),
+        };
+        try
+        {
+            var rootFs = new GoferFileSystem(kernel.Gofer, 0, options.RootReadOnly);
+            mounts.Add(new Mount("/", rootFs, rootFs.Root, options.RootReadOnly, "rootfs", options.RootReadOnly ? "ro" : "rw"));
+            foreach (var m in options.Mounts)
+            {
+                var fs = MakeFileSystem(kernel, m, cpuinfo, meminfo);
+                if (fs is null)
+                {
+                    events.Write($"csrunsc: mount of type {m.Type} at {m.Destination} is not supported; skipped\n");
+                    continue;
+                }
+                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
+            }
+        }
+        catch (IOException e)
+        {
+            error = "cannot attach the root filesystem through the gofer: " + e.Message;
+            return null;
+        }
+        Trace("mounts ready");
+
+        var sandbox = new Sandbox(kernel, null!);
+        var init = sandbox.StartProcess(options.Init, options.InitStdio, isInit: true, onExit: null, out error);
+        if (init is null) return null;
+        var ready = new Sandbox(kernel, init);
+        ready.ForwardHostSignals();
+        Trace("init loaded");
+        return ready;
+    }
+
+    /// <summary>Releases init (the `start` command).</summary>
+    public void Start() => Init.ReleaseStartGate();
+
+    /// <summary>Waits for init to exit; returns the exit code (128+N for a signal).</summary>
+    public int WaitForExit()
+    {
+        Kernel.InitExited.Wait();
+        Trace("init exited with status " + Kernel.InitExitStatus);
+        // Let the other tasks die (init's exit killed them) so their stubs are reaped.
+        for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
+        foreach (var r in _signalForwards) r.Dispose();
+        return Libc.ExitCodeOf(Kernel.InitExitStatus);
+    }
+
+    /// <summary>
+    /// Starts a process in the sandbox (`exec`): its stdio are the given host fds (owned by the
+    /// sandbox from now on). onExit gets its wait status. Returns the guest pid or -errno.
+    /// </summary>
+    public int Exec(ProcessOptions process, int[] stdio, Action<int> onExit, out string? error)
+    {
+        var t = StartProcess(process, stdio, isInit: false, onExit, out error);
+        if (t is null) return -Errno.ENOENT;
+        t.ReleaseStartGate();
+        return t.ThreadGroup.Tgid;
+    }
+
+    private Task? StartProcess(ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
+    {
+        var kernel = Kernel;
+        var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids);
+        var root = new VfsPath(kernel.Mounts.Root, kernel.Mounts.Root.Root, null, "");
+        var fsContext = new FsContext(root, root, options.Umask);
+        int tid = isInit ? 1 : kernel.Pids.Allocate();
+        if (isInit) kernel.Pids.Allocate();
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", ExitObserver = onExit };
+        foreach (var (res, soft, hard) in options.Rlimits) group.Rlimits[res] = (soft, hard);
+        var fds = new FdTable();
+        for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
+            fds.Set(fd, new HostFileDescription(stdio[fd], Libc.O_RDWR, ownsFd: !isInit || stdio[fd] > 2), false);
+        var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
+        var task = new Task(kernel, group, tid, mm, fds, fsContext);
+        kernel.Pids.AddTask(task);
+        kernel.Pids.AddGroup(group);
+        group.AddTask(task);
+        if (isInit) kernel.Init = group;
+
+        string? startError = null;
+        var loaded = new ManualResetEventSlim(false);
+        task.StartGated(t =>
+        {
+            int r = LoadProgram(t, options, out startError);
+            loaded.Set();
+            return r;
+        });
+        loaded.Wait();
+        error = startError;
+        if (startError is not null)
+        {
+            // The task ends by itself (its program could not be loaded).
+            if (isInit) kernel.InitExited.Wait();
+            return null;
+        }
+        return task;
+    }
+
+    /// <summary>On the task's thread: chdir to cwd and exec args[0], searched in $PATH like runc.</summary>
+    private static int LoadProgram(Task t, ProcessOptions options, out string? error)
+    {
+        error = null;
+        int r = PathResolver.Resolve(t, Libc.AT_FDCWD, options.Cwd, true, out VfsPath? cwd);
+        if (r < 0)
+        {
+            error = $"unable to start container process: chdir to cwd (\"{options.Cwd}\") set in config.json failed: {Describe(r)}";
+            return r;
+        }
+        t.Fs.Cwd = cwd!;
+        string arg0 = options.Args[0];
+        var candidates = new List<string>();
+        if (arg0.Contains('/')) candidates.Add(arg0);
+        else
+        {
+            string path = options.Env.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..]
+                ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+            foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries)) candidates.Add(dir.TrimEnd('/') + "/" + arg0);
+        }
+        long last = -Errno.ENOENT;
+        foreach (var c in candidates)
+        {
+            last = t.Exec(Libc.AT_FDCWD, c, options.Args, options.Env);
+            if (last == SyscallTable.NoReturn) return 0;
+            if (last != -Errno.ENOENT && last != -Errno.ENOTDIR) break;
+        }
+        error = last == -Errno.ENOENT && !arg0.Contains('/')
+            ? $"unable to start container process: exec: \"{arg0}\": executable file not found in $PATH"
+            : $"unable to start container process: exec: \"{arg0}\": {Describe((int)last)}";
+        return (int)last;
+    }
+
+    private static string Describe(int err) => -err switch
+    {
+        Errno.ENOENT => "no such file or directory",
+        Errno.EACCES => "permission denied",
+        Errno.ENOEXEC => "exec format error",
+        Errno.ENOTDIR => "not a directory",
+        Errno.ELOOP => "too many levels of symbolic links",
+        _ => Errno.Name(-err),
+    };
+
+    /// <summary>Signals sent to the sandbox process (the pid file's pid) go to the container's init.</summary>
+    private void ForwardHostSignals()
+    {
+        foreach (var (ps, num) in new[]
+        {
+            (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGHUP, Libc.SIGHUP),
+            (PosixSignal.SIGQUIT, Libc.SIGQUIT), (PosixSignal.SIGWINCH, Libc.SIGWINCH),
+            ((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1), ((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2),
+        })
+        {
+            int n = num;
+            _signalForwards.Add(PosixSignalRegistration.Create(ps, c =>
+            {
+                c.Cancel = true;
+                Kernel.SignalInitFromHost(n);
+            }));
+        }
+    }
+
+    /// <summary>kill: to init, or with all to every process in the sandbox.</summary>
+    public void Signal(int sig, bool all)
+    {
+        if (!all)
+        {
+            Kernel.SignalInitFromHost(sig);
+            return;
+        }
+        foreach (var g in Kernel.Pids.Groups())
+            Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
+    }
+
+    /// <summary>A signal from the host to one guest process (an exec'd process's proxy relays these).</summary>
+    public int SignalProcess(int guestPid, int sig)
+    {
+        var g = Kernel.Pids.GroupById(guestPid);
+        if (g is null) return -Errno.ESRCH;
+        return Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
+    }
+
+    /// <summary>Host pids of the stub processes running guest code (what `ps` reports).</summary>
+    public List<int> HostPids()
+    {
+        var pids = new SortedSet<int>();
+        foreach (var g in Kernel.Pids.Groups())
+            foreach (var t in g.TasksSnapshot())
+                if (t.Context is { } c) pids.Add(c.HostPid);
+        return pids.ToList();
+    }
+
+    public void Pause() => Kernel.Freeze();
+
+    public void Resume() => Kernel.Thaw();
+
+    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
+    {
+        "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount),
+        "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),
+        "devpts" => DevFileSystem.CreateDevPts(),
+        "mqueue" => DevFileSystem.CreateMqueue(),
+        "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
+        "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly),
+        _ => null,
+    };
+
+    public static string NormalizePath(string p) => "/" + string.Join('/', p.Split('/', StringSplitOptions.RemoveEmptyEntries));
+
+    private static unsafe int Confine(string dir)
+    {
+        byte[] d = Libc.CString(dir);
+        byte* root = stackalloc byte[] { (byte)'/', 0 };
+        fixed (byte* p = d)
+        {
+            if (Libc.Chroot(p) < 0) return -Libc.LastErrno;
+        }
+        if (Libc.Chdir(root) < 0) return -Libc.LastErrno;
+        Libc.Prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        return 0;
+    }
+}
