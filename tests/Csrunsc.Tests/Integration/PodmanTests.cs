@@ -1,0 +1,75 @@
+using Xunit;
+
+namespace Csrunsc.Tests.Integration;
+
+/// <summary>
+/// podman 4.3 + conmon 2.1 driving the runtime (`podman --runtime PATH`): run --rm output and
+/// exit status, a detached container with exec, exec -t, pause/unpause, stop (SIGTERM, then
+/// SIGKILL after the timeout) and rm.
+/// </summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class PodmanTests(IntegrationFixture fixture)
+{
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void RunRmDeliversOutputAndExitStatus(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+
+        var echo = session.ExpectSuccess(Podman("run", "--rm", "--network", "none", PodmanEnvironment.ImageName, "echo", "hi"),
+            "podman run --rm --network none localhost/bb:1 echo hi");
+        session.Check(echo.Stdout == "hi\n", $"stdout should be \"hi\\n\":\n{echo}");
+
+        var exit = session.Expect(Podman("run", "--rm", "--network", "none", PodmanEnvironment.ImageName, "sh", "-c", "echo out; echo err >&2; exit 3"), 3,
+            "podman run --rm ... sh -c 'echo out; echo err >&2; exit 3'");
+        session.Check(exit.Stdout == "out\n" && exit.Stderr.Contains("err", StringComparison.Ordinal), $"stdout should be \"out\\n\" and stderr \"err\":\n{exit}");
+        AssertNothingLeft(session, podman, []);
+    }
+
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void DetachedExecTtyPauseStopRm(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+        string Inspect(string name, string format) => Podman("inspect", "--format", format, name).Stdout.Trim();
+        var name = session.NewId("podman");
+        session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name));
+
+        session.ExpectSuccess(Podman("run", "-d", "--name", name, "--network", "none", PodmanEnvironment.ImageName, "sleep", "1000"),
+            "podman run -d ... sleep 1000");
+        session.Check(Inspect(name, "{{.State.Status}}") == "running", $"container should be running, is {Inspect(name, "{{.State.Status}}")}");
+        var pid = int.Parse(Inspect(name, "{{.State.Pid}}"));
+        session.Check(pid > 0 && HostInspector.IsAlive(pid), $"podman reports pid {pid}, which is not a live host process");
+
+        var exec = session.Expect(Podman("exec", name, "sh", "-c", "echo in-exec; exit 5"), 5, "podman exec NAME sh -c 'echo in-exec; exit 5'");
+        session.Check(exec.Stdout == "in-exec\n", $"exec's stdout should be \"in-exec\\n\":\n{exec}");
+
+        var tty = session.Expect(session.Note(Shell.Run(session.Runtime.OperationTimeout, "script",
+                ["-qec", podman.CommandLine(session.Runtime, "exec", "-t", name, "sh", "-c", "tty; echo tty-ok; exit 4"), "/dev/null"])),
+            4, "script -qec 'podman exec -t NAME sh -c \"tty; exit 4\"'");
+        session.Check(tty.Stdout.Contains("/dev/pts/", StringComparison.Ordinal) && tty.Stdout.Contains("tty-ok", StringComparison.Ordinal),
+            $"exec -t should give the process a pty (/dev/pts/N) and its output should arrive:\n{tty}");
+
+        session.ExpectSuccess(Podman("pause", name), "podman pause");
+        session.Check(Inspect(name, "{{.State.Status}}") == "paused", $"container should be paused, is {Inspect(name, "{{.State.Status}}")}");
+        session.ExpectSuccess(Podman("unpause", name), "podman unpause");
+        session.Check(Inspect(name, "{{.State.Status}}") == "running", $"container should be running again, is {Inspect(name, "{{.State.Status}}")}");
+        session.Expect(Podman("exec", name, "true"), 0, "podman exec after unpause");
+
+        // `sleep` as init ignores SIGTERM: podman sends `kill 15`, waits 2 s, then `kill 9`.
+        session.ExpectSuccess(Podman("stop", "--time", "2", name), "podman stop --time 2");
+        session.Check(Inspect(name, "{{.State.Status}}") == "exited", $"container should have exited, is {Inspect(name, "{{.State.Status}}")}");
+        session.Check(Inspect(name, "{{.State.ExitCode}}") == "137", $"exit code after SIGKILL should be 137, is {Inspect(name, "{{.State.ExitCode}}")}");
+
+        session.ExpectSuccess(Podman("rm", name), "podman rm");
+        session.Check(!Podman("container", "exists", name).Succeeded, $"container {name} still exists after podman rm");
+        AssertNothingLeft(session, podman, [name], pid);
+    }
+
+    private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>
+        session.AssertNothingLeft(names, pids, [session.Runtime.ScratchDir, Path.GetDirectoryName(session.Runtime.Binary)!, podman.Dir]);
+}
