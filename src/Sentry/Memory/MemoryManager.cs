@@ -124,7 +124,7 @@ public sealed unsafe partial class MemoryManager
         for (; i < _vmas.Count && _vmas[i].Start < end; i++)
         {
             var v = _vmas[i];
-            if (v.File is null) continue;
+            if (v.File is null || v.Pages is not null) continue;
             ulong s = Math.Max(v.Start, start), e = Math.Min(v.End, end);
             if (s >= e) continue;
             var span = File.Span(b.Offset + (long)(s - blockBase), (int)(e - s));
@@ -180,12 +180,38 @@ public sealed unsafe partial class MemoryManager
                 if (v.Prot == Libc.PROT_NONE) continue;
                 ulong s = Math.Max(v.Start, bs), e = Math.Min(v.End, be);
                 if (s >= e) continue;
-                int r = ctx.Map(s, e - s, v.Prot, b.Offset + (long)(s - bs));
+                int r = v.Pages is null ? ctx.Map(s, e - s, v.Prot, b.Offset + (long)(s - bs)) : MapSharedPages(ctx, v, s, e);
                 if (r < 0) return 1;
             }
             _mapped.Add(bi);
             return 0;
         }
+    }
+
+    /// <summary>Maps [s, e) of a shared VMA into the stub, one run of consecutive memory-file pages at a time.</summary>
+    private static int MapSharedPages(IContext ctx, Vma v, ulong s, ulong e)
+    {
+        ulong runStart = s;
+        long runOffset = -1, nextOffset = -1;
+        for (ulong page = s; page <= e; page += MemoryFile.PageSize)
+        {
+            long off = page < e ? v.Pages!.PageOffset(v.PageIndex(page), v.File) : -2;
+            if (page < e && off == -1) return -Errno.ENOMEM;
+            if (off == nextOffset && page < e)
+            {
+                nextOffset += MemoryFile.PageSize;
+                continue;
+            }
+            if (runOffset >= 0)
+            {
+                int r = ctx.Map(runStart, page - runStart, v.Prot, runOffset);
+                if (r < 0) return r;
+            }
+            runStart = page;
+            runOffset = off;
+            nextOffset = off + MemoryFile.PageSize;
+        }
+        return 0;
     }
 
     /// <summary>Removes [start, end) (block-aligned outward) from the stub; it will fault back in.</summary>
@@ -213,6 +239,15 @@ public sealed unsafe partial class MemoryManager
             if (i < 0) return false;
             var v = _vmas[i];
             if (write ? !v.Writable : !v.Readable) return false;
+            if (v.Pages is not null)
+            {
+                long off = v.Pages.PageOffset(v.PageIndex(addr), v.File);
+                if (off < 0) return false;
+                ulong pageEnd = PageDown(addr) + MemoryFile.PageSize;
+                int n = (int)Math.Min((ulong)maxLen, Math.Min(pageEnd, v.End) - addr);
+                span = File.Span(off + (long)(addr & 0xFFF), n);
+                return true;
+            }
             ulong bi = addr >> MemoryFile.BlockShift;
             var b = GetBlock(bi);
             if (b is null) return false;

@@ -11,10 +11,11 @@ public sealed unsafe partial class MemoryManager
 {
     /// <summary>
     /// Creates a mapping. addr is a hint unless fixed. file (with IncRef taken by this call) backs a
-    /// private file mapping. Returns the address or -errno.
+    /// file mapping. A shared mapping uses pages (a reference is taken), or the file's shared pages,
+    /// or new anonymous shared pages. Returns the address or -errno.
     /// </summary>
     public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
-        FileDescription? file, long fileOffset, string name)
+        FileDescription? file, long fileOffset, string name, SharedPages? pages = null)
     {
         if (length == 0) return -Errno.EINVAL;
         length = PageUp(length);
@@ -37,7 +38,21 @@ public sealed unsafe partial class MemoryManager
                 addr = hint;
             }
             file?.IncRef();
-            var vma = new Vma { Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name };
+            if (shared)
+            {
+                if (pages is not null) pages.AddRef();
+                else if (file?.Inode is not null) pages = SharedPages.ForFile(File, file.Inode, file);
+                else pages = SharedPages.Anonymous(File);
+            }
+            else
+            {
+                pages = null;
+            }
+            var vma = new Vma
+            {
+                Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name,
+                Pages = pages,
+            };
             Insert(vma);
             PrepareExistingBlocks(vma);
             ForgetMapped(vma.Start, vma.End);
@@ -159,6 +174,34 @@ public sealed unsafe partial class MemoryManager
         return 0;
     }
 
+    /// <summary>msync(2): writes shared file pages of [addr, addr+length) back to their files; -ENOMEM if a page is unmapped.</summary>
+    public int Sync(ulong addr, ulong length)
+    {
+        if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
+        ulong end = addr + PageUp(length);
+        if (end < addr) return -Errno.ENOMEM;
+        var work = new List<(SharedPages Pages, long Start, long End)>();
+        lock (_lock)
+        {
+            ulong cur = addr;
+            int i = FindIndex(addr);
+            if (i < 0 && length != 0) return -Errno.ENOMEM;
+            for (int j = i < 0 ? ~i : i; cur < end; j++)
+            {
+                if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
+                var v = _vmas[j];
+                if (v.Pages is not null && v.File is not null)
+                {
+                    ulong s = Math.Max(cur, v.Start), e = Math.Min(end, v.End);
+                    work.Add((v.Pages, v.FileOffset + (long)(s - v.Start), v.FileOffset + (long)(e - v.Start)));
+                }
+                cur = v.End;
+            }
+        }
+        foreach (var (pages, start, stop) in work) pages.WriteBack(start, stop);
+        return 0;
+    }
+
     public int Protect(IContext? ctx, ulong addr, ulong length, int prot)
     {
         if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
@@ -236,7 +279,7 @@ public sealed unsafe partial class MemoryManager
 
     public const int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
 
-    /// <summary>mremap(2) for anonymous and private mappings: grow in place, or move by copying.</summary>
+    /// <summary>mremap(2): grow in place, or move (private pages by copying, shared ones by mapping the same pages).</summary>
     public long Remap(IContext? ctx, ulong oldAddr, ulong oldLength, ulong newLength, int flags, ulong newAddr)
     {
         if ((oldAddr & 0xFFF) != 0 || newLength == 0) return -Errno.EINVAL;
@@ -269,8 +312,14 @@ public sealed unsafe partial class MemoryManager
             if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
         }
         long dst = Map(ctx, newAddr, newLength, vma.Prot, (flags & MREMAP_FIXED) != 0, false, vma.Shared, vma.File,
-            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name);
+            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name, vma.Pages);
         if (dst < 0) return dst;
+        if (vma.Pages is not null)
+        {
+            // Shared pages are indexed by file page: the new range already shows them.
+            Unmap(ctx, oldAddr, oldLength);
+            return dst;
+        }
         ulong copy = Math.Min(oldLength, newLength);
         int prot = vma.Prot;
         // Copy through the Sentry's view, regardless of the guest's protection.

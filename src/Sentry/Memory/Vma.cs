@@ -14,6 +14,8 @@ public sealed class Vma
     /// <summary>File whose contents fill the pages when first touched (private file mappings); null for anonymous memory.</summary>
     public FileDescription? File;
     public long FileOffset;
+    /// <summary>MAP_SHARED: the pages (of the file, or of the anonymous mapping) every sharer sees; indexed by file page.</summary>
+    public SharedPages? Pages;
     /// <summary>Name in /proc/self/maps: a path, [heap], [stack], or empty.</summary>
     public string Name = "";
 
@@ -26,12 +28,20 @@ public sealed class Vma
     public Vma Slice(ulong start, ulong end)
     {
         File?.IncRef();
+        Pages?.AddRef();
         return new Vma
         {
-            Start = start, End = end, Prot = Prot, Shared = Shared, File = File,
+            Start = start, End = end, Prot = Prot, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name,
         };
     }
 
-    public void Release() => File?.DecRef();
+    public void Release()
+    {
+        Pages?.Release();
+        File?.DecRef();
+    }
+
+    /// <summary>The file page index (file offset / page size) of guest address addr in this VMA.</summary>
+    public long PageIndex(ulong addr) => (FileOffset + (long)(addr - Start)) / MemoryFile.PageSize;
 }

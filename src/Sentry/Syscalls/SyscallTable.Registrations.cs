@@ -14,12 +14,12 @@ public static partial class SyscallTable
         RegisterFile();
 
         // Memory
-        Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED file mappings are private copies (no write-back)");
+        Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously");
         Full(10, "mprotect", SysMemory.Mprotect);
         Full(11, "munmap", SysMemory.Munmap);
         Full(12, "brk", SysMemory.Brk);
         Partial(25, "mremap", SysMemory.Mremap, "moves by copying");
-        Partial(26, "msync", SysMemory.Ok, "no-op: shared file mappings are not written back");
+        Full(26, "msync", SysMemory.Msync);
         Partial(27, "mincore", SysMemory.Mincore, "reports every mapped page resident");
         Partial(28, "madvise", SysMemory.Madvise, "DONTNEED zeroes anonymous pages; other advice ignored");
         Partial(149, "mlock", SysMemory.Ok, "no-op");

@@ -17,6 +17,9 @@ public abstract class Inode
     public abstract uint Mode { get; }
 
     public bool IsDirectory => FileMode.IsDir(Mode);
+
+    /// <summary>The pages of this file's MAP_SHARED mappings while any exist (owned by Memory.SharedPages).</summary>
+    internal Memory.SharedPages? SharedPages { get; set; }
     public bool IsSymlink => FileMode.IsSymlink(Mode);
 
     public abstract int GetStat(out StatBuf stat);

@@ -25,6 +25,7 @@ internal static class FileIo
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
         if (!f.Seekable) return ReadStream(t, f, addr, len);
+        if (f.Inode?.SharedPages is not null) Csrunsc.Sentry.Memory.SharedPages.BeforeFileRead(f);
         long done = 0;
         while (done < len)
         {
@@ -57,6 +58,7 @@ internal static class FileIo
                 return done > 0 ? done : -Errno.EFAULT;
             long n = f.Write(t, span, offset < 0 ? -1 : offset + done);
             if (n < 0) return done > 0 ? done : n;
+            if (f.Inode?.SharedPages is not null) Csrunsc.Sentry.Memory.SharedPages.AfterFileWrite(f, offset < 0 ? f.Offset - n : offset + done, n);
             done += n;
             if (n < span.Length) break;
         }

@@ -32,10 +32,18 @@ internal static class SysMemory
             }
             name = file?.Location?.AbsolutePath ?? "";
         }
-        // Shared file mappings are served as private copies (writes are not written back).
-        bool sharedAnon = shared && file is null;
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
-            sharedAnon, file, offset, name);
+            shared, file, offset, name);
+    }
+
+    public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+
+    public static long Msync(Task t, in SyscallArguments a)
+    {
+        int flags = a.Int(2);
+        if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC))
+            return -Errno.EINVAL;
+        return t.Mm.Sync(a.A0, a.A1);
     }
 
     public static long Munmap(Task t, in SyscallArguments a) => t.Mm.Unmap(t.Context, a.A0, a.A1);

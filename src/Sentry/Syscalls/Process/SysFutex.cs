@@ -15,6 +15,7 @@ internal static class SysFutex
         ulong addr = a.A0;
         int op = a.Int(1) & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
         bool realtime = (a.Int(1) & FUTEX_CLOCK_REALTIME) != 0;
+        bool priv = (a.Int(1) & FUTEX_PRIVATE_FLAG) != 0;
         uint val = (uint)a.A2;
         var futexes = t.Kernel.Futexes;
         switch (op)
@@ -33,26 +34,26 @@ internal static class SysFutex
                         ? MonotonicClock.NowNs() + ns
                         : MonotonicClock.NowNs() + (ns - (realtime ? MonotonicClock.RealtimeNs() : MonotonicClock.NowNs()));
                 }
-                int r = futexes.Wait(t, addr, val, deadline, bitset);
+                int r = futexes.Wait(t, addr, val, deadline, bitset, priv);
                 return r == -Errno.ERESTARTSYS ? -Errno.EINTR : r;
             }
             case FUTEX_WAKE:
-                return futexes.Wake(t.Mm, addr, (int)Math.Min(val, int.MaxValue));
+                return futexes.Wake(t.Mm, addr, (int)Math.Min(val, int.MaxValue), uint.MaxValue, priv);
             case FUTEX_WAKE_BITSET:
                 if ((uint)a.A5 == 0) return -Errno.EINVAL;
-                return futexes.Wake(t.Mm, addr, (int)Math.Min(val, int.MaxValue), (uint)a.A5);
+                return futexes.Wake(t.Mm, addr, (int)Math.Min(val, int.MaxValue), (uint)a.A5, priv);
             case FUTEX_REQUEUE:
-                return futexes.Requeue(t, addr, a.A4, (int)val, (int)a.A3, null);
+                return futexes.Requeue(t, addr, a.A4, (int)val, (int)a.A3, null, priv);
             case FUTEX_CMP_REQUEUE:
-                return futexes.Requeue(t, addr, a.A4, (int)val, (int)a.A3, (uint)a.A5);
+                return futexes.Requeue(t, addr, a.A4, (int)val, (int)a.A3, (uint)a.A5, priv);
             case FUTEX_WAKE_OP:
-                return WakeOp(t, addr, (int)val, (int)a.A3, a.A4, (uint)a.A5);
+                return WakeOp(t, addr, (int)val, (int)a.A3, a.A4, (uint)a.A5, priv);
             default:
                 return -Errno.ENOSYS;
         }
     }
 
-    private static long WakeOp(Task t, ulong addr1, int n1, int n2, ulong addr2, uint encoded)
+    private static long WakeOp(Task t, ulong addr1, int n1, int n2, ulong addr2, uint encoded, bool priv)
     {
         int op = (int)((encoded >> 28) & 7), cmp = (int)((encoded >> 24) & 15);
         uint oparg = (encoded >> 12) & 0xFFF, cmparg = encoded & 0xFFF;
@@ -60,13 +61,13 @@ internal static class SysFutex
         if (t.ReadStruct(addr2, out uint old) < 0) return -Errno.EFAULT;
         uint nv = op switch { 0 => oparg, 1 => old + oparg, 2 => old | oparg, 3 => old & ~oparg, 4 => old ^ oparg, _ => old };
         if (t.WriteStruct(addr2, nv) < 0) return -Errno.EFAULT;
-        int woken = t.Kernel.Futexes.Wake(t.Mm, addr1, n1);
+        int woken = t.Kernel.Futexes.Wake(t.Mm, addr1, n1, uint.MaxValue, priv);
         bool c = cmp switch
         {
             0 => old == cmparg, 1 => old != cmparg, 2 => (int)old < (int)cmparg, 3 => (int)old <= (int)cmparg,
             4 => (int)old > (int)cmparg, 5 => (int)old >= (int)cmparg, _ => false,
         };
-        if (c) woken += t.Kernel.Futexes.Wake(t.Mm, addr2, n2);
+        if (c) woken += t.Kernel.Futexes.Wake(t.Mm, addr2, n2, uint.MaxValue, priv);
         return woken;
     }
 }
