@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 # runc: the reference runtime; busybox-static: test rootfs; gcc/libc6-dev: static test programs
 # and the NativeAOT link; binutils/zlib1g-dev: NativeAOT.
-readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev)
+readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev containerd podman conmon bsdutils)
 
 missing=()
 for pkg in "${packages[@]}"; do
