@@ -1,0 +1,192 @@
+using Csrunsc.Tests.Differential;
+using Xunit;
+
+namespace Csrunsc.Tests.Workloads;
+
+/// <summary>
+/// Real, unmodified Debian programs (dynamically linked, through ld.so) from the host's /usr:
+/// same stdout and exit status under runc and csrunsc. Outputs are made deterministic (fixed
+/// dates, sorted results) so that only the runtime differs.
+/// </summary>
+[Collection(DifferentialCollection.Name)]
+public sealed class DebianWorkloadTests(DifferentialFixture fixture)
+{
+    [RootRequiredFact]
+    public void CoreutilsListSortCountHash()
+    {
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            ls -la /usr/share/doc | head
+            ls /usr/bin | sort -r | head -n 3
+            seq 1 5000 | sort -R --random-source=/usr/bin/ls | sort -n | uniq | wc -l
+            printf 'b\na\nc\na\n' | sort | uniq -c
+            head -c 100000 /usr/bin/bash | sha256sum
+            echo "hello world" | tr a-z A-Z | cut -d' ' -f2
+            stat -c '%s %F' /etc/passwd
+            date -u -d @86400 '+%Y-%m-%d %H:%M:%S'
+            id -u; id -gn
+            mkdir -p /tmp/d/e && touch /tmp/d/e/f && cp -r /tmp/d /tmp/d2 && find /tmp/d2 | sort && rm -r /tmp/d /tmp/d2
+            exit 3
+            """);
+        Assert.Equal(3, runc.ExitCode);
+        Assert.Contains("5000\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1970-01-02 00:00:00\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void BashPipelinesSubshellsAndJobs()
+    {
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            set -o pipefail
+            for i in $(seq 1 200); do echo "line $((i * 7 % 13)) $i"; done | sort -k2,2n -k3,3n | awk '{s += $3} END {print NR, s}'
+            x=$(echo sub | (read v; echo "got $v")); echo "$x"
+            (sleep 0.1; echo bg1) & (echo bg2) & wait; echo waited
+            declare -A m=([k]=v [a]=b); for k in $(echo "${!m[@]}" | tr ' ' '\n' | sort); do echo "$k=${m[$k]}"; done
+            trap 'echo trapped' USR1; kill -USR1 $$; echo after
+            false | true; echo "pipefail $?"
+            cat <<< "here string" | wc -c
+            exec 3>/tmp/f; echo fd3 >&3; exec 3>&-; cat /tmp/f
+            """);
+        Assert.Contains("200 20100\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("trapped\nafter\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void Python3JsonThreadPoolAndLocks()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """
+            import json, os, threading, hashlib
+            from concurrent.futures import ThreadPoolExecutor
+            def work(i):
+                return hashlib.sha256(str(i).encode()).hexdigest()[:8], sum(range(i * 1000))
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                results = list(pool.map(work, range(32)))
+            lock = threading.Lock()
+            cond = threading.Condition(lock)
+            counter = [0]
+            def bump():
+                for _ in range(2000):
+                    with lock:
+                        counter[0] += 1
+                        cond.notify_all()
+            threads = [threading.Thread(target=bump) for _ in range(8)]
+            for t in threads: t.start()
+            with cond:
+                cond.wait_for(lambda: counter[0] == 16000, timeout=30)
+            for t in threads: t.join()
+            print(json.dumps({"first": results[:3], "total": sum(r[1] for r in results), "counter": counter[0],
+                              "cwd": os.getcwd(), "threads": threading.active_count()}, sort_keys=True))
+            """]);
+        Assert.Contains("\"counter\": 16000", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void Python3SubprocessForkAndMultiprocessing()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """
+            import multiprocessing as mp, os, subprocess
+            def square(x):
+                return x * x
+            def add(shared, n):
+                for _ in range(n):
+                    with shared.get_lock():
+                        shared.value += 1
+            if __name__ == "__main__":
+                print(subprocess.run(["sh", "-c", "echo from sh; exit 4"], capture_output=True, text=True))
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(5)
+                print("child status", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+                with mp.Pool(3) as pool:
+                    print(pool.map(square, range(12)))
+                shared = mp.Value("i", 0)
+                procs = [mp.Process(target=add, args=(shared, 300)) for _ in range(3)]
+                for p in procs: p.start()
+                for p in procs: p.join()
+                print("shared", shared.value, [p.exitcode for p in procs])
+            """]);
+        Assert.Contains("shared 900 [0, 0, 0]", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void PerlHashesRegexForkAndPipes()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["perl", "-e", """
+            use strict; use warnings; use POSIX qw(floor); use List::Util qw(sum);
+            my %h = map { $_ => length($_) } qw(alpha beta gamma delta);
+            print join(",", map { "$_=$h{$_}" } sort keys %h), "\n";
+            my $text = "a1b22c333"; my @nums = $text =~ /(\d+)/g; print sum(@nums), "\n";
+            my $pid = fork(); if (!$pid) { exit 7 } waitpid($pid, 0); print "child ", $? >> 8, "\n";
+            open(my $fh, "-|", "printf 'x\\ny\\n' | sort -r") or die; print <$fh>; close $fh;
+            printf("%.3f %d\n", 22 / 7, floor(-2.5));
+            """]);
+        Assert.StartsWith("alpha=5,beta=4,delta=5,gamma=5\n356\nchild 7\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void Sqlite3InMemoryAndFileDatabase()
+    {
+        DebianBundle.RequireProgram("sqlite3", "sqlite3");
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            sqlite3 :memory: 'create table t(a, b); insert into t values (1, 2), (3, 4); select a + b from t order by 1;'
+            sqlite3 /tmp/db "create table t(a integer primary key, b text); create index i on t(b);
+              with recursive c(x) as (select 1 union all select x + 1 from c where x < 500) insert into t(b) select 'v' || (x % 7) from c;"
+            sqlite3 /tmp/db "select b, count(*) from t group by b order by b; pragma integrity_check;"
+            sqlite3 -json /tmp/db "select * from t where a <= 2"
+            """);
+        Assert.StartsWith("3\n7\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void GccCompilesLinksAndRuns()
+    {
+        DebianBundle.RequireProgram("gcc", "gcc");
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            set -e
+            printf '#include <stdio.h>\nint twice(int);\nint main(void) { printf("hello %%d\\n", twice(21)); return 0; }\n' > /tmp/main.c
+            printf 'int twice(int x) { return 2 * x; }\n' > /tmp/twice.c
+            gcc -O2 -c -o /tmp/twice.o /tmp/twice.c
+            gcc -O2 -Wall -o /tmp/x /tmp/main.c /tmp/twice.o
+            /tmp/x
+            """);
+        Assert.Equal("hello 42\n", runc.Stdout);
+    }
+
+    [RootRequiredFact]
+    public void GitInitCommitBranchLog()
+    {
+        DebianBundle.RequireProgram("git", "git");
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            set -e
+            export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z
+            git init -q -b main /tmp/r && cd /tmp/r
+            git config user.email t@example.com && git config user.name Tester
+            seq 1 100 > numbers && git add numbers && git commit -q -m first
+            git checkout -q -b topic && sed -i 's/^50$/fifty/' numbers && git commit -q -am second
+            git checkout -q main && git merge -q --no-edit topic
+            git log --oneline --all
+            git diff --stat HEAD~1 HEAD
+            git status --short && git cat-file -p HEAD | head -n 1
+            """);
+        Assert.Contains("second\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void StaticPthreadsMutexConditionJoin()
+    {
+        var binary = Path.Join(fixture.ScratchDir, "threads_mutex_cond");
+        lock (fixture)
+        {
+            if (!File.Exists(binary))
+            {
+                HostCommand.Run("gcc", "-static", "-pthread", "-O1", "-Wall", "-o", binary,
+                    Path.Join(RepositoryLayout.ProgramsDir, "threads_mutex_cond.c"));
+            }
+        }
+
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(
+            fixture, ["/threads_mutex_cond"], new Dictionary<string, string> { ["threads_mutex_cond"] = binary });
+        Assert.Equal(0, runc.ExitCode);
+        Assert.EndsWith("counter 160000 sum 160000 main tls 0\n", runc.Stdout, StringComparison.Ordinal);
+    }
+}
