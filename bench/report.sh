@@ -93,6 +93,7 @@ END {
   print "| runsc (gVisor) | " m["runsc"] " |" > o
   print "| dotnet SDK | " m["dotnet"] " |" > o
   print "| suite wall time | " m["elapsed_s"] " s |" > o
+  print "| load average (1/5/15 min) at start, end | " m["load_start"] "; " m["load_end"] " (other work on the machine adds noise; interleaving spreads it over all runtimes) |" > o
   print "" > o
   print "Every value is the **median over rounds**; `÷ runc` is the slowdown relative to runc (time ratio: >1 = slower, for MB/s it is runc ÷ value), `csrunsc ÷ runsc` <1 means csrunsc is faster than gVisor. Per-operation costs are measured inside the container with `clock_gettime`, so container start-up is not in them." > o
   print "" > o
@@ -143,7 +144,7 @@ END {
   print "" > o
   print "## Footprint of an idle container (`sleep 5`, sampled after 2 s)" > o
   print "" > o
-  print "Sum over the container's host processes: every descendant of the runtime's `run` process (csrunsc and runsc: sandbox + gofer + stub processes; runc: the container process). Rss and Pss from /proc/PID/smaps_rollup." > o
+  print "Sum over the host processes of the container: every descendant of the `run` process of the runtime (csrunsc and runsc: sandbox + gofer + stub processes; runc: the container process). Rss and Pss from /proc/PID/smaps_rollup." > o
   print "" > o
   print "| runtime | processes | RSS MiB | PSS MiB | PSS ÷ runc |" > o
   print "|---|--:|--:|--:|--:|" > o
@@ -225,9 +226,12 @@ END {
         print "<text x=\"" x + bw / 2 "\" y=\"" T + ph - 4 "\" text-anchor=\"middle\" font-size=\"9\" fill=\"" color[sr[s]] "\">n/a</text>" > svg
         continue
       }
+      # Bars grow from the 1× (runc) line: up when slower, down when faster.
       y = T + ph - ph * (log(v / lo) / log(10)) / dec
-      printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n", x, y, bw - 1, T + ph - y, color[sr[s]], sr[s], gl[g], rfmt(v) > svg
-      printf "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">%s</text>\n", x + bw / 2, y - 3, (v >= 10 ? sprintf("%.0f", v) : sprintf("%.1f", v)) > svg
+      y1 = T + ph - ph * (log(1 / lo) / log(10)) / dec
+      top = (y < y1) ? y : y1; hgt = (y < y1) ? y1 - y : y - y1; if (hgt < 1) hgt = 1
+      printf "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n", x, top, bw - 1, hgt, color[sr[s]], sr[s], gl[g], rfmt(v) > svg
+      printf "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">%s</text>\n", x + bw / 2, (y < y1 ? y - 3 : y + 10), (v >= 10 ? sprintf("%.0f", v) : (v >= 0.1 ? sprintf("%.1f", v) : sprintf("%.2f", v))) > svg
     }
     lx = L + (g - 0.5) * gw; ly = T + ph + 12
     print "<text x=\"" lx "\" y=\"" ly "\" text-anchor=\"end\" transform=\"rotate(-35 " lx " " ly ")\">" gl[g] "</text>" > svg
