@@ -59,7 +59,9 @@ public sealed class ContainerdPodTests(IntegrationFixture fixture)
 
         session.WaitFor(() => ReadLog(sandbox).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 4
                               && ReadLog(app).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 4,
-            TimeSpan.FromSeconds(10), () => "both containers should print their 4 namespace links");
+            TimeSpan.FromSeconds(10), () =>
+                "both containers should print their ipc/uts/net/mnt namespace links through the shim's log file " +
+                $"(--log-uri file://...; empty means their stdout/stderr never arrived).\nsandbox printed: [{ReadLog(sandbox)}]\napp printed: [{ReadLog(app)}]");
         var sandboxNs = ReadLog(sandbox).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var appNs = ReadLog(app).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < 3; i++)
