@@ -156,6 +156,14 @@ public sealed unsafe partial class MemoryManager
     // ---- faults ----
 
     /// <summary>
+    /// The last fault address this task (each runs on its own OS thread) found already mapped: a
+    /// block another thread mapped between this thread's fault and its handling is retried once;
+    /// a second fault at the same address is a real protection violation.
+    /// </summary>
+    [ThreadStatic]
+    private static ulong t_retriedFault;
+
+    /// <summary>
     /// Handles a guest page fault at addr through ctx. Returns 0 if the page is now mapped, or the
     /// si_code for the SIGSEGV to deliver (SEGV_MAPERR = 1, SEGV_ACCERR = 2).
     /// </summary>
@@ -168,7 +176,19 @@ public sealed unsafe partial class MemoryManager
             var vma = _vmas[i];
             if (vma.Prot == Libc.PROT_NONE) return 2;
             ulong bi = addr >> MemoryFile.BlockShift;
-            if (_mapped.Contains(bi)) return 2; // mapped with the VMA's protection already: a real violation
+            if (_mapped.Contains(bi))
+            {
+                // Mapped with the VMA's protection already: a real violation, unless another
+                // thread of this address space mapped the block after this thread faulted.
+                if (t_retriedFault == addr)
+                {
+                    t_retriedFault = 0;
+                    return 2;
+                }
+                t_retriedFault = addr;
+                return 0;
+            }
+            t_retriedFault = 0;
             var b = GetBlock(bi);
             if (b is null) return 1;
             ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;

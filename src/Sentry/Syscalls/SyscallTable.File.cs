@@ -39,6 +39,11 @@ public static partial class SyscallTable
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
         Full(284, "eventfd", SysEventFd.EventFd);
         Full(290, "eventfd2", SysEventFd.EventFd2);
+        Full(213, "epoll_create", SysEpoll.EpollCreate);
+        Full(291, "epoll_create1", SysEpoll.EpollCreate1);
+        Partial(233, "epoll_ctl", SysEpoll.EpollCtl, "EPOLLET is served level-triggered; EPOLLEXCLUSIVE/EPOLLWAKEUP ignored");
+        Partial(232, "epoll_wait", SysEpoll.EpollWait, "level-triggered scan; at most 256 events a call");
+        Partial(281, "epoll_pwait", SysEpoll.EpollPwait, "level-triggered scan; at most 256 events a call");
 
         // Metadata
         Full(5, "fstat", SysStat.FStat);

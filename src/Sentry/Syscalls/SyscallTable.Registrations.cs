@@ -2,6 +2,7 @@ using Csrunsc.Native;
 using Csrunsc.Sentry.Syscalls.Memory;
 using Csrunsc.Sentry.Syscalls.Process;
 using Csrunsc.Sentry.Syscalls.Signal;
+using Csrunsc.Sentry.Syscalls.Socket;
 using Csrunsc.Sentry.Syscalls.Time;
 
 namespace Csrunsc.Sentry.Syscalls;
@@ -130,5 +131,14 @@ public static partial class SyscallTable
         Error(206, "io_setup", Errno.ENOSYS, "not implemented");
         Error(41, "socket", Errno.EAFNOSUPPORT, "networking not implemented yet");
         Error(53, "socketpair", Errno.EAFNOSUPPORT, "networking not implemented yet");
+        foreach (var (number, name) in new[]
+        {
+            (42, "connect"), (43, "accept"), (44, "sendto"), (45, "recvfrom"), (46, "sendmsg"), (47, "recvmsg"),
+            (48, "shutdown"), (49, "bind"), (50, "listen"), (51, "getsockname"), (52, "getpeername"),
+            (54, "setsockopt"), (55, "getsockopt"), (288, "accept4"), (299, "recvmmsg"), (307, "sendmmsg"),
+        })
+        {
+            Partial(number, name, SysNotSocket.NotASocket, "no sockets yet: ENOTSOCK for any open descriptor, EBADF otherwise");
+        }
     }
 }

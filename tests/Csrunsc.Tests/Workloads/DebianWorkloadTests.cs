@@ -108,6 +108,29 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void Python3SelectorsEpollOverPipes()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """
+            import os, selectors, threading, time
+            sel = selectors.DefaultSelector()
+            print(type(sel).__name__)
+            pipes = [os.pipe() for _ in range(3)]
+            for i, (r, w) in enumerate(pipes):
+                sel.register(r, selectors.EVENT_READ, i)
+            print("idle", sel.select(timeout=0))
+            def writer():
+                time.sleep(0.05)
+                os.write(pipes[1][1], b"one")
+            threading.Thread(target=writer).start()
+            print("woken", [(key.data, events) for key, events in sel.select(timeout=10)])
+            os.write(pipes[0][1], b"zero"); os.close(pipes[2][1])
+            ready = sorted((key.data, events) for key, events in sel.select(timeout=1))
+            print("ready", ready, [os.read(pipes[i][0], 10) for i, _ in ready])
+            """]);
+        Assert.StartsWith("EpollSelector\nidle []\nwoken [(1, 1)]\nready [(0, 1), (1, 1), (2, 1)]", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
     public void PerlHashesRegexForkAndPipes()
     {
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["perl", "-e", """
