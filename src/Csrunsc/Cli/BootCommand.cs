@@ -54,7 +54,8 @@ public static class BootCommand
             int r = UnixSocket.SendConsole(socket, master);
             Libc.Close(master);
             if (r < 0) return Fail(readyFd, $"cannot send the console to {socket}: {Errno.Name(-r)}", goferPid);
-            stdio = [slave, slave, slave];
+            // Three descriptions, three fds: each is closed on its own.
+            stdio = [slave, Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3), Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3)];
         }
 
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio);

@@ -22,8 +22,15 @@ public static class SandboxLauncher
         if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }
         args.AddRange(["boot", "--bundle", bundle, "--id", id, "--ready-fd", "3"]);
         if (consoleSocket is not null) { args.Add("--console-socket"); args.Add(consoleSocket); }
-        int pid = HostProcess.Spawn(BootCommand.SelfPath, args, [(0, 0), (1, 1), (2, 2), (readyWrite, 3)], newSession: newSession);
+        // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
+        // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
+        int devNull = consoleSocket is null ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
+        (int, int)[] fds = devNull < 0
+            ? [(0, 0), (1, 1), (2, 2), (readyWrite, 3)]
+            : [(devNull, 0), (devNull, 1), (devNull, 2), (readyWrite, 3)];
+        int pid = HostProcess.Spawn(BootCommand.SelfPath, args, fds, newSession: newSession);
         Libc.Close(readyWrite);
+        if (devNull >= 0) Libc.Close(devNull);
         if (pid < 0)
         {
             Libc.Close(readyRead);

@@ -144,7 +144,7 @@ public sealed class Sandbox
         foreach (var (res, soft, hard) in options.Rlimits) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
-            fds.Set(fd, new HostFileDescription(stdio[fd], Libc.O_RDWR, ownsFd: !isInit || stdio[fd] > 2), false);
+            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2), false);
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);
         kernel.Pids.AddTask(task);
@@ -253,14 +253,22 @@ public sealed class Sandbox
         return Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
     }
 
-    /// <summary>Host pids of the stub processes running guest code (what `ps` reports).</summary>
+    /// <summary>
+    /// What `ps` reports: host pids only. Init is represented by the sandbox process itself (the pid
+    /// file's pid, which is what callers know it by); every other guest process by its stub process.
+    /// </summary>
     public List<int> HostPids()
     {
         var pids = new SortedSet<int>();
         foreach (var g in Kernel.Pids.Groups())
+        {
+            if (g == Kernel.Init) continue;
             foreach (var t in g.TasksSnapshot())
                 if (t.Context is { } c) pids.Add(c.HostPid);
-        return pids.ToList();
+        }
+        var list = new List<int> { Environment.ProcessId };
+        list.AddRange(pids);
+        return list;
     }
 
     public void Pause() => Kernel.Freeze();

@@ -7,18 +7,20 @@ public sealed partial class Kernel
 {
     /// <summary>
     /// Whether a signal would be discarded at generation: ignored disposition, a default action of
-    /// "ignore", or init's protection (init only gets signals it handles, unless they come from the
-    /// host, i.e. an ancestor namespace — `csrunsc kill` or the runtime's own signals).
+    /// "ignore", or init's protection.
     /// </summary>
     public bool SignalIgnored(ThreadGroup tg, int sig, bool fromHost)
     {
-        if (sig == Libc.SIGKILL) return tg == Init && !fromHost;
+        // Init of a pid namespace: from inside, only signals it handles; from the host (an
+        // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
+        bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
+        if (sig == Libc.SIGKILL) return tg == Init && !forced;
         var act = tg.Handlers.Actions[sig];
         if (act.Handler == SigAction.SIG_IGN) return true;
         if (act.Handler == SigAction.SIG_DFL)
         {
             if (Task.DefaultIgnored(sig)) return true;
-            if (tg == Init && !fromHost) return true;
+            if (tg == Init && !forced) return true;
         }
         return false;
     }

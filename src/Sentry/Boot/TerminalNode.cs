@@ -1,0 +1,45 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Fs;
+using Csrunsc.Sentry.Fs.Host;
+using Csrunsc.Sentry.Fs.Tmpfs;
+using Csrunsc.Sentry.Vfs;
+
+namespace Csrunsc.Sentry.Boot;
+
+/// <summary>
+/// A host pseudo-terminal slave handed to a guest process (process.terminal, exec --tty) appears in
+/// the guest's devpts as /dev/pts/N, so ttyname(), `tty` and reopening /dev/pts/N work: the guest
+/// sees one inode whether it fstat()s its stdin or stat()s the path.
+/// </summary>
+public static unsafe class TerminalNode
+{
+    private const uint PtySlaveMajorFirst = 136, PtySlaveMajorLast = 143;
+
+    /// <summary>A description for hostFd: a plain host file, or the devpts node of a pty slave.</summary>
+    public static FileDescription Describe(Vfs.MountTable mounts, int hostFd, bool ownsFd)
+    {
+        StatBuf st;
+        if (Libc.FStat(hostFd, &st) < 0 || (st.Mode & StatBuf.S_IFMT) != StatBuf.S_IFCHR) return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd);
+        uint major = (uint)((st.Rdev >> 8) & 0xfff), minor = (uint)((st.Rdev & 0xff) | ((st.Rdev >> 12) & 0xfff00));
+        if (major < PtySlaveMajorFirst || major > PtySlaveMajorLast || !mounts.TryGet("/dev/pts", out Mount pts) || pts.FileSystem is not TmpfsFileSystem devpts)
+            return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd);
+        uint n = (major - PtySlaveMajorFirst) * 256 + minor;
+        string name = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Inode node;
+        if (devpts.Root.Lookup(name, out Inode? existing) == 0 && existing is not null) node = existing;
+        else node = devpts.AddCharDevice("/" + name, major, minor, 0x190 /*0620*/);
+        int keep = Libc.Fcntl(hostFd, Libc.F_DUPFD_CLOEXEC, 100);
+        DeviceRegistry.Register(major, minor, (Inode inode, int flags, out FileDescription? file) =>
+        {
+            int fd = Libc.Fcntl(keep, Libc.F_DUPFD_CLOEXEC, 3);
+            file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, inode);
+            return fd < 0 ? -Libc.LastErrno : 0;
+        });
+        var root = mounts.Root;
+        var rootPath = new VfsPath(root, root.Root, null, "");
+        mounts.TryGet("/dev", out Mount dev);
+        var devPath = new VfsPath(dev ?? root, dev?.Root ?? root.Root, rootPath, "dev");
+        var ptsPath = new VfsPath(pts, pts.Root, devPath, "pts");
+        return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd, node) { Location = new VfsPath(pts, node, ptsPath, name) };
+    }
+}
