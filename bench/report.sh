@@ -160,7 +160,7 @@ END {
   print "" > o
   if (m["real_note"] ~ /^skip/) print "Skipped: " substr(m["real_note"], index(m["real_note"], ":") + 1) > o
   else {
-    print "Mean wall time of one run of the program measured inside the container (" m["real_note"] "), ms." > o
+    print "Mean wall time of one run of the program in ms, " m["real_note"] "; python3, gcc and sqlite3 are the host binaries in /usr." > o
     print "" > o
     print "| program | native | runc | csrunsc | runsc | csrunsc ÷ runc | runsc ÷ runc | csrunsc ÷ runsc |" > o
     print "|---|--:|--:|--:|--:|--:|--:|--:|" > o
