@@ -27,7 +27,7 @@ public static class ExecCommand
         if (state is null) return Fail(error);
         string status = StateStore.CurrentStatus(state);
         if (status == "stopped") return Fail("cannot exec in a stopped container");
-        if (status == "paused" && !a.Flag("ignore-paused")) return Fail("cannot exec in a paused state container");
+        if (status == "paused" && !a.Flag("ignore-paused")) return Fail("cannot exec in a paused container (use --ignore-paused to override)");
 
         var process = BuildProcess(a, command, state, out error);
         if (process is null) return Fail(error!);
@@ -78,10 +78,11 @@ public static class ExecCommand
         return 0;
     }
 
-    private static int Fail(string error)
+    /// <summary>Like runc: exec's own failures exit 255 (not 1) with "exec failed: " before the cause.</summary>
+    internal static int Fail(string error)
     {
-        Log.Error(error);
-        return 1;
+        Log.Error("exec failed: " + error);
+        return 255;
     }
 
     /// <summary>Splits "flags... ID cmd args..." : the first positional is the id, the rest is the command.</summary>

@@ -67,7 +67,8 @@ public static class ExecProxyCommand
         }
         else
         {
-            Log.Error(error);
+            // A foreground exec: its failure is exec's failure (runc: exit 255, "exec failed: ...").
+            return ExecCommand.Fail(error);
         }
         return 1;
     }

@@ -25,7 +25,7 @@ public static class PauseCommand
             string status = StateStore.CurrentStatus(state);
             if (pause && status != "running")
             {
-                error = status == "paused" ? "container already paused" : "container not running";
+                error = "container not running"; // runc's wording for paused too
                 return false;
             }
             if (!pause && status != "paused")
