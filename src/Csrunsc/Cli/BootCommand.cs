@@ -14,7 +14,7 @@ public static class BootCommand
 {
     public static int Run(string[] args, GlobalOptions global)
     {
-        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         string bundle = a.Value("bundle") ?? ".";
         string id = a.Value("id") ?? "";
@@ -58,7 +58,7 @@ public static class BootCommand
             stdio = [slave, Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3), Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3)];
         }
 
-        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio);
+        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")));
         var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
         if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         new ControlServer(listenFd, sandbox, bundle).Start();

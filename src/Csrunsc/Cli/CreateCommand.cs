@@ -60,7 +60,8 @@ public static class CreateCommand
             return 1;
         }
 
-        int pid = SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), newSession, out error);
+        var namespaces = NamespacePlan.Compute(spec!, store);
+        int pid = SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), namespaces, newSession, out error);
         if (pid < 0)
         {
             store.Remove(id);
@@ -69,7 +70,7 @@ public static class CreateCommand
         state = new ContainerState
         {
             Id = id, Bundle = bundle, Rootfs = rootfs, Pid = pid, PidStartTime = SandboxProcess.StartTime(pid),
-            Status = "created", Created = DateTime.UtcNow, Owner = "", Annotations = spec!.Annotations,
+            Status = "created", Created = DateTime.UtcNow, Owner = "", Annotations = spec!.Annotations, Namespaces = namespaces,
         };
         state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
         if (spec.Linux?.Resources is { } res && Cgroups.Apply(state.Cgroups, res) is { } cgErr)

@@ -35,7 +35,7 @@ public static class SandboxConfig
         };
     }
 
-    public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio)
+    public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio, IReadOnlyDictionary<string, ulong>? namespaces = null)
     {
         var plan = MountPlan.From(spec, bundle);
         return new SandboxOptions
@@ -49,6 +49,7 @@ public static class SandboxConfig
             Strace = global.Strace,
             EventSink = EventSinkFor(global),
             InitStdio = initStdio,
+            NamespaceIds = namespaces,
         };
     }
 

@@ -7,7 +7,7 @@ namespace Csrunsc.Sandbox;
 public static class SandboxLauncher
 {
     /// <summary>Returns the sandbox pid, or -1 with error set (the sandbox has then exited).</summary>
-    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, bool newSession, out string error)
+    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out string error)
     {
         error = "";
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0)
@@ -22,6 +22,7 @@ public static class SandboxLauncher
         if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }
         args.AddRange(["boot", "--bundle", bundle, "--id", id, "--ready-fd", "3"]);
         if (consoleSocket is not null) { args.Add("--console-socket"); args.Add(consoleSocket); }
+        if (namespaces.Count > 0) { args.Add("--namespaces"); args.Add(NamespacePlan.Format(namespaces)); }
         // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
         // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
         int devNull = consoleSocket is null ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);

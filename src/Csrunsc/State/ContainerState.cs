@@ -19,6 +19,8 @@ public sealed class ContainerState
     public Dictionary<string, string>? Annotations { get; set; }
     /// <summary>The cgroup directories (one per v1 controller) the sandbox was put in.</summary>
     public List<string> Cgroups { get; set; } = new();
+    /// <summary>Namespace identities the guest sees (type → inode), so pod members can join them.</summary>
+    public Dictionary<string, ulong> Namespaces { get; set; } = new();
 }
 
 /// <summary>The OCI runtime state as `state` prints it (runc's field names and order).</summary>

@@ -74,6 +74,7 @@ public sealed class Sandbox
         {
             Hostname = options.Hostname,
             Gofer = new GoferClient(goferFd),
+            Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         try
         {

@@ -24,6 +24,9 @@ public sealed class SandboxOptions
     public bool RootReadOnly { get; init; }
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
 
+    /// <summary>Namespace identities for /proc/PID/ns (type → inode number); missing types get fresh ones.</summary>
+    public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }
+
     /// <summary>Directory the Sentry may write its stub into and chroot to (empty but for the stub).</summary>
     public required string SandboxDir { get; init; }
 

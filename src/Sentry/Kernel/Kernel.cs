@@ -28,6 +28,7 @@ public sealed partial class Kernel
     public SyscallEventLog Events { get; }
     public PidNamespace Pids { get; } = new();
     public FutexTable Futexes { get; } = new();
+    public NamespaceIds Namespaces { get; set; } = new();
     public string Hostname { get; set; } = "csrunsc";
     public string Domainname { get; set; } = "(none)";
     public long BootTimeNs { get; }

@@ -60,7 +60,21 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("fd", new ProcFdDirectory(fs, this, info: false, ProcInodeNumber.Make(kind, id, slot++)));
         Add("fdinfo", new ProcFdDirectory(fs, this, info: true, ProcInodeNumber.Make(kind, id, slot++)));
         if (thread is null) Add("task", new ProcTaskDirectory(fs, this, ProcInodeNumber.Make(kind, id, slot++)));
+        var ns = new ProcDirectory(fs, Ino(), 0x16D, uid, gid);
+        foreach (var (name, type) in NamespaceLinks)
+        {
+            ulong nsId = fs.Kernel.Namespaces.Of(type);
+            ns.Add(name, new ProcSymlink(fs, Ino(), () => Live() is null ? null : $"{type}:[{nsId}]", uid, gid));
+        }
+        Add("ns", ns);
     }
+
+    /// <summary>/proc/PID/ns entries and the namespace type each names.</summary>
+    private static readonly (string Name, string Type)[] NamespaceLinks =
+    [
+        ("cgroup", "cgroup"), ("ipc", "ipc"), ("mnt", "mnt"), ("net", "net"), ("pid", "pid"), ("pid_for_children", "pid"),
+        ("time", "time"), ("time_for_children", "time"), ("user", "user"), ("uts", "uts"),
+    ];
 
     public ThreadGroup Group => _group;
 
