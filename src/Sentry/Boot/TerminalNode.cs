@@ -15,14 +15,26 @@ public static unsafe class TerminalNode
 {
     private const uint PtySlaveMajorFirst = 136, PtySlaveMajorLast = 143;
 
-    /// <summary>A description for hostFd: a plain host file, or the devpts node of a pty slave.</summary>
+    /// <summary>The host fd's access mode and O_APPEND, so the guest sees what it was given (EBADF writing a read-only stdin).</summary>
+    private static int AccessMode(int hostFd)
+    {
+        int fl = Libc.Fcntl(hostFd, Libc.F_GETFL, 0);
+        return fl < 0 ? Libc.O_RDWR : fl & (Libc.O_ACCMODE | Libc.O_APPEND);
+    }
+
+    /// <summary>
+    /// A description for a stdio fd handed to a guest process: the devpts node of a pty slave, or
+    /// the host file itself, sharing its offset with the caller (`run ... > file` appends after
+    /// what the caller wrote, as with runc).
+    /// </summary>
     public static FileDescription Describe(Vfs.MountTable mounts, int hostFd, bool ownsFd)
     {
         StatBuf st;
-        if (Libc.FStat(hostFd, &st) < 0 || (st.Mode & StatBuf.S_IFMT) != StatBuf.S_IFCHR) return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd);
+        if (Libc.FStat(hostFd, &st) < 0 || (st.Mode & StatBuf.S_IFMT) != StatBuf.S_IFCHR)
+            return new HostFileDescription(hostFd, AccessMode(hostFd), ownsFd) { SharesHostOffset = true };
         uint major = (uint)((st.Rdev >> 8) & 0xfff), minor = (uint)((st.Rdev & 0xff) | ((st.Rdev >> 12) & 0xfff00));
         if (major < PtySlaveMajorFirst || major > PtySlaveMajorLast || !mounts.TryGet("/dev/pts", out Mount pts) || pts.FileSystem is not TmpfsFileSystem devpts)
-            return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd);
+            return new HostFileDescription(hostFd, AccessMode(hostFd), ownsFd);
         uint n = (major - PtySlaveMajorFirst) * 256 + minor;
         string name = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Inode node;

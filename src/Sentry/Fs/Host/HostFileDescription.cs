@@ -41,6 +41,13 @@ public sealed unsafe class HostFileDescription : FileDescription
 
     public override bool Seekable => _seekable;
 
+    /// <summary>
+    /// The file position lives in the host's open file description, shared with whoever handed us
+    /// the fd (the container's stdio redirected to a file by the caller): reads and writes without
+    /// an explicit offset use and advance it, exactly as an inherited fd does on Linux.
+    /// </summary>
+    public bool SharesHostOffset { get; init; }
+
     public override int HostFd => _seekable ? _fd : -1;
 
     /// <summary>The host fd whatever its type (for the syscall layer's splice/sendfile fast paths).</summary>
@@ -98,6 +105,7 @@ public sealed unsafe class HostFileDescription : FileDescription
             return StreamRead(task, buffer);
         }
         if (offset >= 0) return PRead(buffer, offset);
+        if (SharesHostOffset) return RawRead(buffer);
         lock (OffsetLock)
         {
             long n = PRead(buffer, Offset);
@@ -116,6 +124,7 @@ public sealed unsafe class HostFileDescription : FileDescription
         }
         bool append = (Flags & Libc.O_APPEND) != 0;
         if (offset >= 0 && !append) return PWrite(buffer, offset);
+        if (SharesHostOffset && offset < 0) return RawWrite(buffer);
         lock (OffsetLock)
         {
             long at;
@@ -236,6 +245,26 @@ public sealed unsafe class HostFileDescription : FileDescription
             while (true)
             {
                 nint n = Libc.PWrite(_fd, p, buffer.Length, offset);
+                if (n >= 0) return n;
+                if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+            }
+        }
+    }
+
+    public override long Seek(long offset, int whence)
+    {
+        if (!SharesHostOffset) return base.Seek(offset, whence);
+        long r = Libc.LSeek(_fd, offset, whence);
+        return r < 0 ? -Libc.LastErrno : r;
+    }
+
+    private long RawRead(Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Read(_fd, p, buffer.Length);
                 if (n >= 0) return n;
                 if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
             }
