@@ -96,3 +96,11 @@ public static unsafe partial class Libc
     /// <summary>Shell-style exit code of a wait status: the code, or 128+signal.</summary>
     public static int ExitCodeOf(int status) => WIfExited(status) ? WExitStatus(status) : 128 + WTermSig(status);
 }
+
+public static unsafe partial class Libc
+{
+    [LibraryImport(Lib, EntryPoint = "sched_getcpu")]
+    public static partial int SchedGetCpu();
+    [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
+    public static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
+}

@@ -5,7 +5,7 @@ namespace Csrunsc.Native;
 /// <summary>ptrace(2) requests and the x86-64 user register set.</summary>
 public static unsafe partial class Libc
 {
-    public const int PTRACE_TRACEME = 0, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSER = 3, PTRACE_POKEDATA = 5,
+    public const int PTRACE_TRACEME = 0, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSER = 3, PTRACE_POKEDATA = 5, PTRACE_POKEUSER = 6,
         PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_GETREGS = 12, PTRACE_SETREGS = 13, PTRACE_GETFPREGS = 14,
         PTRACE_SETFPREGS = 15, PTRACE_ATTACH = 16, PTRACE_DETACH = 17, PTRACE_SYSCALL = 24,
         PTRACE_SYSEMU = 31, PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201,

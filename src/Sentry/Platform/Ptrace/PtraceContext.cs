@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Csrunsc.Native;
 
 namespace Csrunsc.Sentry.Platform.Ptrace;
@@ -15,6 +16,15 @@ public sealed unsafe class PtraceContext : IContext
     private readonly bool _isLeader;
     private bool _dead;
 
+    /// <summary>The registers as the tracee has them now (after our last GETREGS/SETREGS).</summary>
+    private UserRegs _current;
+    private bool _currentValid;
+
+    /// <summary>The CPU the stub thread is bound to: it follows its tracer so wake-ups stay on one CPU.</summary>
+    private int _boundCpu = -1;
+
+    private const int RaxOffset = 10 * 8; // offsetof(struct user, regs.rax)
+
     internal PtraceContext(PtracePlatform platform, int pid, int tid, bool isLeader)
     {
         _platform = platform;
@@ -30,13 +40,16 @@ public sealed unsafe class PtraceContext : IContext
     {
         info = default;
         if (_dead) return SwitchResult.Dead;
+        FollowTracerCpu();
         fixed (UserRegs* r = &regs)
         {
-            if (Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)r) < 0) return Died();
+            if (!SetRegisters(r)) return Died();
             if (Libc.Ptrace(Libc.PTRACE_SYSEMU, _tid, 0, 0) < 0) return Died();
             int status = WaitStop();
             if (status < 0) return Died();
             if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)r) < 0) return Died();
+            _current = *r;
+            _currentValid = true;
             int sig = Libc.WStopSig(status);
             if (sig == (Libc.SIGTRAP | 0x80)) return SwitchResult.Syscall;
             if ((status >> 16) != 0) return SwitchResult.Interrupted;
@@ -53,6 +66,38 @@ public sealed unsafe class PtraceContext : IContext
                     return SwitchResult.Interrupted;
             }
         }
+    }
+
+    /// <summary>
+    /// Gives the tracee regs with the fewest ptrace requests: none if unchanged, one POKEUSER when
+    /// only rax changed (a syscall's result: the common case), SETREGS otherwise.
+    /// </summary>
+    private bool SetRegisters(UserRegs* r)
+    {
+        if (_currentValid)
+        {
+            ulong rax = r->Rax;
+            _current.Rax = rax;
+            if (new ReadOnlySpan<byte>(r, sizeof(UserRegs)).SequenceEqual(new ReadOnlySpan<byte>(Unsafe.AsPointer(ref _current), sizeof(UserRegs))))
+            {
+                // Only rax (maybe) differs from the tracee's copy.
+                return Libc.Ptrace(Libc.PTRACE_POKEUSER, _tid, RaxOffset, (nint)rax) >= 0;
+            }
+        }
+        if (Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)r) < 0) return false;
+        _current = *r;
+        _currentValid = true;
+        return true;
+    }
+
+    /// <summary>Keeps the stub thread on the CPU its tracer runs on (cross-CPU wake-ups double the cost).</summary>
+    private void FollowTracerCpu()
+    {
+        int cpu = Libc.SchedGetCpu();
+        if (cpu == _boundCpu || cpu < 0 || cpu >= 64) return;
+        ulong mask = 1UL << cpu;
+        Libc.SchedSetAffinity(_tid, 8, &mask);
+        _boundCpu = cpu;
     }
 
     /// <summary>Waits for the next stop of our tracee; returns the wait status, or -1 if it is gone.</summary>
@@ -75,6 +120,7 @@ public sealed unsafe class PtraceContext : IContext
         if (_dead) return -Errno.ESRCH;
         UserRegs regs = default;
         if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
+        _currentValid = false;
         regs.Rip = site;
         regs.Rax = (ulong)nr;
         regs.OrigRax = ulong.MaxValue;
