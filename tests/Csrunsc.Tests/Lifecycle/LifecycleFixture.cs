@@ -8,7 +8,7 @@ namespace Csrunsc.Tests.Lifecycle;
 /// The lifecycle tests drive runc and csrunsc through the same CLI steps one at a time (they
 /// look at host processes and state directories, and time matters for csrunsc's sandboxes).
 /// </summary>
-[CollectionDefinition(Name)]
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LifecycleCollection : ICollectionFixture<LifecycleFixture>
 {
     public const string Name = "Lifecycle (runc vs csrunsc, CLI)";
