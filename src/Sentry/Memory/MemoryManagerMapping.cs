@@ -381,6 +381,35 @@ public sealed unsafe partial class MemoryManager
         return any;
     }
 
+    /// <summary>
+    /// MADV_DONTNEED on private anonymous memory: the pages read back as zeros. Pages never touched
+    /// stay untouched (no block is materialized), touched ones are hole-punched in the memory file,
+    /// which the stub's shared mapping sees at once. Blocks shared after fork get a private copy first.
+    /// </summary>
+    public void Discard(ulong addr, ulong length)
+    {
+        ulong end = PageUp(addr + length);
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i < 0) i = ~i;
+            for (; i < _vmas.Count && _vmas[i].Start < end; i++)
+            {
+                var v = _vmas[i];
+                if (v.File is not null || v.Shared) continue;
+                ulong s = Math.Max(v.Start, addr), e = Math.Min(v.End, end);
+                for (ulong bi = s >> MemoryFile.BlockShift; bi < BlockUp(e) >> MemoryFile.BlockShift; bi++)
+                {
+                    if (!_blocks.TryGetValue(bi, out var b)) continue;
+                    b = Unshare(bi, b);
+                    ulong bs = bi << MemoryFile.BlockShift;
+                    ulong ps = Math.Max(s, bs), pe = Math.Min(e, bs + (ulong)MemoryFile.BlockSize);
+                    File.Zero(b.Offset + (long)(ps - bs), (long)(pe - ps));
+                }
+            }
+        }
+    }
+
     /// <summary>/proc/self/maps.</summary>
     public string FormatMaps()
     {

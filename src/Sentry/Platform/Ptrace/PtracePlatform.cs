@@ -61,7 +61,7 @@ public sealed unsafe class PtracePlatform : IPlatform
     {
         context = null!;
         int tid = handle.HostTid;
-        // The new thread spins in the stub (no syscalls); seize it and stop it here.
+        // The new thread waits in pause() in the stub; seize it and stop it here.
         if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD | Libc.PTRACE_O_EXITKILL) < 0)
             return -Libc.LastErrno;
         if (Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0) < 0) return -Libc.LastErrno;

@@ -26,7 +26,7 @@ public sealed class StubImage
     /// <summary>`syscall; int3`: injected host syscalls run here and trap back.</summary>
     public ulong SyscallSite { get; }
 
-    /// <summary>`syscall` for clone: the parent traps back; the new thread spins until its task attaches it.</summary>
+    /// <summary>`syscall` for clone: the parent traps back; the new thread waits in pause() until its task attaches it.</summary>
     public ulong CloneSite { get; }
 
     /// <summary>`pause` forever: where a detached thread-group leader waits for the process to end.</summary>
@@ -73,8 +73,11 @@ public sealed class StubImage
         a.syscall();
         a.test(rax, rax);
         a.jnz(parent);
+        // The new thread blocks in pause() (spinning would steal the CPU its tracer-to-be needs);
+        // PTRACE_INTERRUPT takes it out, and the Sentry replaces every register, rax included.
         a.Label(ref child);
-        a.pause();
+        a.mov(eax, SYS_pause);
+        a.syscall();
         a.jmp(child);
         a.Label(ref parent);
         a.int3();

@@ -62,10 +62,8 @@ internal static class SysMemory
         int advice = a.Int(2);
         if (advice == MADV_DONTNEED)
         {
-            // Anonymous private pages read back as zeros afterwards.
-            var vma = t.Mm.Find(a.A0);
-            if (vma is not null && vma.File is null && !vma.Shared && vma.Writable)
-                t.Mm.Clear(a.A0, Math.Min(a.A1, vma.End - a.A0));
+            // Anonymous private pages read back as zeros afterwards (glibc drops dead thread stacks so).
+            t.Mm.Discard(a.A0, a.A1);
         }
         return 0;
     }
