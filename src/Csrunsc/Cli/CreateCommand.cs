@@ -82,6 +82,7 @@ public static class CreateCommand
         store.Save(state);
 
         var oci = Containers.ToOci(state);
+        oci.Status = "creating"; // what runc passes the create-time hooks (the state file says "created" only once they ran)
         error = Hooks.Run("prestart", spec.Hooks?.Prestart, oci)
             ?? Hooks.Run("createRuntime", spec.Hooks?.CreateRuntime, oci)
             ?? Hooks.Run("createContainer", spec.Hooks?.CreateContainer, oci);
