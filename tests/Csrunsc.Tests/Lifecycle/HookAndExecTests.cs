@@ -108,7 +108,7 @@ public sealed class HookAndExecTests(LifecycleFixture fixture)
     /// <summary>
     /// exec in a created container (runc allows it: the exec'd process runs while init waits for
     /// start), then in a running one: output and exit status come back, --env/--cwd/--user apply,
-    /// a failed exec exits 255 with "exec failed: ...".
+    /// a failed exec exits 255 with "exec failed: ..." (<see cref="FailedExecSaysWhy"/>).
     /// </summary>
     [RootRequiredFact]
     public void ExecOutputStatusAndOptions() => Scenario(fixture, (s, o) =>
@@ -123,11 +123,6 @@ public sealed class HookAndExecTests(LifecycleFixture fixture)
         o.Add($"--env FOO=bar --cwd /tmp --user 1000:1000: exit {opts.ExitCode}, stdout {Text(opts.Stdout)}");
         var killed = s.Cli("exec", id, "sh", "-c", "kill -9 $$");
         o.Add($"sh -c 'kill -9 $$' (not PID 1): exit {killed.ExitCode}");
-        s.ClearLog();
-        var missing = s.Cli("exec", id, "/nonexistent");
-        var msg = s.LastLogLine()?.Msg ?? "";
-        o.Add($"/nonexistent: exit {missing.ExitCode}, log msg: exec failed: {msg.StartsWith("exec failed: ", StringComparison.Ordinal)}, " +
-              $"names it: {msg.Contains("/nonexistent", StringComparison.Ordinal)}, no such file: {msg.Contains("no such file or directory", StringComparison.Ordinal)}");
         o.Add($"init still running: {s.Status(id)}");
     },
     [
@@ -136,7 +131,41 @@ public sealed class HookAndExecTests(LifecycleFixture fixture)
         "sh -c 'echo hi; exit 5': exit 5, stdout hi\\n",
         "--env FOO=bar --cwd /tmp --user 1000:1000: exit 0, stdout 1000\\n1000\\n/tmp\\nbar\\n",
         "sh -c 'kill -9 $$' (not PID 1): exit 137",
-        "/nonexistent: exit 255, log msg: exec failed: True, names it: True, no such file: True",
+        "init still running: running",
+    ]);
+
+    /// <summary>
+    /// An exec whose program does not exist fails with exit 255 and a log msg "exec failed: ..."
+    /// naming the program and the cause (runc: `unable to start container process: exec:
+    /// "/nonexistent": stat /nonexistent: no such file or directory`), every time, foreground
+    /// and --detach alike.
+    /// </summary>
+    [RootRequiredFact]
+    public void FailedExecSaysWhy() => Scenario(fixture, (s, o) =>
+    {
+        var (id, bundle, _) = s.CreateContainer(["sleep", "100"]);
+        o.Add($"start: exit {s.Cli("start", id).ExitCode}");
+        for (var i = 1; i <= 4; i++)
+        {
+            s.ClearLog();
+            var detach = i % 2 == 0;
+            var result = detach
+                ? s.CliToFiles(Path.Join(bundle, "exec.out"), Path.Join(bundle, "exec.err"), "exec", "--detach", id, "/nonexistent")
+                : s.Cli("exec", id, "/nonexistent");
+            var msg = s.LastLogLine()?.Msg ?? "";
+            o.Add($"exec {(detach ? "--detach " : "")}/nonexistent #{i}: exit {result.ExitCode}, " +
+                  $"exec failed: {msg.StartsWith("exec failed: ", StringComparison.Ordinal)}, names it: {msg.Contains("/nonexistent", StringComparison.Ordinal)}, " +
+                  $"no such file: {msg.Contains("no such file or directory", StringComparison.Ordinal)}");
+        }
+
+        o.Add($"init still running: {s.Status(id)}");
+    },
+    [
+        "start: exit 0",
+        "exec /nonexistent #1: exit 255, exec failed: True, names it: True, no such file: True",
+        "exec --detach /nonexistent #2: exit 255, exec failed: True, names it: True, no such file: True",
+        "exec /nonexistent #3: exit 255, exec failed: True, names it: True, no such file: True",
+        "exec --detach /nonexistent #4: exit 255, exec failed: True, names it: True, no such file: True",
         "init still running: running",
     ]);
 
