@@ -14,6 +14,7 @@ public static class BootCommand
 {
     public static int Run(string[] args, GlobalOptions global)
     {
+        string? isolation = Isolate();
         var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         string bundle = a.Value("bundle") ?? ".";
@@ -59,6 +60,7 @@ public static class BootCommand
         }
 
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")));
+        if (isolation is not null) options.EventSink(isolation);
         var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
         if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         new ControlServer(listenFd, sandbox, bundle).Start();
@@ -68,6 +70,19 @@ public static class BootCommand
         sandbox.Kernel.Gofer?.Dispose();
         HostProcess.Wait(goferPid);
         return code;
+    }
+
+    /// <summary>
+    /// First thing in the sandbox process: new mount, IPC, UTS and network namespaces for the Sentry
+    /// and everything it starts (gofer, stubs). The Sentry needs no network at all. Namespaces are
+    /// per thread in Linux, and this runs before the runtime has started more than its one helper
+    /// thread, so every thread the Sentry later creates inherits them. Returns a warning line, or null.
+    /// </summary>
+    private static string? Isolate()
+    {
+        if (Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1") return null;
+        if (Libc.Unshare(Libc.CLONE_NEWNS | Libc.CLONE_NEWIPC | Libc.CLONE_NEWUTS | Libc.CLONE_NEWNET) == 0) return null;
+        return $"csrunsc: warning: the sandbox runs in the host's namespaces: unshare failed: {Errno.Name(Libc.LastErrno)}\n";
     }
 
     public static string SelfPath => Environment.ProcessPath ?? "/proc/self/exe";

@@ -23,7 +23,7 @@ public static class PauseCommand
         {
             state = store.Load(state.Id)!;
             string status = StateStore.CurrentStatus(state);
-            if (pause && status != "running")
+            if (pause && status is not ("running" or "created"))
             {
                 error = "container not running"; // runc's wording for paused too
                 return false;
@@ -38,7 +38,17 @@ public static class PauseCommand
                 error = reply;
                 return false;
             }
-            state.Status = pause ? "paused" : "running";
+            // Like runc, a created container can be paused; resume returns it to what it was.
+            if (pause)
+            {
+                state.PausedFrom = status;
+                state.Status = "paused";
+            }
+            else
+            {
+                state.Status = state.PausedFrom ?? "running";
+                state.PausedFrom = null;
+            }
             store.Save(state);
             return true;
         }

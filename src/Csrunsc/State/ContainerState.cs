@@ -14,6 +14,8 @@ public sealed class ContainerState
     public ulong PidStartTime { get; set; }
     /// <summary>created, running or paused as last set by a command; stopped is derived from the process.</summary>
     public string Status { get; set; } = "created";
+    /// <summary>While paused: the status to return to on resume (a created container can be paused too).</summary>
+    public string? PausedFrom { get; set; }
     public DateTime Created { get; set; }
     public string Owner { get; set; } = "";
     public Dictionary<string, string>? Annotations { get; set; }

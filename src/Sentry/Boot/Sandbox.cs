@@ -141,7 +141,7 @@ public sealed class Sandbox
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
-        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", ExitObserver = onExit };
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
         foreach (var (res, soft, hard) in options.Rlimits) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
@@ -163,6 +163,9 @@ public sealed class Sandbox
         });
         loaded.Wait();
         error = startError;
+        // Observed only once loaded: a process that never ran reports its error, not an exit status.
+        // (It is still held at its start gate, so it cannot have exited yet.)
+        if (startError is null) group.ExitObserver = onExit;
         if (startError is not null)
         {
             // The task ends by itself (its program could not be loaded).
