@@ -89,6 +89,21 @@ public sealed class PtracePlatformTests : IDisposable
     }
 
     [Fact]
+    public void StubsRunUnderTheirSeccompFilter()
+    {
+        if (Environment.UserName != "root") return;
+        var platform = NewPlatform();
+        OnTracerThread(() =>
+        {
+            Assert.Equal(0, platform.NewAddressSpace(out IContext ctx));
+            var status = File.ReadAllLines($"/proc/{ctx.HostPid}/status");
+            Assert.Contains("Seccomp:\t2", status);
+            Assert.Contains("NoNewPrivs:\t1", status);
+            ctx.Release(true);
+        });
+    }
+
+    [Fact]
     public void UnmappedAccessFaultsWithTheAddress()
     {
         if (Environment.UserName != "root") return;

@@ -7,8 +7,6 @@ namespace Csrunsc.Sentry.Platform.Ptrace;
 public sealed unsafe class PtraceContext : IContext
 {
     private const int SYS_mmap = 9, SYS_munmap = 11, SYS_clone = 56, SYS_exit = 60;
-    private const ulong CLONE_THREAD_FLAGS = 0x00000100 /*VM*/ | 0x00000200 /*FS*/ | 0x00000400 /*FILES*/ |
-        0x00000800 /*SIGHAND*/ | 0x00010000 /*THREAD*/ | 0x00040000 /*SYSVSEM*/;
 
     private readonly PtracePlatform _platform;
     private readonly int _pid;
@@ -159,7 +157,7 @@ public sealed unsafe class PtraceContext : IContext
 
     public int PrepareThread(out ThreadHandle handle)
     {
-        long tid = Inject(_platform.Image.CloneSite, SYS_clone, CLONE_THREAD_FLAGS, 0, 0, 0, 0, 0);
+        long tid = Inject(_platform.Image.CloneSite, SYS_clone, StubImage.CloneThreadFlags, 0, 0, 0, 0, 0);
         handle = new ThreadHandle(_pid, (int)tid);
         return tid < 0 ? (int)tid : 0;
     }
