@@ -104,3 +104,9 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
 }
+
+public static unsafe partial class Libc
+{
+    [LibraryImport(Lib, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    public static partial int SchedGetAffinity(int pid, nuint size, ulong* mask);
+}

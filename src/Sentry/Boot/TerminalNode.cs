@@ -47,6 +47,13 @@ public static unsafe class TerminalNode
             file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, inode);
             return fd < 0 ? -Libc.LastErrno : 0;
         });
+        // /dev/tty: the controlling terminal (the sandbox has one console; exec --tty takes it over).
+        DeviceRegistry.Register(5, 0, (Inode inode, int flags, out FileDescription? file) =>
+        {
+            int fd = Libc.Fcntl(keep, Libc.F_DUPFD_CLOEXEC, 3);
+            file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, inode);
+            return fd < 0 ? -Libc.LastErrno : 0;
+        });
         var root = mounts.Root;
         var rootPath = new VfsPath(root, root.Root, null, "");
         mounts.TryGet("/dev", out Mount dev);

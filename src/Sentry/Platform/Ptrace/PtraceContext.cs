@@ -18,7 +18,7 @@ public sealed unsafe class PtraceContext : IContext
     private UserRegs _current;
     private bool _currentValid;
 
-    /// <summary>The CPU the stub thread is bound to: it follows its tracer so wake-ups stay on one CPU.</summary>
+    /// <summary>The CPU this tracer thread and its stub thread are bound to (-1 until the first switch).</summary>
     private int _boundCpu = -1;
 
     private const int RaxOffset = 10 * 8; // offsetof(struct user, regs.rax)
@@ -88,12 +88,17 @@ public sealed unsafe class PtraceContext : IContext
         return true;
     }
 
-    /// <summary>Keeps the stub thread on the CPU its tracer runs on (cross-CPU wake-ups double the cost).</summary>
+    /// <summary>
+    /// Binds the tracer thread and its stub thread to one CPU (chosen round-robin per context): every
+    /// syscall is a wake-up ping-pong between the two, which costs half as much without a CPU hop.
+    /// </summary>
     private void FollowTracerCpu()
     {
-        int cpu = Libc.SchedGetCpu();
-        if (cpu == _boundCpu || cpu < 0 || cpu >= 64) return;
+        if (_boundCpu >= 0) return;
+        int cpu = _platform.NextCpu();
+        if (cpu < 0 || cpu >= 64) return;
         ulong mask = 1UL << cpu;
+        Libc.SchedSetAffinity(0, 8, &mask);
         Libc.SchedSetAffinity(_tid, 8, &mask);
         _boundCpu = cpu;
     }

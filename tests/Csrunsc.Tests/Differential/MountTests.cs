@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Csrunsc.Tests.Differential;
+
+/// <summary>
+/// config.json's mounts under runc and csrunsc: root.readonly, read-write and read-only bind mounts
+/// (served by the gofer), and the Sentry's own proc, /dev, /dev/pts, /dev/shm, sysfs and hostname.
+/// </summary>
+[Collection(DifferentialCollection.Name)]
+public sealed class MountTests(DifferentialFixture fixture)
+{
+    private const string Script =
+        "touch /rootfile 2>/dev/null && echo root-writable || echo root-readonly; " +
+        "echo data > /data/out && cat /data/out; " +
+        "cat /ro/in; echo nope > /ro/in 2>/dev/null && echo ro-writable || echo ro-denied; " +
+        "mkdir /data/sub && echo nested > /data/sub/f && ls /data; " +
+        "ls /proc/self/fd >/dev/null && echo proc; " +
+        "echo x > /dev/null && head -c 4 /dev/zero | wc -c; " +
+        "ls -d /dev/pts /dev/shm; echo shm > /dev/shm/s && cat /dev/shm/s; " +
+        "cat /sys/devices/system/cpu/online >/dev/null && echo sys; " +
+        "echo tmp > /tmp/t 2>/dev/null || echo tmp-on-readonly-root; " +
+        "hostname";
+
+    private (RunResult Result, string HostDir) Run(string runtime)
+    {
+        string dir = Directory.CreateTempSubdirectory("csrunsc-mounts-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "rw"));
+        Directory.CreateDirectory(Path.Combine(dir, "ro"));
+        File.WriteAllText(Path.Combine(dir, "ro", "in"), "from-host\n");
+        var result = fixture.Runner.RunUnder(runtime, ["sh", "-c", Script], editConfig: config =>
+        {
+            config["root"]!["readonly"] = true;
+            config["hostname"] = "mounts-test";
+            var mounts = config["mounts"]!.AsArray();
+            mounts.Add((JsonNode)new JsonObject
+            {
+                ["destination"] = "/data", ["type"] = "bind", ["source"] = Path.Combine(dir, "rw"),
+                ["options"] = new JsonArray("rbind", "rw"),
+            });
+            mounts.Add((JsonNode)new JsonObject
+            {
+                ["destination"] = "/ro", ["type"] = "bind", ["source"] = Path.Combine(dir, "ro"),
+                ["options"] = new JsonArray("rbind", "ro"),
+            });
+        });
+        return (result, dir);
+    }
+
+    [RootRequiredFact]
+    public void ReadonlyRootBindMountsAndSentryFilesystems()
+    {
+        var (runc, runcDir) = Run("runc");
+        var (csrunsc, csrunscDir) = Run(ContainerRunner.Csrunsc);
+        try
+        {
+            Assert.True(runc.ExitCode == 0, $"runc:\n{runc}");
+            Assert.Contains("root-readonly\n", runc.Stdout, StringComparison.Ordinal);
+            Assert.Contains("ro-denied\n", runc.Stdout, StringComparison.Ordinal);
+            Assert.Equal(runc.Stdout, csrunsc.Stdout);
+            Assert.Equal(runc.ExitCode, csrunsc.ExitCode);
+            // Writes through the read-write bind mount reach the host, through the gofer.
+            Assert.Equal("data\n", File.ReadAllText(Path.Combine(csrunscDir, "rw", "out")));
+            Assert.Equal("nested\n", File.ReadAllText(Path.Combine(csrunscDir, "rw", "sub", "f")));
+            Assert.Equal("from-host\n", File.ReadAllText(Path.Combine(csrunscDir, "ro", "in")));
+        }
+        finally
+        {
+            Directory.Delete(runcDir, true);
+            Directory.Delete(csrunscDir, true);
+        }
+    }
+}
