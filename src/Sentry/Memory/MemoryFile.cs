@@ -48,6 +48,18 @@ public sealed unsafe class MemoryFile : IDisposable
         }
     }
 
+    /// <summary>Allocates n consecutive zero-filled blocks (for one mapping); -1 when the file is full.</summary>
+    public long AllocateRun(int n)
+    {
+        lock (_free)
+        {
+            if (_next + n * BlockSize > _capacity) return -1;
+            long off = _next;
+            _next += n * BlockSize;
+            return off;
+        }
+    }
+
     /// <summary>Returns a block: its pages are released (and read back as zeros when reused).</summary>
     public void FreeBlock(long offset)
     {

@@ -189,6 +189,7 @@ public sealed unsafe partial class MemoryManager
                 return 0;
             }
             t_retriedFault = 0;
+            if (MapAhead(ctx, vma, bi)) return 0;
             var b = GetBlock(bi);
             if (b is null) return 1;
             ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
@@ -206,6 +207,44 @@ public sealed unsafe partial class MemoryManager
             _mapped.Add(bi);
             return 0;
         }
+    }
+
+    /// <summary>Blocks materialized and mapped together on a fault in fresh anonymous memory.</summary>
+    private const int MapAheadBlocks = 16;
+
+    /// <summary>
+    /// A fault in untouched private anonymous memory: materializes up to 1 MiB of blocks the VMA
+    /// covers whole, contiguous in the memory file, and maps them with one injected mmap. The file
+    /// is sparse, so blocks never touched cost no memory; sequential touching takes one ptrace stop
+    /// per MiB instead of one per 64 KiB.
+    /// </summary>
+    private bool MapAhead(IContext ctx, Vma vma, ulong bi)
+    {
+        if (vma.File is not null || vma.Shared || vma.Pages is not null) return false;
+        int n = 0;
+        while (n < MapAheadBlocks)
+        {
+            ulong k = bi + (ulong)n;
+            ulong ks = k << MemoryFile.BlockShift;
+            if (ks < vma.Start || ks + (ulong)MemoryFile.BlockSize > vma.End) break;
+            if (_blocks.ContainsKey(k) || _mapped.Contains(k)) break;
+            n++;
+        }
+        if (n < 2) return false;
+        long off = File.AllocateRun(n);
+        if (off < 0) return false;
+        ulong start = bi << MemoryFile.BlockShift;
+        if (ctx.Map(start, (ulong)n * (ulong)MemoryFile.BlockSize, vma.Prot, off) < 0)
+        {
+            for (int i = 0; i < n; i++) File.FreeBlock(off + i * MemoryFile.BlockSize);
+            return false;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            _blocks[bi + (ulong)i] = new Block(off + i * MemoryFile.BlockSize);
+            _mapped.Add(bi + (ulong)i);
+        }
+        return true;
     }
 
     /// <summary>Maps [s, e) of a shared VMA into the stub, one run of consecutive memory-file pages at a time.</summary>
