@@ -17,6 +17,7 @@ public static class BootCommand
         string? isolation = Isolate();
         var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
+        ReportCrashes(readyFd);
         string bundle = a.Value("bundle") ?? ".";
         string id = a.Value("id") ?? "";
         if (error is not null) return Fail(readyFd, error);
@@ -96,15 +97,36 @@ public static class BootCommand
         Libc.Ioctl(fd, 0x5414 /*TIOCSWINSZ*/, ws);
     }
 
+    private static int s_readyFd = -1;
+
     private static void Ready(int readyFd)
     {
         if (readyFd < 0) return;
+        s_readyFd = -1;
         Libc.WriteString(readyFd, "ok\n");
         Libc.Close(readyFd);
     }
 
+    /// <summary>
+    /// A bug in the Sentry must surface as its cause, not as a bare EOF: before readiness the cause
+    /// goes back to `create`, and always to --log (and stderr) before the process dies.
+    /// </summary>
+    private static void ReportCrashes(int readyFd)
+    {
+        s_readyFd = readyFd;
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            string what = e.ExceptionObject is Exception ex ? $"{ex.GetType().Name}: {ex.Message}" : "unknown error";
+            string line = "sandbox failure (Sentry bug): " + what;
+            int fd = Interlocked.Exchange(ref s_readyFd, -1);
+            if (fd >= 0) Libc.WriteString(fd, "error " + line.Replace('\n', ' ') + "\n");
+            Log.Error(line + (e.ExceptionObject is Exception x ? "\n" + x.StackTrace : ""));
+        };
+    }
+
     private static int Fail(int readyFd, string error, int goferPid = -1)
     {
+        s_readyFd = -1;
         if (readyFd >= 0)
         {
             Libc.WriteString(readyFd, "error " + error.Replace('\n', ' ') + "\n");
