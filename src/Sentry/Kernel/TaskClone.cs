@@ -45,7 +45,7 @@ public sealed partial class Task
 
         var mm = Mm;
         if ((flags & CLONE_VM) != 0) mm.AddUser();
-        else mm = mm.Fork();
+        else mm = mm.Fork(Context);
         var fds = (flags & CLONE_FILES) != 0 ? Fds : Fds.Fork();
         var fs = (flags & CLONE_FS) != 0 ? Fs : Fs.Clone();
 

@@ -98,6 +98,7 @@ public sealed partial class Task
                 WaitThawed();
                 continue;
             }
+            if (Mm.HasPendingUnmaps) Mm.FlushPendingUnmaps(Context!);
             var result = Context!.Switch(ref Regs, out SigInfo info);
             _ = lastSwitch;
             switch (result)

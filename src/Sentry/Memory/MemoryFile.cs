@@ -85,12 +85,35 @@ public sealed unsafe class MemoryFile : IDisposable
             Buffer.MemoryCopy(Base + from, Base + to, BlockSize, BlockSize);
             return;
         }
-        for (int i = 0; i < BlockSize / PageSize; i++)
+        // Runs of resident pages are copied by the kernel inside the memory file (copy_file_range):
+        // no page of either block is faulted into the Sentry's own mapping.
+        int pages = (int)(BlockSize / PageSize);
+        for (int i = 0; i < pages;)
         {
-            if ((vec[i] & 1) != 0)
-                Buffer.MemoryCopy(Base + from + i * PageSize, Base + to + i * PageSize, PageSize, PageSize);
+            if ((vec[i] & 1) == 0)
+            {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < pages && (vec[j] & 1) != 0) j++;
+            long src = from + i * PageSize, dst = to + i * PageSize, len = (j - i) * PageSize;
+            while (len > 0)
+            {
+                long n = CopyFileRange(Fd, &src, Fd, &dst, (nuint)len, 0);
+                if (n <= 0)
+                {
+                    Buffer.MemoryCopy(Base + src, Base + dst, len, len);
+                    break;
+                }
+                len -= n;
+            }
+            i = j;
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "copy_file_range")]
+    private static extern long CopyFileRange(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mincore")]
     private static extern int Mincore(void* addr, nuint length, byte* vec);

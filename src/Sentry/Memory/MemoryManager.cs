@@ -22,6 +22,12 @@ public sealed unsafe partial class MemoryManager
     private readonly List<Vma> _vmas = new();
     private readonly Dictionary<ulong, Block> _blocks = new();
     private readonly HashSet<ulong> _mapped = new();
+
+    /// <summary>Blocks mapped into the stub without write permission because another address space shares them (copy-on-write).</summary>
+    private readonly HashSet<ulong> _cowMapped = new();
+
+    /// <summary>Block-aligned ranges to unmap from the stub before the guest runs again (their backing changed).</summary>
+    private readonly List<ulong> _pendingUnmaps = new();
     private readonly object _lock = new();
     private int _users = 1;
 
@@ -140,8 +146,12 @@ public sealed unsafe partial class MemoryManager
         }
     }
 
-    /// <summary>Gives this address space its own copy of a shared private block before it diverges.</summary>
-    private Block Unshare(ulong bi, Block b)
+    /// <summary>
+    /// Gives this address space its own copy of a block shared after fork, before it diverges. The
+    /// stub may still map the old copy: that mapping is dropped (now if the caller is one of our
+    /// tasks, else before our next switch to the guest).
+    /// </summary>
+    private Block Unshare(ulong bi, Block b, bool remapping = false)
     {
         if (b.Refs == 1) return b;
         long off = File.AllocateBlock();
@@ -150,7 +160,27 @@ public sealed unsafe partial class MemoryManager
         b.Refs--;
         var copy = new Block(off);
         _blocks[bi] = copy;
+        if (!remapping && _mapped.Remove(bi))
+        {
+            _cowMapped.Remove(bi);
+            var task = Kernel.Task.Current;
+            if (task is not null && task.Mm == this && task.Context is { } ctx) ctx.Unmap(bi << MemoryFile.BlockShift, (ulong)MemoryFile.BlockSize);
+            else _pendingUnmaps.Add(bi);
+        }
         return copy;
+    }
+
+    /// <summary>Unlocked peek (the run loop checks it before every switch); a stale answer only delays a flush by one switch.</summary>
+    public bool HasPendingUnmaps => _pendingUnmaps.Count != 0;
+
+    /// <summary>Applies the stub unmaps other threads left for this address space.</summary>
+    public void FlushPendingUnmaps(IContext ctx)
+    {
+        lock (_lock)
+        {
+            foreach (var bi in _pendingUnmaps) ctx.Unmap(bi << MemoryFile.BlockShift, (ulong)MemoryFile.BlockSize);
+            _pendingUnmaps.Clear();
+        }
     }
 
     // ---- faults ----
@@ -176,6 +206,13 @@ public sealed unsafe partial class MemoryManager
             var vma = _vmas[i];
             if (vma.Prot == Libc.PROT_NONE) return 2;
             ulong bi = addr >> MemoryFile.BlockShift;
+            if (_mapped.Contains(bi) && _cowMapped.Contains(bi) && vma.Writable && _blocks.TryGetValue(bi, out var shared))
+            {
+                // A write to a block shared after fork: copy it (unless the others let go) and map it writable.
+                _cowMapped.Remove(bi);
+                var own = Unshare(bi, shared, remapping: true);
+                return MapBlock(ctx, bi, own) ? 0 : 1;
+            }
             if (_mapped.Contains(bi))
             {
                 // Mapped with the VMA's protection already: a real violation, unless another
@@ -192,21 +229,39 @@ public sealed unsafe partial class MemoryManager
             if (MapAhead(ctx, vma, bi)) return 0;
             var b = GetBlock(bi);
             if (b is null) return 1;
-            ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
-            int j = FindIndex(bs);
-            if (j < 0) j = ~j;
-            for (; j < _vmas.Count && _vmas[j].Start < be; j++)
-            {
-                var v = _vmas[j];
-                if (v.Prot == Libc.PROT_NONE) continue;
-                ulong s = Math.Max(v.Start, bs), e = Math.Min(v.End, be);
-                if (s >= e) continue;
-                int r = v.Pages is null ? ctx.Map(s, e - s, v.Prot, b.Offset + (long)(s - bs)) : MapSharedPages(ctx, v, s, e);
-                if (r < 0) return 1;
-            }
-            _mapped.Add(bi);
-            return 0;
+            return MapBlock(ctx, bi, b) ? 0 : 1;
         }
+    }
+
+    /// <summary>
+    /// Maps every VMA piece of block bi into the stub with its VMA's protection, minus write where the
+    /// block is shared with another address space (the first write then faults: copy-on-write).
+    /// </summary>
+    private bool MapBlock(IContext ctx, ulong bi, Block b)
+    {
+        ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
+        bool cow = false;
+        int j = FindIndex(bs);
+        if (j < 0) j = ~j;
+        for (; j < _vmas.Count && _vmas[j].Start < be; j++)
+        {
+            var v = _vmas[j];
+            if (v.Prot == Libc.PROT_NONE) continue;
+            ulong s = Math.Max(v.Start, bs), e = Math.Min(v.End, be);
+            if (s >= e) continue;
+            int prot = v.Prot;
+            if (v.Pages is null && b.Refs > 1 && (prot & Libc.PROT_WRITE) != 0)
+            {
+                prot &= ~Libc.PROT_WRITE;
+                cow = true;
+            }
+            int r = v.Pages is null ? ctx.Map(s, e - s, prot, b.Offset + (long)(s - bs)) : MapSharedPages(ctx, v, s, e);
+            if (r < 0) return false;
+        }
+        _mapped.Add(bi);
+        if (cow) _cowMapped.Add(bi);
+        else _cowMapped.Remove(bi);
+        return true;
     }
 
     /// <summary>Blocks materialized and mapped together on a fault in fresh anonymous memory.</summary>

@@ -339,8 +339,12 @@ public sealed unsafe partial class MemoryManager
         return dst;
     }
 
-    /// <summary>fork: a new address space with the same VMAs; private pages copied, shared ones shared.</summary>
-    public MemoryManager Fork()
+    /// <summary>
+    /// fork: a new address space with the same VMAs, sharing every block copy-on-write. The parent's
+    /// stub loses its writable mappings of them (parentCtx injects the unmaps); both sides copy a
+    /// block only when they first write to it.
+    /// </summary>
+    public MemoryManager Fork(IContext? parentCtx)
     {
         var child = new MemoryManager(File, MinAddress, MaxAddress)
         {
@@ -350,35 +354,25 @@ public sealed unsafe partial class MemoryManager
         lock (_lock)
         {
             foreach (var v in _vmas) child._vmas.Add(v.Slice(v.Start, v.End));
+            var protect = new List<ulong>();
             foreach (var (bi, b) in _blocks)
             {
-                ulong bs = bi << MemoryFile.BlockShift;
-                if (AllShared(bs, bs + (ulong)MemoryFile.BlockSize))
-                {
-                    b.Refs++;
-                    child._blocks[bi] = b;
-                    continue;
-                }
-                long off = File.AllocateBlock();
-                if (off < 0) continue;
-                File.CopyBlock(b.Offset, off);
-                child._blocks[bi] = new Block(off);
+                b.Refs++;
+                child._blocks[bi] = b;
+                if (_mapped.Contains(bi) && !_cowMapped.Contains(bi)) protect.Add(bi);
+            }
+            // Unmap the parent's writable mappings of now-shared blocks, one injection per run.
+            protect.Sort();
+            for (int i = 0; i < protect.Count;)
+            {
+                int j = i + 1;
+                while (j < protect.Count && protect[j] == protect[j - 1] + 1) j++;
+                for (int k = i; k < j; k++) _mapped.Remove(protect[k]);
+                parentCtx?.Unmap(protect[i] << MemoryFile.BlockShift, (ulong)(j - i) * (ulong)MemoryFile.BlockSize);
+                i = j;
             }
         }
         return child;
-    }
-
-    private bool AllShared(ulong start, ulong end)
-    {
-        int i = FindIndex(start);
-        if (i < 0) i = ~i;
-        bool any = false;
-        for (; i < _vmas.Count && _vmas[i].Start < end; i++)
-        {
-            if (!_vmas[i].Shared) return false;
-            any = true;
-        }
-        return any;
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Csrunsc.Tests.Differential;
 public sealed class DifferentialFixture : IDisposable
 {
     /// <summary>Programs from tests/progs compiled into the template's /bin (name without .c).</summary>
-    public static readonly string[] TestPrograms = ["syscalls", "getpid_loop"];
+    public static readonly string[] TestPrograms = ["syscalls", "getpid_loop", "fork_cow"];
 
     private readonly Lazy<string> _templateRootfs;
 

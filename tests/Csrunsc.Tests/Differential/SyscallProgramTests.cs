@@ -15,6 +15,13 @@ public sealed class SyscallProgramTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void ForkGivesPrivateCopiesOfEveryPage()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/fork_cow");
+        Assert.Equal("fork_cow: ok (0 failures)\n", runc.Stdout);
+    }
+
+    [RootRequiredFact]
     public void GetpidLoopRuns()
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExit(
