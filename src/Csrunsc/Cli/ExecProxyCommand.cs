@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Csrunsc.Native;
 using Csrunsc.Sandbox;
 
@@ -35,25 +34,11 @@ public static class ExecProxyCommand
             Libc.WriteString(readyFd, "ok\n");
             Libc.Close(readyFd);
         }
-        var relays = new List<PosixSignalRegistration>();
-        foreach (var (ps, num) in new[]
-        {
-            (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGHUP, Libc.SIGHUP),
-            (PosixSignal.SIGQUIT, Libc.SIGQUIT), (PosixSignal.SIGWINCH, Libc.SIGWINCH),
-            ((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1), ((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2),
-        })
-        {
-            int n = num;
-            relays.Add(PosixSignalRegistration.Create(ps, c =>
-            {
-                c.Cancel = true;
-                ControlClient.Request(control, $"signal {guestPid} {n}", out _);
-            }));
-        }
+        // Signals sent to this proxy (the exec's pid file) go to the guest process.
+        using var relay = new SignalForwarder(sig => ControlClient.Request(control, $"signal {guestPid} {sig}", out _));
         int code = 255;
         if (UnixSocket.ReadLine(fd, out string line) && line.StartsWith("exit ", StringComparison.Ordinal))
             code = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var x in relays) x.Dispose();
         Libc.Close(fd);
         return code;
     }

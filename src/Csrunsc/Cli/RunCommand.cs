@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Csrunsc.Native;
 using Csrunsc.State;
 
@@ -25,15 +24,9 @@ public static class RunCommand
             Log.Error("run failed: " + error);
             return 1;
         }
-        var forwards = new List<PosixSignalRegistration>();
-        if (!detach)
-        {
-            foreach (var (ps, num) in new[] { (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGHUP, Libc.SIGHUP), (PosixSignal.SIGQUIT, Libc.SIGQUIT) })
-            {
-                int n = num, pid = state!.Pid;
-                forwards.Add(PosixSignalRegistration.Create(ps, c => { c.Cancel = true; Libc.Kill(pid, n); }));
-            }
-        }
+        // In the foreground, signals to `run` go to the container (the sandbox passes them to init).
+        int sandboxPid = state!.Pid;
+        using var forward = detach ? null : new SignalForwarder(sig => Libc.Kill(sandboxPid, sig), [Libc.SIGINT, Libc.SIGTERM, Libc.SIGHUP, Libc.SIGQUIT]);
         if (!StartCommand.Start(global, id, out error))
         {
             Log.Error("run failed: " + error);
@@ -42,7 +35,6 @@ public static class RunCommand
         }
         if (detach) return 0;
         int status = HostProcess.Wait(state!.Pid);
-        foreach (var f in forwards) f.Dispose();
         if (!a.Flag("keep")) DeleteCommand.Delete(global, id!, force: true, out _);
         return status < 0 ? 1 : Libc.ExitCodeOf(status);
     }

@@ -25,7 +25,7 @@ public sealed class Sandbox
     private static readonly bool s_traceBoot = Environment.GetEnvironmentVariable("CSRUNSC_TRACE_BOOT") == "1";
 
     private readonly ManualResetEventSlim _startGate = new(false);
-    private readonly List<PosixSignalRegistration> _signalForwards = new();
+    private SignalForwarder? _signalForwards;
 
     private Sandbox(Kernel.Kernel kernel, Task init)
     {
@@ -117,7 +117,7 @@ public sealed class Sandbox
         Trace("init exited with status " + Kernel.InitExitStatus);
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
-        foreach (var r in _signalForwards) r.Dispose();
+        _signalForwards?.Dispose();
         return Libc.ExitCodeOf(Kernel.InitExitStatus);
     }
 
@@ -219,23 +219,7 @@ public sealed class Sandbox
     };
 
     /// <summary>Signals sent to the sandbox process (the pid file's pid) go to the container's init.</summary>
-    private void ForwardHostSignals()
-    {
-        foreach (var (ps, num) in new[]
-        {
-            (PosixSignal.SIGTERM, Libc.SIGTERM), (PosixSignal.SIGINT, Libc.SIGINT), (PosixSignal.SIGHUP, Libc.SIGHUP),
-            (PosixSignal.SIGQUIT, Libc.SIGQUIT), (PosixSignal.SIGWINCH, Libc.SIGWINCH),
-            ((PosixSignal)Libc.SIGUSR1, Libc.SIGUSR1), ((PosixSignal)Libc.SIGUSR2, Libc.SIGUSR2),
-        })
-        {
-            int n = num;
-            _signalForwards.Add(PosixSignalRegistration.Create(ps, c =>
-            {
-                c.Cancel = true;
-                Kernel.SignalInitFromHost(n);
-            }));
-        }
-    }
+    private void ForwardHostSignals() => _signalForwards = new SignalForwarder(Kernel.SignalInitFromHost);
 
     /// <summary>kill: to init, or with all to every process in the sandbox.</summary>
     public void Signal(int sig, bool all)
