@@ -131,6 +131,33 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void Python3AsyncioOverSocketPairs()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """
+            import asyncio, os, socket
+            a, b = socket.socketpair()
+            a.sendall(b"ping"); print(b.recv(10))
+            print(a.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM, a.family == socket.AF_UNIX)
+            if os.fork() == 0:
+                b.close(); a.sendall(b"from child"); os._exit(0)
+            a.close(); os.wait()
+            print(b.recv(20), b.recv(20))
+            async def echo(reader, writer):
+                writer.write((await reader.read(100)).upper()); await writer.drain(); writer.close()
+            async def main():
+                x, y = socket.socketpair()
+                asyncio.ensure_future(echo(*await asyncio.open_connection(sock=x)))
+                r, w = await asyncio.open_connection(sock=y)
+                w.write(b"hello asyncio"); await w.drain()
+                print(await r.read(100))
+                await asyncio.gather(*(asyncio.sleep(0.01, i) for i in range(3)))
+                return "done"
+            print(asyncio.run(main()))
+            """]);
+        Assert.Equal("b'ping'\nTrue True\nb'from child' b''\nb'HELLO ASYNCIO'\ndone\n", runc.Stdout);
+    }
+
+    [RootRequiredFact]
     public void PerlHashesRegexForkAndPipes()
     {
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["perl", "-e", """

@@ -21,15 +21,17 @@ public sealed class Pipe
     private int _readers, _writers;
     private long _readerOpens, _writerOpens;
 
-    public Pipe(int capacity = DefaultCapacity)
+    /// <param name="queue">Shared with another pipe when one object waits on both (a socket pair's two directions).</param>
+    public Pipe(int capacity = DefaultCapacity, WaitQueue? queue = null)
     {
         Capacity = capacity;
+        Queue = queue ?? new WaitQueue();
     }
 
     public int Capacity { get; }
 
     /// <summary>Notified whenever data, space, or the set of ends changes; both ends poll on it.</summary>
-    public WaitQueue Queue { get; } = new();
+    public WaitQueue Queue { get; }
 
     /// <summary>Bytes waiting to be read.</summary>
     public int Count
