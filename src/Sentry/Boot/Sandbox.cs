@@ -98,8 +98,7 @@ public sealed class Sandbox
         }
         Trace("mounts ready");
 
-        var sandbox = new Sandbox(kernel, null!);
-        var init = sandbox.StartProcess(options.Init, options.InitStdio, isInit: true, onExit: null, out error);
+        var init = StartProcess(kernel, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
         var ready = new Sandbox(kernel, init);
         ready.ForwardHostSignals();
@@ -127,15 +126,14 @@ public sealed class Sandbox
     /// </summary>
     public int Exec(ProcessOptions process, int[] stdio, Action<int> onExit, out string? error)
     {
-        var t = StartProcess(process, stdio, isInit: false, onExit, out error);
+        var t = StartProcess(Kernel, process, stdio, isInit: false, onExit, out error);
         if (t is null) return -Errno.ENOENT;
         t.ReleaseStartGate();
         return t.ThreadGroup.Tgid;
     }
 
-    private Task? StartProcess(ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
+    private static Task? StartProcess(Kernel.Kernel kernel, ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
     {
-        var kernel = Kernel;
         var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids);
         var root = new VfsPath(kernel.Mounts.Root, kernel.Mounts.Root.Root, null, "");
         var fsContext = new FsContext(root, root, options.Umask);

@@ -92,7 +92,7 @@ public sealed partial class Task
         if (r < 0)
         {
             mm.RemoveUser();
-            ExitGroup(Libc.SIGKILL, Libc.SIGKILL);
+            ExitGroup(Libc.SIGKILL);
             return SyscallTable.NoReturn;
         }
         var old = Context;

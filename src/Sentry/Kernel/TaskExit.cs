@@ -19,7 +19,7 @@ public sealed partial class Task
     }
 
     /// <summary>exit_group or a fatal signal: every thread of the group exits with waitStatus.</summary>
-    public void ExitGroup(int waitStatus, int signal = 0)
+    public void ExitGroup(int waitStatus)
     {
         var tg = ThreadGroup;
         lock (tg)

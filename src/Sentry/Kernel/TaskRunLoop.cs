@@ -70,8 +70,8 @@ public sealed partial class Task
         _acquireContext = null;
         if (r < 0)
         {
-            Kernel.Events.Write($"csrunsc: task {Tid}: cannot start its stub: {Errno.Name(-r)}\n");
-            ExitGroup(128 + Libc.SIGKILL, signal: Libc.SIGKILL);
+            if (r != -Errno.ENOENT && r != -Errno.EACCES && r != -Errno.ENOEXEC) Kernel.Events.Write($"csrunsc: task {Tid} could not start: {Errno.Name(-r)}\n");
+            ExitGroup(Libc.SIGKILL);
         }
         else
         {
@@ -84,7 +84,6 @@ public sealed partial class Task
 
     private void Run()
     {
-        long lastSwitch = 0;
         while (!Exiting)
         {
             if (_interrupted || Pending.Set != 0 || ThreadGroup.SharedPending.Set != 0)
@@ -100,7 +99,6 @@ public sealed partial class Task
             }
             if (Mm.HasPendingUnmaps) Mm.FlushPendingUnmaps(Context!);
             var result = Context!.Switch(ref Regs, out SigInfo info);
-            _ = lastSwitch;
             switch (result)
             {
                 case SwitchResult.Syscall:
@@ -112,7 +110,7 @@ public sealed partial class Task
                 case SwitchResult.Interrupted:
                     break;
                 case SwitchResult.Dead:
-                    ExitGroup(Libc.SIGKILL, signal: Libc.SIGKILL);
+                    ExitGroup(Libc.SIGKILL);
                     break;
             }
         }

@@ -12,7 +12,7 @@ public sealed partial class Task
 
     /// <summary>Signals whose default action is to do nothing.</summary>
     public static bool DefaultIgnored(int sig) =>
-        sig is Libc.SIGCHLD or Libc.SIGURG or Libc.SIGWINCH or Libc.SIGCONT || sig >= 32 && false;
+        sig is Libc.SIGCHLD or Libc.SIGURG or Libc.SIGWINCH or Libc.SIGCONT;
 
     private static bool DefaultCoreDumps(int sig) =>
         sig is Libc.SIGQUIT or Libc.SIGILL or Libc.SIGTRAP or Libc.SIGABRT or Libc.SIGBUS or Libc.SIGFPE
@@ -82,19 +82,19 @@ public sealed partial class Task
             var act = ThreadGroup.Handlers.Actions[sig];
             if (sig == Libc.SIGKILL)
             {
-                ExitGroup(sig, signal: sig);
+                ExitGroup(sig);
                 return;
             }
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)
             {
                 if (DefaultIgnored(sig) || DefaultStops(sig)) continue;
-                ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig, signal: sig);
+                ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig);
                 return;
             }
             if (SetupFrame(in info, in act) < 0)
             {
-                ExitGroup(Libc.SIGSEGV, signal: Libc.SIGSEGV);
+                ExitGroup(Libc.SIGSEGV);
                 return;
             }
             handled = true;
