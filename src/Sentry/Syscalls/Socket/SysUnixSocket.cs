@@ -143,24 +143,9 @@ internal static class SysUnixSocket
         if ((a.Int(2) & MSG_PEEK) != 0) return -Errno.EOPNOTSUPP;
         if (t.ReadStruct(a.A1, out GuestMsgHdr msg) < 0) return -Errno.EFAULT;
         if (msg.IovLen > 1024) return -Errno.EMSGSIZE;
-        // One read into the scratch buffer, then scattered over the iovecs.
-        ulong want = 0;
-        for (ulong i = 0; i < msg.IovLen; i++)
-        {
-            if (t.ReadStruct(msg.Iov + i * 16, out (ulong Base, ulong Len) iov) < 0) return -Errno.EFAULT;
-            want += iov.Len;
-        }
-        var span = t.Scratch.AsSpan(0, (int)Math.Min(want, (ulong)t.Scratch.Length));
-        long n = span.Length == 0 ? 0 : s!.Read(t, span, -1);
+        // A stream read scattered over the iovecs: the same path as readv.
+        long n = File.FileIo.ReadVector(t, s!, msg.Iov, (int)msg.IovLen, -1);
         if (n < 0) return n;
-        int off = 0;
-        for (ulong i = 0; i < msg.IovLen && off < n; i++)
-        {
-            t.ReadStruct(msg.Iov + i * 16, out (ulong Base, ulong Len) iov);
-            int c = (int)Math.Min(iov.Len, (ulong)(n - off));
-            if (t.CopyOut(iov.Base, span.Slice(off, c)) < 0) return -Errno.EFAULT;
-            off += c;
-        }
         msg.ControlLen = 0;
         msg.Flags = 0;
         if (msg.Name != 0 && msg.NameLen >= 2)
