@@ -61,3 +61,13 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
 }
+
+public static unsafe partial class Libc
+{
+    public const int MSG_DONTWAIT = 0x40;
+
+    [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, byte* buf, nint len, int flags);
+    [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buf, nint len, int flags);
+}

@@ -47,7 +47,16 @@ public static class BootCommand
         if (listenFd < 0) return Fail(readyFd, "cannot listen on the control socket: " + Errno.Name(-listenFd), goferPid);
 
         int[] stdio = [0, 1, 2];
-        if (spec.Process!.Terminal)
+        if (!spec.Process!.Terminal)
+        {
+            // Descriptions of our own, non-blocking for the Sentry's poller (the caller's stay as they are).
+            for (int i = 0; i < 3; i++)
+            {
+                int own = HostFdImport.ReopenNonBlocking(i);
+                if (own >= 0) stdio[i] = own;
+            }
+        }
+        else
         {
             string? socket = a.Value("console-socket");
             if (socket is null) return Fail(readyFd, "cannot allocate tty if runc will detach without setting console socket", goferPid);
@@ -56,7 +65,8 @@ public static class BootCommand
             int r = UnixSocket.SendConsole(socket, master);
             Libc.Close(master);
             if (r < 0) return Fail(readyFd, $"cannot send the console to {socket}: {Errno.Name(-r)}", goferPid);
-            // Three descriptions, three fds: each is closed on its own.
+            // Ours alone: non-blocking for the Sentry's poller. Three fds, each closed on its own.
+            Libc.Fcntl(slave, Libc.F_SETFL, Libc.Fcntl(slave, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
             stdio = [slave, Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3), Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3)];
         }
 

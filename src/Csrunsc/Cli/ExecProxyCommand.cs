@@ -26,8 +26,13 @@ public static class ExecProxyCommand
     {
         int fd = UnixSocket.Connect(control);
         if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
-        if (!ControlClient.Exchange(fd, "exec " + payload, out string reply, stdio))
-            return Report(readyFd, reply);
+        // The sandbox gets descriptions of its own (non-blocking, for its poller), not ours.
+        int[] own = new int[stdio.Length];
+        for (int i = 0; i < stdio.Length; i++) own[i] = HostFdImport.ReopenNonBlocking(stdio[i]);
+        int[] handed = stdio.Select((f, i) => own[i] >= 0 ? own[i] : f).ToArray();
+        bool sent = ControlClient.Exchange(fd, "exec " + payload, out string reply, handed);
+        foreach (int o in own.Where(o => o >= 0).Distinct()) Libc.Close(o);
+        if (!sent) return Report(readyFd, reply);
         int guestPid = int.Parse(reply, System.Globalization.CultureInfo.InvariantCulture);
         if (readyFd >= 0)
         {

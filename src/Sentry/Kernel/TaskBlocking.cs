@@ -3,11 +3,17 @@ using Csrunsc.Native;
 namespace Csrunsc.Sentry.Kernel;
 
 /// <summary>How a task sleeps in the Sentry and how other threads wake or interrupt it.</summary>
-public sealed partial class Task
+public sealed partial class Task : IWaiter
 {
     private readonly object _sleepLock = new();
     private bool _woken;
     private volatile bool _interrupted;
+
+    bool IWaiter.OnNotify(uint events)
+    {
+        Wake();
+        return true;
+    }
 
     /// <summary>Wakes the task if it sleeps in <see cref="Block"/> (or makes its next Block return at once).</summary>
     public void Wake()

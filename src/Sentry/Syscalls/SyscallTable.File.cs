@@ -41,9 +41,10 @@ public static partial class SyscallTable
         Full(290, "eventfd2", SysEventFd.EventFd2);
         Full(213, "epoll_create", SysEpoll.EpollCreate);
         Full(291, "epoll_create1", SysEpoll.EpollCreate1);
-        Partial(233, "epoll_ctl", SysEpoll.EpollCtl, "EPOLLET is served level-triggered; EPOLLEXCLUSIVE/EPOLLWAKEUP ignored");
-        Partial(232, "epoll_wait", SysEpoll.EpollWait, "level-triggered scan; at most 256 events a call");
-        Partial(281, "epoll_pwait", SysEpoll.EpollPwait, "level-triggered scan; at most 256 events a call");
+        Partial(233, "epoll_ctl", SysEpoll.EpollCtl, "EPOLLWAKEUP accepted without effect (no suspend in a sandbox)");
+        Full(232, "epoll_wait", SysEpoll.EpollWait);
+        Full(281, "epoll_pwait", SysEpoll.EpollPwait);
+        Full(441, "epoll_pwait2", SysEpoll.EpollPwait2);
 
         // Metadata
         Full(5, "fstat", SysStat.FStat);

@@ -3,6 +3,12 @@ using Csrunsc.Sentry.Kernel;
 
 namespace Csrunsc.Sentry.Vfs;
 
+/// <summary>Told once when a file description's last reference is dropped.</summary>
+internal interface IReleaseWatcher
+{
+    void Released(FileDescription file);
+}
+
 /// <summary>
 /// An open file description (struct file): status flags, offset, and the operations the syscalls
 /// reach. Shared by dup'd and inherited descriptors through a reference count. All results are
@@ -12,6 +18,10 @@ public abstract class FileDescription
 {
     private int _refs = 1;
     private List<DirEntry>? _dirSnapshot;
+    private List<IReleaseWatcher>? _releaseWatchers;
+
+    /// <summary>Guards every description's release watchers (rare: epoll registrations).</summary>
+    private static readonly object s_watchLock = new();
 
     protected FileDescription(Inode? inode, int flags)
     {
@@ -135,7 +145,43 @@ public abstract class FileDescription
 
     public void DecRef()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) OnRelease();
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        if (Volatile.Read(ref _releaseWatchers) is not null)
+        {
+            List<IReleaseWatcher>? watchers;
+            lock (s_watchLock)
+            {
+                watchers = _releaseWatchers;
+                _releaseWatchers = null;
+            }
+            if (watchers is not null)
+            {
+                foreach (var w in watchers) w.Released(this);
+            }
+        }
+        OnRelease();
+    }
+
+    /// <summary>Whether the description is still open somewhere (a descriptor or an in-flight reference).</summary>
+    public bool IsOpen => Volatile.Read(ref _refs) > 0;
+
+    /// <summary>
+    /// Asks to be told when the last reference goes (an epoll registration ends with its file, as in
+    /// Linux). The caller holds a reference. Returns false if the file is already released.
+    /// </summary>
+    internal bool AddReleaseWatcher(IReleaseWatcher watcher)
+    {
+        lock (s_watchLock)
+        {
+            if (Volatile.Read(ref _refs) <= 0) return false;
+            (_releaseWatchers ??= new List<IReleaseWatcher>()).Add(watcher);
+            return true;
+        }
+    }
+
+    internal void RemoveReleaseWatcher(IReleaseWatcher watcher)
+    {
+        lock (s_watchLock) _releaseWatchers?.Remove(watcher);
     }
 
     /// <summary>Called once when the last descriptor referring to this description is closed.</summary>

@@ -46,11 +46,13 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     }
 
     /// <summary>Runs <paramref name="args"/> in a fresh busybox container under <paramref name="runtime"/>.</summary>
-    public RunResult RunUnder(string runtime, string[] args, TimeSpan? timeout = null, Action<JsonObject>? editConfig = null)
+    /// <param name="feedStdin">Writes the container's stdin (a host pipe) on a thread of its own; stdin is closed when it returns. Null: stdin closed at once.</param>
+    public RunResult RunUnder(string runtime, string[] args, TimeSpan? timeout = null, Action<JsonObject>? editConfig = null, Action<StreamWriter>? feedStdin = null)
     {
         var id = NewContainerId(runtime);
         var bundle = CreateBundle(id, args, editConfig);
-        return RunBundle(runtime, bundle, id, timeout);
+        using var container = Start(runtime, bundle, id, feedStdin);
+        return container.WaitForExit(timeout ?? TimeoutFor(runtime));
     }
 
     /// <summary>Runs an existing (possibly deliberately broken) bundle directory.</summary>
@@ -61,7 +63,7 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     }
 
     /// <summary>Starts `run` without waiting; the caller waits with <see cref="StartedContainer.WaitForExit"/>.</summary>
-    public StartedContainer Start(string runtime, string bundle, string containerId)
+    public StartedContainer Start(string runtime, string bundle, string containerId, Action<StreamWriter>? feedStdin = null)
     {
         var executable = ResolveRuntime(runtime);
         if (runtime == Csrunsc && !File.Exists(executable))
@@ -84,7 +86,30 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
         }
 
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"cannot start {executable}");
-        process.StandardInput.Close();
+        if (feedStdin is null)
+        {
+            process.StandardInput.Close();
+        }
+        else
+        {
+            var stdin = process.StandardInput;
+            stdin.AutoFlush = true;
+            new Thread(() =>
+            {
+                try
+                {
+                    feedStdin(stdin);
+                }
+                catch (IOException)
+                {
+                    // The container exited early: nothing more to feed.
+                }
+                finally
+                {
+                    try { stdin.Close(); } catch (IOException) { }
+                }
+            }) { IsBackground = true }.Start();
+        }
         return new StartedContainer(this, runtime, executable, stateRoot, bundle, containerId, process);
     }
 

@@ -7,8 +7,9 @@ namespace Csrunsc.Tests.Differential;
 /// </summary>
 public sealed class DifferentialFixture : IDisposable
 {
-    /// <summary>Programs from tests/progs compiled into the template's /bin (name without .c).</summary>
-    public static readonly string[] TestPrograms = ["syscalls", "getpid_loop", "fork_cow"];
+    /// <summary>Programs from tests/progs compiled into the template's /bin (name without .c): every tests/progs/*.c.</summary>
+    public static string[] TestPrograms =>
+        Directory.GetFiles(RepositoryLayout.ProgramsDir, "*.c").Select(Path.GetFileNameWithoutExtension).Order().ToArray()!;
 
     private readonly Lazy<string> _templateRootfs;
 
@@ -62,7 +63,7 @@ public sealed class DifferentialFixture : IDisposable
         foreach (var program in TestPrograms)
         {
             HostCommand.Run(
-                "gcc", "-static", "-O1", "-Wall", "-o", Path.Join(rootfs, "bin", program),
+                "gcc", "-static", "-O1", "-Wall", "-pthread", "-o", Path.Join(rootfs, "bin", program),
                 Path.Join(RepositoryLayout.ProgramsDir, program + ".c"));
         }
 

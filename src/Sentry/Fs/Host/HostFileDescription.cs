@@ -8,18 +8,24 @@ namespace Csrunsc.Sentry.Fs.Host;
 /// <summary>
 /// A file description over a host fd: the sandbox's stdio (pipes, a terminal, sockets) and files the
 /// gofer opened and donated. Regular files use pread/pwrite at the description's offset; anything
-/// else is a stream, read and written only after poll says it is ready, in 100 ms slices so a signal
-/// to the task interrupts the wait.
+/// else is a stream: registered with the <see cref="HostPoller"/>, tried without blocking (the fd is
+/// non-blocking, see <see cref="HostFdImport"/>, or a socket used with MSG_DONTWAIT, or else polled
+/// first) and waited for on its queue, so a blocked task wakes when data arrives and a signal
+/// interrupts the wait.
 /// </summary>
 public sealed unsafe class HostFileDescription : FileDescription
 {
-    private const int PollSliceMs = 100;
+    /// <summary>Wait slice for a stream the poller could not register (woken by nothing else).</summary>
+    private const long UnwatchedSliceNs = 50_000_000;
 
     private readonly bool _ownsFd;
     private readonly bool _seekable;
     private readonly bool _isTty;
     private readonly bool _hostAppend;
     private readonly uint _hostType;
+    private readonly bool _hostNonBlocking;
+    private readonly WaitQueue? _queue;
+    private readonly int _pollHandle = -1;
     private int _fd;
     private int _foregroundPgrp;
 
@@ -37,7 +43,22 @@ public sealed unsafe class HostFileDescription : FileDescription
         _isTty = !_seekable && Libc.IsATty(hostFd) == 1;
         int hostFlags = Libc.Fcntl(hostFd, Libc.F_GETFL, 0);
         _hostAppend = hostFlags >= 0 && (hostFlags & Libc.O_APPEND) != 0;
+        _hostNonBlocking = hostFlags >= 0 && (hostFlags & Libc.O_NONBLOCK) != 0;
+        if (!_seekable && _hostType != 0)
+        {
+            var queue = new WaitQueue();
+            int h = HostPoller.Instance.Register(hostFd, queue);
+            if (h >= 0)
+            {
+                _queue = queue;
+                _pollHandle = h;
+            }
+        }
     }
+
+    private bool IsSocket => _hostType == FileMode.Socket;
+
+    public override WaitQueue? ReadinessQueue => _queue;
 
     public override bool Seekable => _seekable;
 
@@ -157,7 +178,7 @@ public sealed unsafe class HostFileDescription : FileDescription
     public override short Readiness(short mask)
     {
         if (_seekable) return (short)(mask & (Libc.POLLIN | Libc.POLLOUT));
-        var pfd = new PollFd { Fd = _fd, Events = (short)(mask & (Libc.POLLIN | Libc.POLLOUT | Libc.POLLPRI)) };
+        var pfd = new PollFd { Fd = _fd, Events = (short)(mask & (Libc.POLLIN | Libc.POLLOUT | Libc.POLLPRI | Libc.POLLRDHUP)) };
         int r = Libc.Poll(&pfd, 1, 0);
         if (r <= 0) return 0;
         return (short)(pfd.REvents & (mask | Libc.POLLHUP | Libc.POLLERR));
@@ -205,6 +226,7 @@ public sealed unsafe class HostFileDescription : FileDescription
     protected override void OnRelease()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0) HostPoller.Instance.Unregister(_pollHandle, fd);
         if (_ownsFd && fd >= 0) Libc.Close(fd);
     }
 
@@ -284,65 +306,119 @@ public sealed unsafe class HostFileDescription : FileDescription
         }
     }
 
-    private long StreamRead(Kernel.Task? task, Span<byte> buffer)
+    private long StreamRead(Kernel.Task task, Span<byte> buffer)
     {
         if (buffer.Length == 0) return 0;
         fixed (byte* p = buffer)
         {
-            while (true)
+            long n = TryRead(p, buffer.Length);
+            if (n != -Errno.EAGAIN || NonBlocking) return n;
+            _queue?.Subscribe(task, PollEvents.In | PollEvents.Hup | PollEvents.Err | PollEvents.RdHup);
+            try
             {
-                int w = WaitFor(task, Libc.POLLIN);
-                if (w < 0) return w;
-                nint n = Libc.Read(_fd, p, buffer.Length);
-                if (n >= 0) return n;
-                int e = Libc.LastErrno;
-                if (e == Errno.EINTR) continue;
-                if (e == Errno.EAGAIN && !NonBlocking) continue;
-                return -e;
+                while (true)
+                {
+                    n = TryRead(p, buffer.Length);
+                    if (n != -Errno.EAGAIN) return n;
+                    int r = Sleep(task);
+                    if (r < 0) return r;
+                }
+            }
+            finally
+            {
+                _queue?.Unsubscribe(task);
             }
         }
     }
 
-    private long StreamWrite(Kernel.Task? task, ReadOnlySpan<byte> buffer)
+    /// <summary>
+    /// A blocking guest write returns when all of it is written (or with what was written when a
+    /// signal interrupts); a non-blocking one writes what fits now.
+    /// </summary>
+    private long StreamWrite(Kernel.Task task, ReadOnlySpan<byte> buffer)
     {
         if (buffer.Length == 0) return 0;
         long done = 0;
+        bool subscribed = false;
         fixed (byte* p = buffer)
         {
-            while (done < buffer.Length)
+            try
             {
-                int w = WaitFor(task, Libc.POLLOUT);
-                if (w < 0) return done > 0 ? done : w;
-                nint n = Libc.Write(_fd, p + done, (nint)(buffer.Length - done));
-                if (n < 0)
+                while (done < buffer.Length)
                 {
-                    int e = Libc.LastErrno;
-                    if (e == Errno.EINTR || (e == Errno.EAGAIN && !NonBlocking)) continue;
-                    return done > 0 ? done : -e;
+                    long n = TryWrite(p + done, buffer.Length - (int)done);
+                    if (n > 0)
+                    {
+                        done += n;
+                        if (NonBlocking) break;
+                        continue;
+                    }
+                    if (n != -Errno.EAGAIN || NonBlocking) return done > 0 ? done : n;
+                    if (!subscribed)
+                    {
+                        // Subscribe, then try again: space freed in between is not missed.
+                        _queue?.Subscribe(task, PollEvents.Out | PollEvents.Hup | PollEvents.Err);
+                        subscribed = true;
+                        continue;
+                    }
+                    int r = Sleep(task);
+                    if (r < 0) return done > 0 ? done : r;
                 }
-                done += n;
-                if (NonBlocking) break;
+            }
+            finally
+            {
+                if (subscribed) _queue?.Unsubscribe(task);
             }
         }
         return done;
     }
 
-    /// <summary>
-    /// Waits until the host fd has events (or hang-up/error, which the following read or write reports).
-    /// 0 when ready, -EAGAIN for a non-blocking description that is not, -ERESTARTSYS when the task is interrupted.
-    /// </summary>
-    private int WaitFor(Kernel.Task? task, short events)
+    /// <summary>Blocks until the poller notifies (or, unwatched, one slice); -ERESTARTSYS when interrupted.</summary>
+    private int Sleep(Kernel.Task task)
     {
-        var pfd = new PollFd { Fd = _fd, Events = events };
-        int timeout = NonBlocking ? 0 : PollSliceMs;
+        int r = _queue is null ? task.Block(UnwatchedSliceNs) : task.Block();
+        return r == -Errno.ETIMEDOUT ? 0 : r;
+    }
+
+    /// <summary>One read that never blocks the task's thread: bytes, 0 at EOF, -EAGAIN or -errno.</summary>
+    private long TryRead(byte* p, int length)
+    {
         while (true)
         {
-            if (task is not null && task.Interrupted) return -Errno.ERESTARTSYS;
-            pfd.REvents = 0;
-            int r = Libc.Poll(&pfd, 1, timeout);
-            if (r > 0) return 0;
-            if (r < 0 && Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
-            if (NonBlocking && r == 0) return -Errno.EAGAIN;
+            nint n;
+            if (IsSocket) n = Libc.Recv(_fd, p, length, Libc.MSG_DONTWAIT);
+            else if (_hostNonBlocking || HostReady(Libc.POLLIN)) n = Libc.Read(_fd, p, length);
+            else return -Errno.EAGAIN;
+            if (n >= 0) return n;
+            int e = Libc.LastErrno;
+            if (e == Errno.EINTR) continue;
+            // A terminal whose other side is gone reads as EOF, as Linux gives a hung-up tty's reader.
+            if (e == Errno.EIO && _isTty) return 0;
+            return -e;
         }
+    }
+
+    private long TryWrite(byte* p, int length)
+    {
+        while (true)
+        {
+            nint n;
+            if (IsSocket) n = Libc.Send(_fd, p, length, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL);
+            else if (_hostNonBlocking) n = Libc.Write(_fd, p, length);
+            // A blocking host fd: only as much as a pipe takes without blocking once it says POLLOUT.
+            else if (HostReady(Libc.POLLOUT)) n = Libc.Write(_fd, p, Math.Min(length, Fs.Pipe.Pipe.PipeBuf));
+            else return -Errno.EAGAIN;
+            if (n >= 0) return n;
+            int e = Libc.LastErrno;
+            if (e == Errno.EINTR) continue;
+            return -e;
+        }
+    }
+
+    /// <summary>Whether the host fd has the event (or a hang-up/error the next call reports) right now.</summary>
+    private bool HostReady(short events)
+    {
+        var pfd = new PollFd { Fd = _fd, Events = events };
+        return Libc.Poll(&pfd, 1, 0) > 0;
     }
 }

@@ -170,7 +170,7 @@ public sealed class Pipe
                 if (n > 0)
                 {
                     written += n;
-                    Queue.Notify();
+                    Queue.Notify(PollEvents.In | PollEvents.RdNorm);
                     if (written == src.Length) return written;
                     continue;
                 }
@@ -244,7 +244,7 @@ public sealed class Pipe
             _count -= n;
             if (_count == 0) _head = 0;
         }
-        Queue.Notify();
+        Queue.Notify(PollEvents.Out | PollEvents.WrNorm);
         return n;
     }
 

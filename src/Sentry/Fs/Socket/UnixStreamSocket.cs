@@ -62,14 +62,22 @@ public sealed class UnixStreamSocket : FileDescription
         int ev = 0;
         var input = Volatile.Read(ref _in);
         var output = Volatile.Read(ref _out);
-        if (input is not null) ev |= (ushort)input.Readiness((short)(mask & Libc.POLLIN));
-        else ev |= Libc.POLLIN; // reads return EOF at once
+        bool readEof = true, writeGone = true;
+        if (input is not null)
+        {
+            int r = (ushort)input.Readiness((short)(mask & Libc.POLLIN));
+            ev |= r & Libc.POLLIN;
+            readEof = (r & Libc.POLLHUP) != 0; // the peer will write no more
+        }
+        if (readEof) ev |= Libc.POLLIN | Libc.POLLRDHUP; // reads return EOF at once
         if (output is not null)
         {
             int w = (ushort)output.Readiness((short)(mask & Libc.POLLOUT));
-            // The peer gone is a hang-up on a socket (POLLHUP), not POLLERR as on a pipe.
-            ev |= (w & Libc.POLLERR) != 0 ? Libc.POLLHUP | (mask & Libc.POLLOUT) : w;
+            writeGone = (w & Libc.POLLERR) != 0;
+            ev |= writeGone ? mask & Libc.POLLOUT : w & Libc.POLLOUT;
         }
+        // Hang-up only when neither direction is left, as on a Linux socket.
+        if (readEof && writeGone) ev |= Libc.POLLHUP;
         return (short)(ev & (mask | Libc.POLLHUP | Libc.POLLERR));
     }
 

@@ -64,7 +64,7 @@ internal sealed class EventFdFile : FileDescription
                 if (value != 0)
                 {
                     BinaryPrimitives.WriteUInt64LittleEndian(buffer, value);
-                    _queue.Notify();
+                    _queue.Notify(PollEvents.Out | PollEvents.WrNorm);
                     return 8;
                 }
                 if (NonBlocking) return -Errno.EAGAIN;
@@ -99,7 +99,7 @@ internal sealed class EventFdFile : FileDescription
                 }
                 if (done)
                 {
-                    if (value != 0) _queue.Notify();
+                    if (value != 0) _queue.Notify(PollEvents.In | PollEvents.RdNorm);
                     return 8;
                 }
                 if (NonBlocking) return -Errno.EAGAIN;
