@@ -20,6 +20,7 @@ public sealed partial class Kernel
         Events = events;
         BootTimeNs = MonotonicClock.NowNs();
         BootRealtimeNs = MonotonicClock.RealtimeNs();
+        Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.UnixSocketFamily());
     }
 
     public IPlatform Platform { get; }
@@ -33,6 +34,9 @@ public sealed partial class Kernel
     public string Domainname { get; set; } = "(none)";
     public long BootTimeNs { get; }
     public long BootRealtimeNs { get; }
+
+    /// <summary>The socket families guests can create (socket(2) of any other: EAFNOSUPPORT).</summary>
+    public Fs.Socket.SocketFamilies Sockets { get; } = new();
 
     /// <summary>The gofer connection serving the rootfs and bind mounts (null in unit tests).</summary>
     public GoferClient? Gofer { get; set; }
