@@ -20,7 +20,7 @@ public sealed partial class Kernel
         Events = events;
         BootTimeNs = MonotonicClock.NowNs();
         BootRealtimeNs = MonotonicClock.RealtimeNs();
-        Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.UnixSocketFamily());
+        Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.Unix.UnixSocketFamily());
     }
 
     public IPlatform Platform { get; }

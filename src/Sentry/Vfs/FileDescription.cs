@@ -49,6 +49,9 @@ public abstract class FileDescription
     /// <summary>Whether the file has a position (false for pipes, sockets, terminals).</summary>
     public virtual bool Seekable => true;
 
+    /// <summary>Whether a write answering EPIPE raises SIGPIPE (pipes, stream sockets; not datagram or seqpacket sockets).</summary>
+    public virtual bool SignalsBrokenPipe => true;
+
     /// <summary>Reads at offset (pread) or, with offset &lt; 0, at and advancing the file offset.</summary>
     public virtual long Read(Task task, Span<byte> buffer, long offset) => -Errno.EINVAL;
 
@@ -164,6 +167,9 @@ public abstract class FileDescription
 
     /// <summary>Whether the description is still open somewhere (a descriptor or an in-flight reference).</summary>
     public bool IsOpen => Volatile.Read(ref _refs) > 0;
+
+    /// <summary>References held now (descriptors, in-flight SCM_RIGHTS, calls in progress): AF_UNIX's garbage collector compares it with the in-flight count.</summary>
+    internal int ReferenceCount => Volatile.Read(ref _refs);
 
     /// <summary>
     /// Asks to be told when the last reference goes (an epoll registration ends with its file, as in

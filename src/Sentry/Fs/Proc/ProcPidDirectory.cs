@@ -67,6 +67,7 @@ public sealed class ProcPidDirectory : ProcDirectory
             ns.Add(name, new ProcSymlink(fs, Ino(), () => Live() is null ? null : $"{type}:[{nsId}]", uid, gid));
         }
         Add("ns", ns);
+        Add("net", new ProcNetDirectory(fs, Ino(), Ino, () => Live() is not null, uid, gid));
     }
 
     /// <summary>/proc/PID/ns entries and the namespace type each names.</summary>

@@ -46,6 +46,9 @@ public abstract class SocketFile : FileDescription
 
     public override bool Seekable => false;
 
+    /// <summary>Linux raises SIGPIPE for EPIPE on stream sockets only (TCP, AF_UNIX SOCK_STREAM).</summary>
+    public override bool SignalsBrokenPipe => IsStream;
+
     public override long Size => 0;
 
     public virtual int Bind(Task t, ReadOnlySpan<byte> address) => -Errno.EOPNOTSUPP;

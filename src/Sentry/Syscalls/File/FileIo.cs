@@ -45,7 +45,7 @@ internal static class FileIo
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
         long r = f.Seekable ? WriteSeekable(t, f, addr, len, offset) : WriteStream(t, f, addr, len);
-        if (r == -Errno.EPIPE) t.SendSignalToSelf(Libc.SIGPIPE);
+        if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;
     }
 
@@ -132,7 +132,7 @@ internal static class FileIo
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
         long r = f.Seekable ? WriteVectorSeekable(t, f, iovAddr, iovCnt, offset) : WriteVectorStream(t, f, iovAddr, iovCnt);
-        if (r == -Errno.EPIPE) t.SendSignalToSelf(Libc.SIGPIPE);
+        if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;
     }
 

@@ -55,7 +55,18 @@ internal static class SysMkdir
         }
         int r = GuestPath.Read(t, pathAddr, out string path);
         if (r < 0) return r;
-        r = PathResolver.ResolveParent(t, dirfd, path, out VfsPath? parent, out string name, out bool trailingSlash);
+        return MakeNode(t, dirfd, path, type | (mode & 0xFFF), dev, out _, out _);
+    }
+
+    /// <summary>
+    /// Creates a node of type and permissions mode (the umask applied here) at path: EEXIST,
+    /// ENOENT, EROFS, EACCES as mknod answers. Returns 0 with the directory and name it was made
+    /// in (bind(2) of an AF_UNIX path makes its socket node through here).
+    /// </summary>
+    internal static int MakeNode(Task t, int dirfd, string path, uint mode, ulong dev, out VfsPath? parent, out string name)
+    {
+        uint type = mode & FileMode.TypeMask;
+        int r = PathResolver.ResolveParent(t, dirfd, path, out parent, out name, out bool trailingSlash);
         if (r < 0) return r;
         if (GuestPath.IsDot(name)) return -Errno.EEXIST;
         if (PathResolver.LookupChild(t, parent!, name, out _) == 0) return -Errno.EEXIST;

@@ -1,6 +1,9 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Fs.Socket;
+using Csrunsc.Sentry.Fs.Socket.Unix;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
+using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
@@ -40,7 +43,13 @@ internal static class SysUnlink
         if (r < 0) return r;
         r = CheckSticky(t, parent!.Inode, victim.Inode);
         if (r < 0) return r;
-        return parent.Inode.Unlink(name, dir);
+        bool lastSocketName = !dir && (victim.Inode.Mode & FileMode.TypeMask) == FileMode.Socket &&
+            victim.Inode.GetStat(out StatBuf st) == 0 && st.Nlink <= 1;
+        var identity = lastSocketName ? victim.Inode.Identity : default;
+        r = parent.Inode.Unlink(name, dir);
+        // An AF_UNIX socket bound there can no longer be reached by path (it stays usable).
+        if (r == 0 && lastSocketName && t.Kernel.Sockets.Get(SocketFamilies.AF_UNIX) is UnixSocketFamily unix) unix.Paths.Unlinked(identity);
+        return r;
     }
 
     /// <summary>In a sticky directory only the owner of the entry or of the directory (or root) may remove it.</summary>

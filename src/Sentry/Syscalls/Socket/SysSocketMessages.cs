@@ -264,11 +264,14 @@ internal static class SysSocketMessages
         }
     }
 
-    /// <summary>Sends the gathered data; SIGPIPE for EPIPE on a connection-oriented socket unless MSG_NOSIGNAL.</summary>
+    /// <summary>
+    /// Sends the gathered data; SIGPIPE for an EPIPE with nothing sent on a stream socket unless
+    /// MSG_NOSIGNAL (TCP and AF_UNIX streams; Linux raises none for seqpacket or datagram sockets).
+    /// </summary>
     private static long SendData(Task t, SocketFile s, in GuestIovecs iovs, ReadOnlySpan<byte> addr, ReadOnlySpan<byte> control, int flags)
     {
         long r = s.IsStream ? SendStream(t, s, iovs, addr, control, flags) : SendMessage(t, s, iovs, addr, control, flags);
-        if (r == -Errno.EPIPE && (flags & SocketFile.MSG_NOSIGNAL) == 0 && s.Type != SocketFile.SOCK_DGRAM) t.SendSignalToSelf(Libc.SIGPIPE);
+        if (r == -Errno.EPIPE && (flags & SocketFile.MSG_NOSIGNAL) == 0 && s.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;
     }
 
