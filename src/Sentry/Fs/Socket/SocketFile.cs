@@ -27,7 +27,7 @@ public abstract class SocketFile : FileDescription
     public const int MaxAddressLength = 128;
 
     protected SocketFile(int family, int type, int protocol, int flags, Inode? inode = null)
-        : base(inode ?? new SocketInode(), Libc.O_RDWR | (flags & Libc.O_NONBLOCK))
+        : base(inode ?? SocketInode.ForCurrentTask(), Libc.O_RDWR | (flags & Libc.O_NONBLOCK))
     {
         Family = family;
         Type = type;

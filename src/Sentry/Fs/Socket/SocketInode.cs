@@ -1,26 +1,66 @@
 using Csrunsc.Native;
-using Csrunsc.Sentry.Fs.Pipe;
 using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 
 namespace Csrunsc.Sentry.Fs.Socket;
 
-/// <summary>The inode of an anonymous socket: fstat shows S_IFSOCK; /proc/self/fd shows socket:[ino].</summary>
+/// <summary>
+/// The inode of a socket in sockfs: fstat shows S_IFSOCK, 0777 and the creator's fs ids until
+/// fchmod/fchown change them (bind of an AF_UNIX path takes its permissions from here);
+/// /proc/self/fd shows socket:[ino].
+/// </summary>
 public sealed class SocketInode : Inode
 {
-    private readonly Timespec _created = MonotonicClock.Now();
+    private uint _mode = FileMode.Socket | 0x1FF;
+    private uint _uid, _gid;
+    private Timespec _atime, _mtime, _ctime;
 
-    public ulong Ino { get; } = PipeFileSystem.Instance.NextIno();
+    public SocketInode(uint uid = 0, uint gid = 0)
+    {
+        _uid = uid;
+        _gid = gid;
+        _atime = _mtime = _ctime = MonotonicClock.Now();
+    }
 
-    public override FileSystem FileSystem => PipeFileSystem.Instance;
+    /// <summary>A socket inode owned by the calling task's fs ids (or root outside a task).</summary>
+    public static SocketInode ForCurrentTask()
+    {
+        var creds = Kernel.Task.Current?.ThreadGroup.Creds;
+        return new SocketInode(creds?.Fsuid ?? 0, creds?.Fsgid ?? 0);
+    }
 
-    public override uint Mode => FileMode.Socket | 0x1FF;
+    public ulong Ino { get; } = SocketFileSystem.Instance.NextIno();
+
+    public override FileSystem FileSystem => SocketFileSystem.Instance;
+
+    public override uint Mode => Volatile.Read(ref _mode);
 
     public override int GetStat(out StatBuf stat)
     {
-        stat = StatFactory.Make(PipeFileSystem.Instance.Dev, Ino, Mode, 1, 0, 0, 0, _created, _created, _created);
+        lock (this)
+        {
+            stat = StatFactory.Make(SocketFileSystem.Instance.Dev, Ino, _mode, 1, _uid, _gid, 0, _atime, _mtime, _ctime);
+        }
         stat.Blocks = 0;
+        return 0;
+    }
+
+    public override int SetAttr(in SetAttrRequest request)
+    {
+        if ((request.Mask & SetAttrRequest.SizeBit) != 0) return -Errno.EINVAL;
+        var now = MonotonicClock.Now();
+        lock (this)
+        {
+            if ((request.Mask & SetAttrRequest.ModeBit) != 0) _mode = FileMode.Socket | (request.Mode & 0xFFF);
+            if ((request.Mask & SetAttrRequest.UidBit) != 0) _uid = request.Uid;
+            if ((request.Mask & SetAttrRequest.GidBit) != 0) _gid = request.Gid;
+            if ((request.Mask & SetAttrRequest.AtimeBit) != 0 && request.Atime.Nsec != SetAttrRequest.UtimeOmit)
+                _atime = request.Atime.Nsec == SetAttrRequest.UtimeNow ? now : request.Atime;
+            if ((request.Mask & SetAttrRequest.MtimeBit) != 0 && request.Mtime.Nsec != SetAttrRequest.UtimeOmit)
+                _mtime = request.Mtime.Nsec == SetAttrRequest.UtimeNow ? now : request.Mtime;
+            _ctime = now;
+        }
         return 0;
     }
 

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Csrunsc.Native;
+using Csrunsc.Sentry.Fs.Socket;
+using Csrunsc.Sentry.Syscalls.Socket;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -7,8 +9,9 @@ namespace Csrunsc.Sentry.Syscalls.File;
 
 /// <summary>
 /// Moving bytes between a file and guest memory. Seekable files are read and written straight
-/// from and into the guest's memory, one contiguous span at a time; stream files (pipes, sockets,
-/// terminals) get one call per syscall so that a read never blocks after it has data and a small
+/// from and into the guest's memory, one contiguous span at a time; sockets go through the socket
+/// calls (read is recvmsg, write is sendmsg: a datagram stays one message); other stream files
+/// (pipes, terminals) get one call per syscall so that a read never blocks after it has data and a small
 /// write stays atomic, through <see cref="Task.Scratch"/> when the guest buffer is not contiguous.
 /// </summary>
 internal static class FileIo
@@ -24,6 +27,7 @@ internal static class FileIo
     {
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
+        if (f is SocketFile socket) return SysSocketMessages.Read(t, socket, addr, len);
         if (!f.Seekable) return ReadStream(t, f, addr, len);
         if (f.Inode?.SharedPages is not null) Csrunsc.Sentry.Memory.SharedPages.BeforeFileRead(f);
         long done = 0;
@@ -42,6 +46,8 @@ internal static class FileIo
     /// <summary>Writes up to len bytes from guest memory at addr; offset &lt; 0 uses the file offset.</summary>
     public static long WriteFromGuest(Task t, FileDescription f, ulong addr, long len, long offset)
     {
+        // A zero-length write to a socket still sends (an empty datagram); a read of nothing reads nothing.
+        if (f is SocketFile socket && len >= 0) return SysSocketMessages.Write(t, socket, addr, Math.Min(len, MaxRwCount));
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
         long r = f.Seekable ? WriteSeekable(t, f, addr, len, offset) : WriteStream(t, f, addr, len);
@@ -108,6 +114,7 @@ internal static class FileIo
     public static long ReadVector(Task t, FileDescription f, ulong iovAddr, int iovCnt, long offset)
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
+        if (f is SocketFile socket) return SysSocketMessages.ReadVector(t, socket, iovAddr, iovCnt);
         if (!f.Seekable) return ReadVectorStream(t, f, iovAddr, iovCnt);
         Span<byte> iov = stackalloc byte[16];
         long done = 0;
@@ -131,6 +138,7 @@ internal static class FileIo
     public static long WriteVector(Task t, FileDescription f, ulong iovAddr, int iovCnt, long offset)
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
+        if (f is SocketFile socket) return SysSocketMessages.WriteVector(t, socket, iovAddr, iovCnt);
         long r = f.Seekable ? WriteVectorSeekable(t, f, iovAddr, iovCnt, offset) : WriteVectorStream(t, f, iovAddr, iovCnt);
         if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;

@@ -14,6 +14,9 @@ internal static class SysChmod
 
     public static long FChmod(Task t, in SyscallArguments a)
     {
+        // A description with no path (a socket, a pipe) changes its own inode.
+        if (t.Fds.Get(a.Int(0)) is { Location: null, Inode: { } inode } anon && (anon.Flags & Libc.O_PATH) == 0)
+            return SetMode(t, inode, readOnly: false, (uint)a.A1);
         int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
         if (r < 0) return r;
         if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
@@ -27,12 +30,14 @@ internal static class SysChmod
         return SetMode(t, p!, mode);
     }
 
-    private static long SetMode(Task t, VfsPath p, uint mode)
+    private static long SetMode(Task t, VfsPath p, uint mode) => SetMode(t, p.Inode, PathResolver.IsReadOnly(p), mode);
+
+    private static long SetMode(Task t, Inode inode, bool readOnly, uint mode)
     {
-        if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
-        if (!FilePermissions.IsOwnerOrRoot(t, p.Inode)) return -Errno.EPERM;
+        if (readOnly) return -Errno.EROFS;
+        if (!FilePermissions.IsOwnerOrRoot(t, inode)) return -Errno.EPERM;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF };
-        return p.Inode.SetAttr(in req);
+        return inode.SetAttr(in req);
     }
 
     public static long Chown(Task t, in SyscallArguments a) => ChownAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, (uint)a.A2, 0);
@@ -44,6 +49,8 @@ internal static class SysChmod
 
     public static long FChown(Task t, in SyscallArguments a)
     {
+        if (t.Fds.Get(a.Int(0)) is { Location: null, Inode: { } inode } anon && (anon.Flags & Libc.O_PATH) == 0)
+            return SetOwner(t, inode, readOnly: false, (uint)a.A1, (uint)a.A2);
         int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
         if (r < 0) return r;
         if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
@@ -59,11 +66,13 @@ internal static class SysChmod
     }
 
     /// <summary>uid/gid of uint.MaxValue (-1) leave that id unchanged.</summary>
-    private static long SetOwner(Task t, VfsPath p, uint uid, uint gid)
+    private static long SetOwner(Task t, VfsPath p, uint uid, uint gid) => SetOwner(t, p.Inode, PathResolver.IsReadOnly(p), uid, gid);
+
+    private static long SetOwner(Task t, Inode inode, bool readOnly, uint uid, uint gid)
     {
-        if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
+        if (readOnly) return -Errno.EROFS;
         var creds = t.ThreadGroup.Creds;
-        int r = p.Inode.GetStat(out StatBuf st);
+        int r = inode.GetStat(out StatBuf st);
         if (r < 0) return r;
         if (creds.Euid != 0)
         {
@@ -84,7 +93,7 @@ internal static class SysChmod
             req.Gid = gid;
         }
         // Changing the owner of a non-directory clears set-user-id and (with group execute) set-group-id.
-        if (req.Mask != 0 && !p.Inode.IsDirectory && !p.Inode.IsSymlink && (st.Mode & 0xC00) != 0)
+        if (req.Mask != 0 && !inode.IsDirectory && !inode.IsSymlink && (st.Mode & 0xC00) != 0)
         {
             uint mode = st.Mode & 0xFFF & ~0x800u;
             if ((st.Mode & 0x8) != 0) mode &= ~0x400u;
@@ -94,6 +103,6 @@ internal static class SysChmod
                 req.Mode = mode;
             }
         }
-        return req.Mask == 0 ? 0 : p.Inode.SetAttr(in req);
+        return req.Mask == 0 ? 0 : inode.SetAttr(in req);
     }
 }

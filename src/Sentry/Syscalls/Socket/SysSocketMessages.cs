@@ -185,6 +185,31 @@ internal static class SysSocketMessages
 
     private static long MonotonicNow() => Kernel.MonotonicClock.NowNs();
 
+    /// <summary>read(2) on a socket: recvmsg without flags, address or control (a datagram whole, whatever the buffer's layout).</summary>
+    internal static long Read(Task t, SocketFile s, ulong addr, long len) =>
+        ReceiveData(t, s, new GuestIovecs(addr, len), 0, Span<byte>.Empty, out _, Span<byte>.Empty, out _, out _);
+
+    /// <summary>readv(2) on a socket.</summary>
+    internal static long ReadVector(Task t, SocketFile s, ulong iov, int count)
+    {
+        var iovs = GuestIovecs.Vector(t, iov, count, out int err);
+        if (err < 0) return err;
+        if (iovs.Total == 0) return 0; // sock_read_iter: nothing asked, nothing read
+        return ReceiveData(t, s, iovs, 0, Span<byte>.Empty, out _, Span<byte>.Empty, out _, out _);
+    }
+
+    /// <summary>write(2) on a socket: sendmsg without flags (SIGPIPE as send raises it).</summary>
+    internal static long Write(Task t, SocketFile s, ulong addr, long len) =>
+        SendData(t, s, new GuestIovecs(addr, len), ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty, 0);
+
+    /// <summary>writev(2) on a socket.</summary>
+    internal static long WriteVector(Task t, SocketFile s, ulong iov, int count)
+    {
+        var iovs = GuestIovecs.Vector(t, iov, count, out int err);
+        if (err < 0) return err;
+        return SendData(t, s, iovs, ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty, 0);
+    }
+
     private static long SendOne(Task t, SocketFile s, ulong hdrAddr, int flags)
     {
         if (t.ReadStruct(hdrAddr, out MsgHdr msg) < 0) return -Errno.EFAULT;

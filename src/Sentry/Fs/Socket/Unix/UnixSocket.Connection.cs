@@ -42,7 +42,8 @@ public sealed partial class UnixSocket
     {
         lock (_bindLock)
         {
-            int r = SysMkdir.MakeNode(t, Libc.AT_FDCWD, addr.Path!, FileMode.Socket | 0x1FF, 0, out VfsPath? parent, out string name);
+            // The node's permissions are the socket inode's (0777 unless fchmod changed them), less the umask.
+            int r = SysMkdir.MakeNode(t, Libc.AT_FDCWD, addr.Path!, FileMode.Socket | (Inode!.Mode & 0xFFF), 0, out VfsPath? parent, out string name);
             if (r < 0) return r == -Errno.EEXIST ? -Errno.EADDRINUSE : r;
             if (_addr is not null)
             {

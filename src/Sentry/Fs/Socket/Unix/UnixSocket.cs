@@ -391,7 +391,8 @@ public sealed partial class UnixSocket : SocketFile
                 }
                 break;
             default:
-                return -Errno.ENOTTY;
+                // The socket-generic ioctls (SIOCGIF*, ...) are the base class's.
+                return base.Ioctl(task, request, arg);
         }
         return task.WriteStruct(arg, (int)Math.Min(amount, int.MaxValue)) < 0 ? -Errno.EFAULT : 0;
     }
