@@ -224,7 +224,7 @@ public sealed partial class UnixSocket
             }
             case SO_PEERNAME:
             {
-                Span<byte> addr = stackalloc byte[UnixAddress.MaxLength];
+                Span<byte> addr = stackalloc byte[MaxAddressLength];
                 int r = GetName(t, peer: true, addr, out int len);
                 if (r < 0) return r;
                 if (len < value.Length) return -Errno.EINVAL;
