@@ -171,7 +171,7 @@ static void data_edges(void)
     check("full: no edge", wait_ev(ep, 0, NULL), 0);
     long got = 0, r;
     while ((r = read(sp[1], buf, sizeof(buf))) > 0) got += r;
-    check("all of it arrives", got, total);
+    check("all of it arrives", got == total, 1);
     check("space again: an edge", wait_ev(ep, 1000, &ev), 1);
     check("EPOLLOUT", ev, EPOLLOUT);
     check("just one", wait_ev(ep, 0, NULL), 0);

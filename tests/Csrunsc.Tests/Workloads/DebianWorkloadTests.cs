@@ -158,6 +158,57 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void Python3UnixStreamServerAbstractNamesAndPassedDescriptors()
+    {
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """
+            import os, socket, socketserver, stat, threading
+            class Upper(socketserver.StreamRequestHandler):
+                def handle(self):
+                    for line in self.rfile:
+                        self.wfile.write(line.upper())
+            path = "/tmp/echo.sock"
+            srv = socketserver.UnixStreamServer(path, Upper)
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            st = os.stat(path)
+            print(stat.S_ISSOCK(st.st_mode), oct(st.st_mode & 0o777))
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.connect(path)
+                f = c.makefile("rwb")
+                for line in (b"hello\n", b"unix sockets\n"):
+                    f.write(line); f.flush(); print(f.readline())
+                print(c.getpeername(), repr(c.getsockname()))
+            class Threaded(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+                daemon_threads = True
+            ts = Threaded("/tmp/threads.sock", Upper)
+            threading.Thread(target=ts.serve_forever, daemon=True).start()
+            out = {}
+            def client(i):
+                with socket.socket(socket.AF_UNIX) as c:
+                    c.connect("/tmp/threads.sock"); c.sendall(b"client %d\n" % i); out[i] = c.makefile("rb").readline()
+            clients = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+            for t in clients: t.start()
+            for t in clients: t.join()
+            print(sorted(out.values()))
+            lsn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); lsn.bind("\0py-abstract"); lsn.listen()
+            cl = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); cl.connect("\0py-abstract")
+            conn, _ = lsn.accept()
+            r, w = os.pipe()
+            socket.send_fds(cl, [b"pipe"], [r])
+            msg, fds, flags, addr = socket.recv_fds(conn, 100, 4)
+            os.write(w, b"through the passed pipe")
+            print(msg, len(fds), os.read(fds[0], 100), conn.getsockname(), cl.getpeername())
+            d1 = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d1.bind("/tmp/d1.sock")
+            d2 = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d2.bind("/tmp/d2.sock")
+            d2.sendto(b"datagram", "/tmp/d1.sock")
+            print(d1.recvfrom(100))
+            os.unlink(path)
+            print(os.path.exists(path), sorted(n for n in os.listdir("/tmp") if n.endswith(".sock")))
+            """]);
+        Assert.StartsWith("True 0o755\nb'HELLO\\n'\nb'UNIX SOCKETS\\n'\n/tmp/echo.sock ''\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("b'pipe' 1 b'through the passed pipe' b'\\x00py-abstract'", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
     public void PerlHashesRegexForkAndPipes()
     {
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["perl", "-e", """
