@@ -8,7 +8,7 @@ namespace Csrunsc.Sentry.Fs.Socket.Unix;
 /// seqpacket record or a piece of a stream write, with the sender (whose current name recvfrom
 /// reports and whose send budget it is charged to), credentials, passed descriptions and the
 /// receive timestamp; or, in a listener's queue, a connection waiting for accept (Embryo).
-/// Data lives in a pooled buffer; released messages go back to the pool.
+/// Data lives in a pooled buffer and messages themselves are recycled.
 /// </summary>
 internal sealed class UnixMessage
 {
@@ -42,9 +42,23 @@ internal sealed class UnixMessage
 
     public ReadOnlySpan<byte> Data => _data.AsSpan(0, Length);
 
+    /// <summary>Recycled messages, so that sending allocates nothing once warmed up.</summary>
+    private static readonly UnixMessage?[] s_pool = new UnixMessage?[1024];
+    private static int s_pooled;
+
     public static UnixMessage Create(ReadOnlySpan<byte> data)
     {
-        var m = new UnixMessage { Length = data.Length };
+        UnixMessage? m = null;
+        lock (s_pool)
+        {
+            if (s_pooled > 0)
+            {
+                m = s_pool[--s_pooled];
+                s_pool[s_pooled] = null;
+            }
+        }
+        m ??= new UnixMessage();
+        m.Length = data.Length;
         if (data.Length > 0)
         {
             m._data = ArrayPool<byte>.Shared.Rent(data.Length);
@@ -53,11 +67,22 @@ internal sealed class UnixMessage
         return m;
     }
 
-    /// <summary>Returns the data buffer to the pool (the message must not be used afterwards).</summary>
-    public void FreeData()
+    /// <summary>Gives the data buffer back and the message to the pool (it must not be used afterwards).</summary>
+    public void Recycle()
     {
         if (_data.Length > 0) ArrayPool<byte>.Shared.Return(_data);
         _data = [];
-        Length = 0;
+        Next = null;
+        Length = Consumed = Charge = 0;
+        Sender = null;
+        Creds = default;
+        Rights = null;
+        Embryo = null;
+        Timestamp = 0;
+        Peeked = false;
+        lock (s_pool)
+        {
+            if (s_pooled < s_pool.Length) s_pool[s_pooled++] = this;
+        }
     }
 }

@@ -238,8 +238,7 @@ public sealed partial class UnixSocket : SocketFile
             embryo.DecRef();
         }
         m.Sender?.ReturnCharge(m.Charge);
-        m.Sender = null;
-        m.FreeData();
+        m.Recycle();
     }
 
     /// <summary>For the garbage collector: the unix sockets passed in this socket's queue (and in its embryos' queues).</summary>
