@@ -16,6 +16,10 @@ namespace Csrunsc.Tests.Integration.Cri;
 public sealed class CniNetwork : IDisposable
 {
     public const string PluginDir = "/usr/lib/cni";
+
+    // Names carry the test process's pid (at most 7 digits: bridge names fit IFNAMSIZ, 15).
+    private const string BridgePrefix = "csrcri";
+    private const string NamePrefix = "csrunsc-it-";
     private const string IpForwardPath = "/proc/sys/net/ipv4/ip_forward";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(15);
 
@@ -29,8 +33,9 @@ public sealed class CniNetwork : IDisposable
         IpamDir = Path.Join(stateDir, "ipam");
         Directory.CreateDirectory(ConfDir);
         Directory.CreateDirectory(IpamDir);
-        BridgeName = $"csrcri{Environment.ProcessId % 1_000_000}";
-        NetworkName = $"csrunsc-it-{Environment.ProcessId}";
+        RemoveStale();
+        BridgeName = BridgePrefix + Environment.ProcessId;
+        NetworkName = NamePrefix + Environment.ProcessId;
         var third = FreeThirdOctet();
         Subnet = $"10.88.{third}.0/24";
         Gateway = $"10.88.{third}.1";
@@ -122,6 +127,28 @@ public sealed class CniNetwork : IDisposable
         if (Directory.Exists(IpamDir))
         {
             Directory.Delete(IpamDir, recursive: true);
+        }
+    }
+
+    /// <summary>Removes the firewall rules and bridges of earlier test runs whose process died before its teardown.</summary>
+    private static void RemoveStale()
+    {
+        static bool Dead(string pid) => int.TryParse(pid, out var p) && !Directory.Exists($"/proc/{p}");
+        foreach (var line in Shell.Run(CommandTimeout, "iptables", ["-w", "-S", "FORWARD"]).Stdout.Split('\n'))
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, $@"^-A (FORWARD .*--comment {NamePrefix}(\d+) .*)$");
+            if (match.Success && Dead(match.Groups[2].Value))
+            {
+                Shell.Run(CommandTimeout, "iptables", ["-w", "-D", .. match.Groups[1].Value.Split(' ')]);
+            }
+        }
+
+        foreach (var link in Directory.GetDirectories("/sys/class/net", BridgePrefix + "*"))
+        {
+            if (Dead(Path.GetFileName(link)[BridgePrefix.Length..]))
+            {
+                Shell.Run(CommandTimeout, "ip", ["link", "del", Path.GetFileName(link)]);
+            }
         }
     }
 
