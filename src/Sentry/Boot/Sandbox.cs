@@ -75,7 +75,9 @@ public sealed class Sandbox
             Hostname = options.Hostname,
             Gofer = new GoferClient(goferFd),
             Namespaces = new NamespaceIds(options.NamespaceIds),
+            ConfiguredCapabilities = options.Capabilities,
         };
+        if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
         try
         {
             var rootFs = new GoferFileSystem(kernel.Gofer, 0, options.RootReadOnly);

@@ -2,7 +2,6 @@ using Csrunsc.Native;
 using Csrunsc.Sentry.Syscalls.Memory;
 using Csrunsc.Sentry.Syscalls.Process;
 using Csrunsc.Sentry.Syscalls.Signal;
-using Csrunsc.Sentry.Syscalls.Socket;
 using Csrunsc.Sentry.Syscalls.Time;
 
 namespace Csrunsc.Sentry.Syscalls;
@@ -13,6 +12,7 @@ public static partial class SyscallTable
     private static void RegisterAll()
     {
         RegisterFile();
+        RegisterSocket();
 
         // Memory
         Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously");
@@ -129,25 +129,5 @@ public static partial class SyscallTable
         Error(324, "membarrier", Errno.ENOSYS, "callers fall back");
         Error(425, "io_uring_setup", Errno.ENOSYS, "not implemented");
         Error(206, "io_setup", Errno.ENOSYS, "not implemented");
-        Error(41, "socket", Errno.EAFNOSUPPORT, "networking not implemented yet");
-        Partial(53, "socketpair", SysUnixSocket.Socketpair, "AF_UNIX SOCK_STREAM only (no datagram/seqpacket)");
-        Partial(42, "connect", SysUnixSocket.AlreadyConnected, "only socket pairs exist: EISCONN; ENOTSOCK on other fds");
-        Partial(43, "accept", SysUnixSocket.NotListening, "no listening sockets: EINVAL");
-        Partial(288, "accept4", SysUnixSocket.NotListening, "no listening sockets: EINVAL");
-        Partial(49, "bind", SysUnixSocket.NotListening, "no named sockets: EINVAL");
-        Partial(50, "listen", SysUnixSocket.NotListening, "no listening sockets: EINVAL");
-        Partial(44, "sendto", SysUnixSocket.Sendto, "socket pairs; destination address ignored");
-        Partial(45, "recvfrom", SysUnixSocket.Recvfrom, "socket pairs; no MSG_PEEK");
-        Partial(46, "sendmsg", SysUnixSocket.Sendmsg, "socket pairs; no SCM_RIGHTS/ancillary data (EOPNOTSUPP)");
-        Partial(47, "recvmsg", SysUnixSocket.Recvmsg, "socket pairs; no ancillary data, no MSG_PEEK");
-        Full(48, "shutdown", SysUnixSocket.Shutdown);
-        Partial(51, "getsockname", SysUnixSocket.Getname, "unnamed AF_UNIX address");
-        Partial(52, "getpeername", SysUnixSocket.Getname, "unnamed AF_UNIX address");
-        Partial(54, "setsockopt", SysUnixSocket.Setsockopt, "SOL_SOCKET options accepted and ignored");
-        Partial(55, "getsockopt", SysUnixSocket.Getsockopt, "SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_SNDBUF/RCVBUF, SO_PEERCRED");
-        foreach (var (number, name) in new[] { (299, "recvmmsg"), (307, "sendmmsg") })
-        {
-            Partial(number, name, SysNotSocket.NotASocket, "not yet: ENOTSOCK for any open descriptor, EBADF otherwise");
-        }
     }
 }

@@ -11,7 +11,18 @@ public sealed class SocketInode : Inode
 {
     private readonly Timespec _created = MonotonicClock.Now();
 
-    public ulong Ino { get; } = PipeFileSystem.Instance.NextIno();
+    public SocketInode()
+    {
+        Ino = PipeFileSystem.Instance.NextIno();
+    }
+
+    /// <summary>A socket with a given inode number (a host socket's, so /proc/net tables match socket:[N]); 0 picks a fresh one.</summary>
+    public SocketInode(ulong ino)
+    {
+        Ino = ino != 0 ? ino : PipeFileSystem.Instance.NextIno();
+    }
+
+    public ulong Ino { get; }
 
     public override FileSystem FileSystem => PipeFileSystem.Instance;
 

@@ -9,13 +9,13 @@ namespace Csrunsc.Sentry.Fs.Socket;
 /// One end of a connected AF_UNIX SOCK_STREAM pair (socketpair(2)): two pipes, one per direction,
 /// sharing one wait queue so a poll on the socket wakes for either. shutdown(2) closes a direction.
 /// </summary>
-public sealed class UnixStreamSocket : FileDescription
+public sealed class UnixStreamSocket : SocketFile
 {
     private FileDescription? _in;
     private FileDescription? _out;
 
     private UnixStreamSocket(FileDescription input, FileDescription output, int flags)
-        : base(new SocketInode(), Libc.O_RDWR | (flags & Libc.O_NONBLOCK))
+        : base(SocketFamilies.AF_UNIX, SOCK_STREAM, 0, flags)
     {
         _in = input;
         _out = output;
@@ -37,25 +37,39 @@ public sealed class UnixStreamSocket : FileDescription
         b = new UnixStreamSocket(ab.NewEnd(abInode, Libc.O_RDONLY), ba.NewEnd(baInode, Libc.O_WRONLY), flags);
     }
 
-    public override bool Seekable => false;
-
-    public override long Size => 0;
-
-    public override long Read(Kernel.Task task, Span<byte> buffer, long offset)
+    public override long Receive(Kernel.Task task, Span<byte> buffer, int flags, Span<byte> address, out int addressLength,
+        Span<byte> control, out int controlLength, out int messageFlags)
     {
-        if (offset >= 0) return -Errno.ESPIPE;
+        addressLength = 0;
+        controlLength = 0;
+        messageFlags = 0;
+        if ((flags & MSG_PEEK) != 0) return -Errno.EOPNOTSUPP;
         var input = Volatile.Read(ref _in);
         if (input is null) return 0; // shut down for reading: EOF
-        return ((Pipe.PipeFileDescription)input).Pipe.Read(task, buffer, NonBlocking);
+        return ((Pipe.PipeFileDescription)input).Pipe.Read(task, buffer, NonBlocking || (flags & MSG_DONTWAIT) != 0);
     }
 
-    public override long Write(Kernel.Task task, ReadOnlySpan<byte> buffer, long offset)
+    public override long Send(Kernel.Task task, ReadOnlySpan<byte> buffer, ReadOnlySpan<byte> address, ReadOnlySpan<byte> control, int flags)
     {
-        if (offset >= 0) return -Errno.ESPIPE;
+        if (!control.IsEmpty) return -Errno.EOPNOTSUPP;
+        if (!address.IsEmpty) return -Errno.EISCONN;
         var output = Volatile.Read(ref _out);
         if (output is null) return -Errno.EPIPE;
-        return ((Pipe.PipeFileDescription)output).Pipe.Write(task, buffer, NonBlocking);
+        return ((Pipe.PipeFileDescription)output).Pipe.Write(task, buffer, NonBlocking || (flags & MSG_DONTWAIT) != 0);
     }
+
+    /// <summary>The ends of a socket pair are unnamed: sun_family only.</summary>
+    public override int GetName(Kernel.Task t, bool peer, Span<byte> address, out int length)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(address, SocketFamilies.AF_UNIX);
+        length = 2;
+        return 0;
+    }
+
+    public override int Connect(Kernel.Task t, ReadOnlySpan<byte> address) => -Errno.EISCONN;
+
+    public override int SetOption(Kernel.Task t, int level, int name, ReadOnlySpan<byte> value) =>
+        level == SOL_SOCKET ? 0 : -Errno.ENOPROTOOPT;
 
     public override short Readiness(short mask)
     {
@@ -93,10 +107,8 @@ public sealed class UnixStreamSocket : FileDescription
         return -Errno.ENOTTY;
     }
 
-    public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
-
     /// <summary>shutdown(2): stops a direction; the peer sees EOF (SHUT_WR) or EPIPE on its writes (SHUT_RD).</summary>
-    public int Shutdown(int how)
+    public override int Shutdown(Kernel.Task? t, int how)
     {
         if (how is < SHUT_RD or > SHUT_RDWR) return -Errno.EINVAL;
         if (how != SHUT_WR) Interlocked.Exchange(ref _in, null)?.DecRef();
@@ -105,5 +117,5 @@ public sealed class UnixStreamSocket : FileDescription
         return 0;
     }
 
-    protected override void OnRelease() => Shutdown(SHUT_RDWR);
+    protected override void OnRelease() => Shutdown(null, SHUT_RDWR);
 }
