@@ -8,18 +8,18 @@ namespace Csrunsc.Tests.Integration.Cri;
 /// Pods that serve traffic over the CNI network of the test (<see cref="CniNetwork"/>: our own
 /// bridge and /24, nothing forwarded off the machine): busybox httpd in a container fetched from
 /// the host at the pod's IP, two containers of one pod talking over localhost, and CRI PortForward.
-/// runc proves the flows; csrunsc's rows are skipped while csrunsc has no network (see
-/// <see cref="CriRuntimeAttribute"/>) and run by themselves once it has.
+/// runc is the oracle: both runtimes must pass the same assertions. The app containers of a pod
+/// get the pod's network namespace as /proc/PAUSEPID/ns/net (the pause container's pid file), so
+/// the runtime's pid-file process of the sandbox must be in the pod's namespace, as runc's init is.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
 public sealed class CriNetworkTests(IntegrationFixture fixture)
 {
     private const int Port = 8080;
-    private static readonly TimeSpan ServeTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan ServeTimeout = TimeSpan.FromSeconds(8);
 
     [CriTheory]
-    [CriRuntime(IntegrationRuntimes.Runc)]
-    [CriRuntime(IntegrationRuntimes.Csrunsc, Needs = CsrunscNeeds.Networking)]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
     public async Task HttpServerInAPodAnswersOnThePodIp(string runtime)
     {
         using var session = fixture.Begin(runtime);
@@ -52,8 +52,7 @@ public sealed class CriNetworkTests(IntegrationFixture fixture)
     }
 
     [CriTheory]
-    [CriRuntime(IntegrationRuntimes.Runc)]
-    [CriRuntime(IntegrationRuntimes.Csrunsc, Needs = CsrunscNeeds.Networking)]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
     public void ContainersOfAPodTalkOverLocalhost(string runtime)
     {
         using var session = fixture.Begin(runtime);
@@ -67,7 +66,7 @@ public sealed class CriNetworkTests(IntegrationFixture fixture)
         // The client's own network namespace is the pod's: 127.0.0.1 is the server's loopback too.
         // (No `wget -T`: Debian 12's static busybox wget crashes with it.)
         var fetch = cri.ExecSync(client,
-            ["sh", "-c", $"for i in $(seq 50); do wget -q -O - http://127.0.0.1:{Port}/index.html && exit 0; sleep 0.2; done; exit 1"], 20);
+            ["sh", "-c", $"for i in $(seq 25); do wget -q -O - http://127.0.0.1:{Port}/index.html && exit 0; sleep 0.2; done; exit 1"], 15);
         session.Check(fetch.ExitCode == 0 && fetch.Stdout.ToStringUtf8() == body + "\n",
             $"wget http://127.0.0.1:{Port}/ in the client container should fetch '{body}' from the server container: exit {fetch.ExitCode}, " +
             $"stdout '{fetch.Stdout.ToStringUtf8()}', stderr '{fetch.Stderr.ToStringUtf8()}'");
@@ -85,8 +84,7 @@ public sealed class CriNetworkTests(IntegrationFixture fixture)
     }
 
     [CriTheory]
-    [CriRuntime(IntegrationRuntimes.Runc)]
-    [CriRuntime(IntegrationRuntimes.Csrunsc, Needs = CsrunscNeeds.Networking)]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
     public async Task PortForwardReachesAServerInThePod(string runtime)
     {
         using var session = fixture.Begin(runtime);
@@ -96,7 +94,7 @@ public sealed class CriNetworkTests(IntegrationFixture fixture)
         StartHttpd(cri, pod, "web", Port, body);
         // Wait until it listens (from inside: PortForward is what is under test).
         var listening = cri.ExecSync(cri.RunContainer(pod, CriSession.NewContainerConfig("probe", "sleep", "1000")),
-            ["sh", "-c", $"for i in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:{Port}/index.html && exit 0; sleep 0.2; done; exit 1"], 20);
+            ["sh", "-c", $"for i in $(seq 25); do wget -q -O /dev/null http://127.0.0.1:{Port}/index.html && exit 0; sleep 0.2; done; exit 1"], 15);
         session.Check(listening.ExitCode == 0, $"httpd in the pod never answered on 127.0.0.1:{Port}: {listening.Stderr.ToStringUtf8()}");
 
         for (var run = 1; run <= 3; run++)
