@@ -40,7 +40,19 @@ public sealed class CniNetwork : IDisposable
         Subnet = $"10.88.{third}.0/24";
         Gateway = $"10.88.{third}.1";
         _ipForwardBefore = File.ReadAllText(IpForwardPath).Trim();
+        try
+        {
+            Install();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
 
+    private void Install()
+    {
         // Drop every packet that would be forwarded between the bridge and any other interface.
         foreach (var rule in new[] { new[] { "-i", BridgeName, "!", "-o", BridgeName }, ["-o", BridgeName, "!", "-i", BridgeName] })
         {
