@@ -6,11 +6,15 @@ namespace Csrunsc.Tests.Differential;
 public static class DifferentialAssert
 {
     /// <summary>Runs <paramref name="args"/> under runc and csrunsc; stdout and exit status must match.</summary>
-    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExit(ContainerRunner runner, params string[] args)
+    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExit(ContainerRunner runner, params string[] args) =>
+        SameStdoutAndExitWith(runner, null, args);
+
+    /// <summary>Like <see cref="SameStdoutAndExit"/>, with the same config.json edit for both runtimes.</summary>
+    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExitWith(ContainerRunner runner, Action<System.Text.Json.Nodes.JsonObject>? editConfig, params string[] args)
     {
-        var reference = runner.RunUnder(ContainerRunner.Runc, args);
+        var reference = runner.RunUnder(ContainerRunner.Runc, args, editConfig: editConfig);
         Assert.False(reference.TimedOut, $"the reference run timed out:\n{reference}");
-        var actual = runner.RunUnder(ContainerRunner.Csrunsc, args);
+        var actual = runner.RunUnder(ContainerRunner.Csrunsc, args, editConfig: editConfig);
         Assert.False(actual.TimedOut, $"csrunsc timed out (runc took {reference.Elapsed.TotalSeconds:F1}s):\n{actual}");
         Assert.True(
             reference.ExitCode == actual.ExitCode && reference.Stdout == actual.Stdout,
