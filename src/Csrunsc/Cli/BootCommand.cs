@@ -80,6 +80,9 @@ public static class BootCommand
         var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
         if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         new ControlServer(listenFd, sandbox, bundle).Start();
+        // Last: the pid-file process's namespace is what the pod's other containers join.
+        int joined = network.JoinFromCallingThread();
+        if (joined < 0) return Fail(readyFd, "cannot enter the container's network namespace: " + Errno.Name(-joined), goferPid);
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();

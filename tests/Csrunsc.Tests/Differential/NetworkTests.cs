@@ -35,7 +35,7 @@ public sealed class NetworkTests(DifferentialFixture fixture)
     public void BusyboxHttpdServesWget()
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, NewNetns, "sh", "-c",
-            "mkdir /dev/shm/www && echo served > /dev/shm/www/index.html && httpd -p 127.0.0.1:8080 -h /dev/shm/www && " +
+            "mkdir /www && echo served > /www/index.html && httpd -p 127.0.0.1:8080 -h /www && " +
             "for i in 1 2 3; do wget -q -O - http://127.0.0.1:8080/index.html; done; " +
             "wget -q -O - http://127.0.0.1:8080/missing; echo missing=$?");
         Assert.Equal("served\nserved\nserved\nmissing=1\n", runc.Stdout);

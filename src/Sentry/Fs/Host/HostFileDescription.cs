@@ -228,6 +228,8 @@ public sealed unsafe class HostFileDescription : FileDescription
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0) HostPoller.Instance.Unregister(_pollHandle, fd);
         if (_ownsFd && fd >= 0) Libc.Close(fd);
+        // Writes, truncation or fallocate through this fd changed the file behind the inode's cached stat.
+        if (Writable && fd >= 0) Inode?.ContentsMayHaveChanged();
     }
 
     private int PassThrough(Kernel.Task task, ulong request, ulong arg, int size, bool copyIn, bool copyOut)

@@ -146,6 +146,33 @@ public sealed unsafe class HostNetwork : Proc.IProcSource
         return fd < 0 ? -Libc.LastErrno : fd;
     });
 
+    /// <summary>A new fd of the namespace itself (for setns), or -errno.</summary>
+    public int OpenNamespace() => Run(() =>
+    {
+        int fd = Libc.OpenPath("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd >= 0) return fd;
+        // After the Sentry's chroot /proc is only reachable through the fd kept for the namespace's files.
+        if (_procFd < 0) return -Libc.LastErrno;
+        byte[] path = Libc.CString("thread-self/ns/net");
+        fixed (byte* p = path) fd = Libc.OpenAt(_procFd, p, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        return fd < 0 ? -Libc.LastErrno : fd;
+    });
+
+    /// <summary>
+    /// Moves the calling thread into the guest's namespace. The sandbox process's main thread does
+    /// this last: /proc/PID/ns/net of the pid-file process is what a pod's other containers join
+    /// (containerd names the pause container's), so it must be the guest's, as under runc.
+    /// </summary>
+    public int JoinFromCallingThread()
+    {
+        int fd = OpenNamespace();
+        if (fd < 0) return fd;
+        int r = Libc.SetNs(fd, Libc.CLONE_NEWNET);
+        int e = Libc.LastErrno;
+        Libc.Close(fd);
+        return r < 0 ? -e : 0;
+    }
+
     /// <summary>
     /// Opens a /proc file as the namespace sees it, e.g. "thread-self/net/dev" or
     /// "sys/net/ipv4/ip_forward" (the caller builds the path; never a guest string unchecked).

@@ -82,8 +82,9 @@ public unsafe class HostSocket : SocketFile
 
     // ---- waiting --------------------------------------------------------------------------
 
+    /// <summary>A socket timeout as Linux keeps it: 0 none, -1 zero (a negative timeval was set: never wait), else ns.</summary>
     private static long DeadlineOf(long timeoutNs) =>
-        timeoutNs <= 0 ? long.MaxValue : MonotonicClock.NowNs() + timeoutNs;
+        timeoutNs == 0 ? long.MaxValue : timeoutNs < 0 ? 0 : MonotonicClock.NowNs() + timeoutNs;
 
     /// <summary>
     /// One sleep of a blocked call: 0 to try again, -EAGAIN when the socket timeout passed,
@@ -158,7 +159,7 @@ public unsafe class HostSocket : SocketFile
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _receiveTimeoutNs > 0);
+                int w = Sleep(t, deadline, _receiveTimeoutNs != 0);
                 if (w < 0) return w;
             }
         }
@@ -186,7 +187,7 @@ public unsafe class HostSocket : SocketFile
             {
                 var pfd = new PollFd { Fd = _fd, Events = Libc.POLLOUT };
                 if (Libc.Poll(&pfd, 1, 0) > 0) return PendingError();
-                int w = Sleep(t, deadline, _sendTimeoutNs > 0);
+                int w = Sleep(t, deadline, _sendTimeoutNs != 0);
                 if (w == -Errno.EAGAIN) return -Errno.EINPROGRESS;
                 if (w < 0) return w;
             }
@@ -249,7 +250,7 @@ public unsafe class HostSocket : SocketFile
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _sendTimeoutNs > 0);
+                int w = Sleep(t, deadline, _sendTimeoutNs != 0);
                 if (w < 0) return done > 0 ? done : w;
             }
         }
@@ -311,7 +312,8 @@ public unsafe class HostSocket : SocketFile
         addressLength = 0;
         controlLength = 0;
         messageFlags = 0;
-        bool dontWait = NonBlocking || (flags & MSG_DONTWAIT) != 0;
+        // The error queue never blocks (Linux's ip_recv_error): EAGAIN when empty.
+        bool dontWait = NonBlocking || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) != 0;
         bool waitAll = (flags & MSG_WAITALL) != 0 && IsStream && (flags & MSG_PEEK) == 0 && !dontWait;
         int hostFlags = (flags & ReceiveFlags) | Libc.MSG_DONTWAIT | Libc.MSG_CMSG_CLOEXEC;
         uint events = (flags & MSG_ERRQUEUE) != 0 ? PollEvents.Err : PollEvents.In | PollEvents.Err | PollEvents.Hup | PollEvents.RdHup;
@@ -343,7 +345,7 @@ public unsafe class HostSocket : SocketFile
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _receiveTimeoutNs > 0);
+                int w = Sleep(t, deadline, _receiveTimeoutNs != 0);
                 if (w < 0) return done > 0 ? done : w;
             }
         }
@@ -371,7 +373,8 @@ public unsafe class HostSocket : SocketFile
             nint n = Libc.RecvMsg(_fd, &msg, hostFlags);
             addressLength = n >= 0 ? (int)msg.NameLen : 0;
             controlLength = n >= 0 ? (int)msg.ControlLen : 0;
-            messageFlags = n >= 0 ? msg.Flags : 0;
+            // MSG_CMSG_CLOEXEC is the Sentry's own request, not a flag the guest should see.
+            messageFlags = n >= 0 ? msg.Flags & ~Libc.MSG_CMSG_CLOEXEC : 0;
             return n >= 0 ? n : LastError();
         }
     }
@@ -476,6 +479,7 @@ public unsafe class HostSocket : SocketFile
     {
         length = 0;
         if (value.Length < 16) return -Errno.EINVAL;
+        if (ns < 0) ns = 0;
         BinaryPrimitives.WriteInt64LittleEndian(value, ns / 1_000_000_000);
         BinaryPrimitives.WriteInt64LittleEndian(value[8..], ns % 1_000_000_000 / 1000);
         length = 16;
@@ -489,7 +493,11 @@ public unsafe class HostSocket : SocketFile
         long sec = BinaryPrimitives.ReadInt64LittleEndian(value);
         long usec = BinaryPrimitives.ReadInt64LittleEndian(value[8..]);
         if (usec < 0 || usec >= 1_000_000) return -Errno.EDOM;
-        if (sec < 0) return 0; // Linux: a negative timeout means none
+        if (sec < 0)
+        {
+            ns = -1; // Linux: a negative timeout is a zero one (calls give EAGAIN at once)
+            return 0;
+        }
         ns = sec >= long.MaxValue / 1_000_000_000 ? long.MaxValue / 2 : sec * 1_000_000_000 + usec * 1000;
         return 0;
     }
