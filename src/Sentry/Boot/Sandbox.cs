@@ -266,7 +266,7 @@ public sealed class Sandbox
     private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
         "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
-        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),

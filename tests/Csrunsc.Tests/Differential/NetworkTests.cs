@@ -26,7 +26,8 @@ public sealed class NetworkTests(DifferentialFixture fixture)
         var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, NewNetns, "sh", "-c",
             "ip addr; ip route; ip -6 route; ip link; head -3 /proc/net/dev; cat /proc/net/if_inet6; " +
             "cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/core/somaxconn; ls /proc/sys/net | sort; " +
-            "echo 1 > /proc/sys/net/ipv4/ip_forward; echo write=$?");
+            "echo 1 > /proc/sys/net/ipv4/ip_forward; echo write=$?; ls /sys/class/net; " +
+            "cd /sys/class/net/lo && cat address mtu operstate flags type ifindex carrier tx_queue_len statistics/rx_packets statistics/tx_bytes");
         Assert.Contains("inet 127.0.0.1/8 scope host lo", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("write=1", runc.Stdout, StringComparison.Ordinal);
     }

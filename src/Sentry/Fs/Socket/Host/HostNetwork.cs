@@ -146,6 +146,18 @@ public sealed unsafe class HostNetwork : Proc.IProcSource
         return fd < 0 ? -Libc.LastErrno : fd;
     });
 
+    /// <summary>The namespace's interfaces now (an RTM_GETLINK dump); empty if it cannot be read.</summary>
+    public List<NetInterface> Interfaces()
+    {
+        List<NetInterface>? result = null;
+        Run(() =>
+        {
+            result = NetInterface.DumpCurrentNamespace();
+            return 0;
+        });
+        return result ?? [];
+    }
+
     /// <summary>A new fd of the namespace itself (for setns), or -errno.</summary>
     public int OpenNamespace() => Run(() =>
     {
