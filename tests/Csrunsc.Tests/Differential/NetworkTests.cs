@@ -76,4 +76,19 @@ public sealed class NetworkTests(DifferentialFixture fixture)
             editConfig: c => ((JsonArray)c["linux"]!["namespaces"]!).Add((JsonNode)new JsonObject { ["type"] = "network", ["path"] = path }));
         Assert.Equal(reference.ExitCode, result.ExitCode);
     }
+
+    /// <summary>A seeded random pass over the socket calls: every call gets an answer, the Sentry survives.</summary>
+    [RootRequiredTheory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void SocketFuzzEndsWithTheSentryAlive(int seed)
+    {
+        var result = fixture.Runner.RunUnder(ContainerRunner.Csrunsc, ["/bin/socket_fuzz", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "20000"],
+            editConfig: NewNetns);
+        Assert.False(result.TimedOut, $"timed out:\n{result}");
+        Assert.True(result.ExitCode == 0 && result.Stdout.Contains("socket_fuzz: done", StringComparison.Ordinal), result.ToString());
+        Assert.DoesNotContain("Sentry bug", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(result.LeftBehind);
+    }
 }
