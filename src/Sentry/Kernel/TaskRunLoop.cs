@@ -79,6 +79,7 @@ public sealed partial class Task
             Run();
         }
         FinishExit();
+        ReleaseHostWake();
         Interlocked.Decrement(ref Kernel.LiveTasks);
     }
 

@@ -7,7 +7,7 @@ public static partial class SyscallTable
 {
     private static void RegisterSocket()
     {
-        Partial(41, "socket", SysSocket.Socket, "AF_UNIX: socket pairs only (other families: EAFNOSUPPORT)");
+        Partial(41, "socket", SysSocket.Socket, "AF_INET/AF_INET6 (TCP, UDP, UDP-Lite, ping; raw with CAP_NET_RAW) and AF_NETLINK NETLINK_ROUTE over host sockets in the container's network namespace; AF_PACKET with CAP_NET_RAW (EPERM without); AF_UNIX: socket pairs only (socket(AF_UNIX): EAFNOSUPPORT); other families: EAFNOSUPPORT");
         Partial(53, "socketpair", SysSocket.Socketpair, "AF_UNIX SOCK_STREAM only (no datagram/seqpacket)");
         Full(42, "connect", SysSocket.Connect);
         Full(43, "accept", SysSocket.Accept);

@@ -26,6 +26,9 @@ public sealed class HostNetlinkSocket : HostSocket
     {
     }
 
+    /// <summary>Synthesized replies are queued Sentry-side: a blocked receive waits on the queue (the poller wakes it for host replies).</summary>
+    protected override bool WaitsOnHostFd => false;
+
     public override short Readiness(short mask)
     {
         short r = base.Readiness(mask);

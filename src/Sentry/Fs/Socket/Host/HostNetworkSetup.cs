@@ -18,6 +18,7 @@ public static class HostNetworkSetup
         kernel.Sockets.Register(SocketFamilies.AF_INET, new HostInetFamily(network, Libc.AF_INET));
         kernel.Sockets.Register(SocketFamilies.AF_INET6, new HostInetFamily(network, Libc.AF_INET6));
         kernel.Sockets.Register(SocketFamilies.AF_NETLINK, new HostNetlinkFamily(network));
+        kernel.Sockets.Register(SocketFamilies.AF_PACKET, new HostPacketFamily(network));
         kernel.Network = network;
     }
 

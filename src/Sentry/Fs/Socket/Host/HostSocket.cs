@@ -42,7 +42,7 @@ public unsafe class HostSocket : SocketFile
     private const int ReceiveFlags = MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE;
 
     protected readonly WaitQueue Queue = new();
-    private readonly int _pollHandle;
+    private int _pollHandle = -1;
     private int _fd;
     private long _receiveTimeoutNs, _sendTimeoutNs;
 
@@ -51,7 +51,6 @@ public unsafe class HostSocket : SocketFile
         : base(family, type, protocol, flags, new SocketInode(HostInode(hostFd)))
     {
         _fd = hostFd;
-        _pollHandle = HostPoller.Instance.Register(hostFd, Queue);
     }
 
     /// <summary>The host socket's inode number, so that socket:[N] in /proc/self/fd matches the namespace's /proc/net tables.</summary>
@@ -63,7 +62,27 @@ public unsafe class HostSocket : SocketFile
 
     protected int Fd => _fd;
 
-    public override WaitQueue? ReadinessQueue => Queue;
+    /// <summary>
+    /// The queue poll/select/epoll wait on; the host fd is registered with the poller the first time
+    /// it is asked for (a socket only read and written never costs the poller a wake-up).
+    /// </summary>
+    public override WaitQueue? ReadinessQueue
+    {
+        get
+        {
+            if (Volatile.Read(ref _pollHandle) < 0)
+            {
+                lock (Queue)
+                {
+                    if (_pollHandle < 0 && _fd >= 0) _pollHandle = HostPoller.Instance.Register(_fd, Queue);
+                }
+            }
+            return Queue;
+        }
+    }
+
+    /// <summary>Whether blocked calls wait in the host on the fd itself (false: only Sentry-side notifications wake them).</summary>
+    protected virtual bool WaitsOnHostFd => true;
 
     public override short Readiness(short mask)
     {
@@ -76,7 +95,7 @@ public unsafe class HostSocket : SocketFile
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd < 0) return;
-        HostPoller.Instance.Unregister(_pollHandle, fd);
+        lock (Queue) HostPoller.Instance.Unregister(_pollHandle, fd);
         Libc.Close(fd);
     }
 
@@ -87,12 +106,13 @@ public unsafe class HostSocket : SocketFile
         timeoutNs == 0 ? long.MaxValue : timeoutNs < 0 ? 0 : MonotonicClock.NowNs() + timeoutNs;
 
     /// <summary>
-    /// One sleep of a blocked call: 0 to try again, -EAGAIN when the socket timeout passed,
-    /// -ERESTARTSYS (no timeout set) or -EINTR (timeout set) when a signal interrupts.
+    /// One sleep of a blocked call until the host fd has events: 0 to try again, -EAGAIN when the
+    /// socket timeout passed, -ERESTARTSYS (no timeout set) or -EINTR (timeout set) when a signal
+    /// interrupts. The task waits in the host on the fd itself (a direct wake-up, no poller hop).
     /// </summary>
-    private static int Sleep(Task t, long deadlineNs, bool hasTimeout)
+    private int Sleep(Task t, short events, long deadlineNs, bool hasTimeout)
     {
-        int r = t.BlockUntil(deadlineNs);
+        int r = WaitsOnHostFd ? t.BlockOnHostFd(_fd, events, deadlineNs) : t.BlockUntil(deadlineNs);
         if (r == 0) return 0;
         if (r == -Errno.ETIMEDOUT) return -Errno.EAGAIN;
         return hasTimeout ? -Errno.EINTR : r;
@@ -155,17 +175,17 @@ public unsafe class HostSocket : SocketFile
                 if (e != -Errno.EAGAIN || NonBlocking) return e;
                 if (!subscribed)
                 {
-                    Queue.Subscribe(t, PollEvents.In | PollEvents.Err | PollEvents.Hup);
+                    SubscribeUnlessHostWait(t, PollEvents.In | PollEvents.Err | PollEvents.Hup);
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _receiveTimeoutNs != 0);
+                int w = Sleep(t, Libc.POLLIN, deadline, _receiveTimeoutNs != 0);
                 if (w < 0) return w;
             }
         }
         finally
         {
-            if (subscribed) Queue.Unsubscribe(t);
+            if (subscribed) UnsubscribeUnlessHostWait(t);
         }
     }
 
@@ -180,22 +200,32 @@ public unsafe class HostSocket : SocketFile
         // A blocking connect waits for the handshake; a restarted one (EALREADY) waits again, as Linux.
         if ((r != -Errno.EINPROGRESS && r != -Errno.EALREADY) || NonBlocking) return r;
         long deadline = DeadlineOf(_sendTimeoutNs);
-        Queue.Subscribe(t, PollEvents.Out | PollEvents.Err | PollEvents.Hup);
+        SubscribeUnlessHostWait(t, PollEvents.Out | PollEvents.Err | PollEvents.Hup);
         try
         {
             while (true)
             {
                 var pfd = new PollFd { Fd = _fd, Events = Libc.POLLOUT };
                 if (Libc.Poll(&pfd, 1, 0) > 0) return PendingError();
-                int w = Sleep(t, deadline, _sendTimeoutNs != 0);
+                int w = Sleep(t, Libc.POLLOUT, deadline, _sendTimeoutNs != 0);
                 if (w == -Errno.EAGAIN) return -Errno.EINPROGRESS;
                 if (w < 0) return w;
             }
         }
         finally
         {
-            Queue.Unsubscribe(t);
+            UnsubscribeUnlessHostWait(t);
         }
+    }
+
+    private void SubscribeUnlessHostWait(Task t, uint events)
+    {
+        if (!WaitsOnHostFd) ReadinessQueue!.Subscribe(t, events);
+    }
+
+    private void UnsubscribeUnlessHostWait(Task t)
+    {
+        if (!WaitsOnHostFd) Queue.Unsubscribe(t);
     }
 
     /// <summary>SO_ERROR of the host socket (the connect's outcome), cleared by reading it.</summary>
@@ -246,17 +276,17 @@ public unsafe class HostSocket : SocketFile
                 if (n != -Errno.EAGAIN || dontWait) return done > 0 ? done : n;
                 if (!subscribed)
                 {
-                    Queue.Subscribe(t, PollEvents.Out | PollEvents.Err | PollEvents.Hup);
+                    SubscribeUnlessHostWait(t, PollEvents.Out | PollEvents.Err | PollEvents.Hup);
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _sendTimeoutNs != 0);
+                int w = Sleep(t, Libc.POLLOUT, deadline, _sendTimeoutNs != 0);
                 if (w < 0) return done > 0 ? done : w;
             }
         }
         finally
         {
-            if (subscribed) Queue.Unsubscribe(t);
+            if (subscribed) UnsubscribeUnlessHostWait(t);
         }
     }
 
@@ -341,17 +371,17 @@ public unsafe class HostSocket : SocketFile
                 if (n != -Errno.EAGAIN || dontWait) return done > 0 ? done : n;
                 if (!subscribed)
                 {
-                    Queue.Subscribe(t, events);
+                    SubscribeUnlessHostWait(t, events);
                     subscribed = true;
                     continue;
                 }
-                int w = Sleep(t, deadline, _receiveTimeoutNs != 0);
+                int w = Sleep(t, (flags & MSG_ERRQUEUE) != 0 ? Libc.POLLERR : (short)(Libc.POLLIN | Libc.POLLRDHUP), deadline, _receiveTimeoutNs != 0);
                 if (w < 0) return done > 0 ? done : w;
             }
         }
         finally
         {
-            if (subscribed) Queue.Unsubscribe(t);
+            if (subscribed) UnsubscribeUnlessHostWait(t);
         }
     }
 
@@ -417,6 +447,9 @@ public unsafe class HostSocket : SocketFile
                     or TCP_ZEROCOPY_RECEIVE ? -1 : 0;
             case SOL_UDP or SOL_ICMPV6 or SOL_RAW or 136 /*SOL_UDPLITE*/:
                 return 0;
+            case 263 /*SOL_PACKET*/:
+                // Memory-mapped rings would need the guest to map a host socket: not served.
+                return name is 5 /*PACKET_RX_RING*/ or 13 /*PACKET_TX_RING*/ ? -1 : 0;
             default:
                 return -1;
         }
