@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # runc: the reference runtime; busybox-static: test rootfs; gcc/libc6-dev: static test programs
-# and the NativeAOT link; binutils/zlib1g-dev: NativeAOT.
-readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev containerd podman conmon bsdutils)
+# and the NativeAOT link; binutils/zlib1g-dev: NativeAOT; containernetworking-plugins/iptables:
+# the CRI tests' pod network (CNI bridge + host-local) and its firewall.
+readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev containerd podman conmon bsdutils containernetworking-plugins iptables)
 
 missing=()
 for pkg in "${packages[@]}"; do

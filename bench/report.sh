@@ -24,7 +24,7 @@ function fmt(v) {
   return sprintf("%.3g", v)
 }
 function rfmt(v) { return v == "" ? "–" : (v >= 100 ? sprintf("%.0f×", v) : (v >= 10 ? sprintf("%.1f×", v) : sprintf("%.2f×", v))) }
-function higher_better(unit) { return unit == "MB/s" }
+function higher_better(unit) { return unit == "MB/s" || unit == "req/s" }
 # slowdown of a versus b (both medians, same unit): >1 = a slower.
 function slow(a, b, unit) {
   if (a == "" || b == "" || a + 0 <= 0 || b + 0 <= 0) return ""
@@ -67,13 +67,14 @@ END {
     p = int(0.9 * n); if (p < 0.9 * n) p++; if (p < 1) p = 1
     p90[k] = a[p]; mn[k] = a[1]; mx[k] = a[n]
   }
-  nw = split("getpid open_read_close stat write_tmp pipe fork_exit fork_exec mmap_touch pthread futex", wl, " ")
+  nw = split("getpid open_read_close stat write_tmp pipe fork_exit fork_exec mmap_touch pthread futex tcp_stream", wl, " ")
   nreal = split("python_startup gcc_compile sqlite_insert", real, " ")
   desc["getpid"] = "getpid"; desc["open_read_close"] = "open+read+close (100 B file in /tmp)"
   desc["stat"] = "stat (/tmp/a/b/file)"; desc["write_tmp"] = "write to /tmp, 64 KiB writes"
   desc["pipe"] = "pipe between 2 processes, 64 KiB writes"; desc["fork_exit"] = "fork + _exit + wait"
   desc["fork_exec"] = "fork + exec /bin/true + wait"; desc["mmap_touch"] = "anonymous page fault (mmap + touch)"
   desc["pthread"] = "pthread_create + join"; desc["futex"] = "futex ping-pong round trip (2 threads)"
+  desc["tcp_stream"] = "TCP over 127.0.0.1 in the container, 128 KiB writes"
   desc["python_startup"] = "python3 -c pass"; desc["gcc_compile"] = "gcc -O2 -c small.c"
   desc["sqlite_insert"] = "sqlite3: 300 autocommit + 2700 batched inserts"
 
@@ -106,7 +107,7 @@ END {
   for (i = 1; i <= nw; i++) {
     w = wl[i]; u = ""
     for (j = 1; j <= nrt; j++) if (key("wl", rts[j], w) in unitof) u = unitof[key("wl", rts[j], w)]
-    N = m["arg_" w]; if (w == "write_tmp" || w == "pipe" || w == "mmap_touch") N = N " MiB"
+    N = m["arg_" w]; if (w == "write_tmp" || w == "pipe" || w == "mmap_touch" || w == "tcp_stream") N = N " MiB"
     printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", desc[w], N, u, cell("wl", "native", w), cell("wl", "runc", w), cell("wl", "csrunsc", w), cell("wl", "runsc", w), rtcell_ratio("wl", w, "csrunsc", "runc", u), rtcell_ratio("wl", w, "runsc", "runc", u), rtcell_ratio("wl", w, "csrunsc", "runsc", u) > o
   }
   print "" > o
@@ -128,6 +129,15 @@ END {
   }
   printf "| csrunsc getpid (in the container) | %s | | |\n", fmt(cs) > o
   printf "| runsc getpid (in the container) | %s | | |\n", runsc_missing ? "n/a: runsc not installed" : fmt(gv) > o
+  print "" > o
+  print "## Network: HTTP requests from the host to a server in the container" > o
+  print "" > o
+  print m["http"] ". Requests/s: higher is better, so `÷ runc` is runc ÷ value (>1 = slower); p99 latency in ms." > o
+  print "" > o
+  print "| | native | runc | csrunsc | runsc | csrunsc ÷ runc | runsc ÷ runc | csrunsc ÷ runsc |" > o
+  print "|---|--:|--:|--:|--:|--:|--:|--:|" > o
+  printf "| requests/s | %s | %s | %s | %s | %s | %s | %s |\n", cell("net", "native", "http_rps"), cell("net", "runc", "http_rps"), cell("net", "csrunsc", "http_rps"), cell("net", "runsc", "http_rps"), rtcell_ratio("net", "http_rps", "csrunsc", "runc", "req/s"), rtcell_ratio("net", "http_rps", "runsc", "runc", "req/s"), rtcell_ratio("net", "http_rps", "csrunsc", "runsc", "req/s") > o
+  printf "| p99 latency (ms) | %s | %s | %s | %s | %s | %s | %s |\n", cell("net", "native", "http_p99"), cell("net", "runc", "http_p99"), cell("net", "csrunsc", "http_p99"), cell("net", "runsc", "http_p99"), rtcell_ratio("net", "http_p99", "csrunsc", "runc", "ms"), rtcell_ratio("net", "http_p99", "runsc", "runc", "ms"), rtcell_ratio("net", "http_p99", "csrunsc", "runsc", "ms") > o
   print "" > o
   print "## Container lifecycle: `RUNTIME run` of /bin/true" > o
   print "" > o

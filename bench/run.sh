@@ -77,15 +77,18 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Workloads: name, argument (iterations or MiB), quick argument
 # ---------------------------------------------------------------------------------------------
-workloads=(getpid open_read_close stat write_tmp pipe fork_exit fork_exec mmap_touch pthread futex)
+workloads=(getpid open_read_close stat write_tmp pipe fork_exit fork_exec mmap_touch pthread futex tcp_stream)
 declare -A full_arg=(
   [getpid]=300000 [open_read_close]=20000 [stat]=100000 [write_tmp]=64 [pipe]=64
-  [fork_exit]=1000 [fork_exec]=300 [mmap_touch]=64 [pthread]=500 [futex]=20000
+  [fork_exit]=1000 [fork_exec]=300 [mmap_touch]=64 [pthread]=500 [futex]=20000 [tcp_stream]=256
 )
 declare -A quick_arg=(
   [getpid]=50000 [open_read_close]=5000 [stat]=10000 [write_tmp]=16 [pipe]=16
-  [fork_exit]=100 [fork_exec]=30 [mmap_touch]=16 [pthread]=100 [futex]=2000
+  [fork_exit]=100 [fork_exec]=30 [mmap_touch]=16 [pthread]=100 [futex]=2000 [tcp_stream]=64
 )
+# HTTP request rate from the host (wrk) to bench/workloads/http_server.c in the container.
+http_seconds=5
+http_connections=32
 floor_n=50000
 life_samples=3
 real_reps=3
@@ -117,6 +120,7 @@ need_pkgs=()
 command -v gcc >/dev/null || need_pkgs+=(gcc libc6-dev)
 command -v runc >/dev/null || need_pkgs+=(runc)
 [[ -x /bin/busybox ]] || need_pkgs+=(busybox-static)
+command -v wrk >/dev/null || need_pkgs+=(wrk)
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   log "installing ${need_pkgs[*]}"
   apt-get install -y "${need_pkgs[@]}" >&2
@@ -150,6 +154,7 @@ for w in "${workloads[@]}"; do
   gcc -static -O2 -pthread -Wall -Wextra -o "$work/bin/$w" "$bench/workloads/$w.c"
 done
 gcc -static -O2 -Wall -Wextra -o "$work/bin/timeit" "$bench/workloads/timeit.c"
+gcc -static -O2 -Wall -Wextra -o "$work/bin/http_server" "$bench/workloads/http_server.c"
 gcc -static -O2 -Wall -Wextra -o "$work/bin/sysemu_floor" "$bench/floor/sysemu_floor.c"
 
 # One busybox rootfs shared by every bundle (root.path is absolute); each bundle differs only in
@@ -181,6 +186,10 @@ for w in "${workloads[@]}"; do
 done
 make_bundle true /bin/true
 make_bundle idle /bin/sleep 5
+# The HTTP server shares the host's network namespace (no "network" entry), so that wrk on the
+# host reaches it on 127.0.0.1 under every runtime (runsc: --network=host).
+make_bundle http /bench/http_server 18080 "$((http_seconds + 3))"
+sed -i 's/{ "type": "network" }, //' "$work/bundles/http/config.json"
 
 # Real programs need a Debian userland: tests/assets/make-debian-bundle.sh bind-mounts host /usr.
 declare -A real_cmd=(
@@ -228,7 +237,8 @@ runtime_cmd() {
   case $1 in
     runc) cmd=(runc run --bundle "$2" "$3") ;;
     csrunsc) cmd=("$csrunsc" run --bundle "$2" "$3") ;;
-    runsc) cmd=(runsc --network=none run --bundle "$2" "$3") ;;
+    runsc) if [[ $(basename "$2") == http ]]; then cmd=(runsc --network=host run --bundle "$2" "$3");
+           else cmd=(runsc --network=none run --bundle "$2" "$3"); fi ;;
     *) echo "run.sh: unknown runtime $1" >&2; exit 2 ;;
   esac
 }
@@ -340,6 +350,40 @@ lifecycle_sample() {
   fi
 }
 
+# http_sample RUNTIME ROUND — the server in the container (native: on the host) for
+# http_seconds + 3 s; wrk with http_connections connections from the host for http_seconds:
+# requests/s and the p99 latency.
+http_sample() {
+  local rt=$1 round=$2 pid status=0 out rps p99
+  seq_id=$((seq_id + 1))
+  local errf="$work/logs/$rt-http-$seq_id.err"
+  if [[ $rt == native ]]; then
+    "$work/bin/http_server" 18080 "$((http_seconds + 3))" </dev/null >/dev/null 2>"$errf" &
+  else
+    runtime_cmd "$rt" "$work/bundles/http" "bench-$$-http-$seq_id"
+    "${cmd[@]}" </dev/null >/dev/null 2>"$errf" &
+  fi
+  pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    (exec 3<>/dev/tcp/127.0.0.1/18080) 2>/dev/null && break
+    sleep 0.05
+  done
+  out=$(wrk -t2 -c"$http_connections" -d"${http_seconds}s" --latency http://127.0.0.1:18080/ 2>&1) || status=$?
+  wait "$pid" || true
+  [[ $rt == runc ]] && { runc delete -f "bench-$$-http-$seq_id" >/dev/null 2>&1 || true; }
+  [[ $rt == runsc ]] && { runsc delete -force "bench-$$-http-$seq_id" >/dev/null 2>&1 || true; }
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }; print v}' <<<"$out")
+  if [[ -n $rps && -n $p99 ]]; then
+    record net "$rt" http_rps "$round" "$rps" req/s
+    record net "$rt" http_p99 "$round" "$p99" ms
+    rm -f "$errf"
+  else
+    fail net "$rt" http_rps "$round" "wrk: $(tail -1 <<<"$out" | cut -c1-120)"
+  fi
+}
+
 # Rotates the runtime order each round so no runtime always runs first (after a cold cache) or last.
 rotated() {
   local k=$(( $1 % ${#runtimes[@]} )) i
@@ -369,6 +413,7 @@ rotated() {
     if [[ $quick == 1 ]]; then printf 'arg_%s\t%s\n' "$w" "${quick_arg[$w]}"; else printf 'arg_%s\t%s\n' "$w" "${full_arg[$w]}"; fi
   done
   printf 'floor_n\t%s\n' "$floor_n"
+  printf 'http\t%s\n' "wrk -t2 -c$http_connections -d${http_seconds}s from the host to bench/workloads/http_server.c (epoll, keep-alive) on 127.0.0.1 in the host's network namespace (runsc --network=host)"
   printf 'life_samples\t%s\n' "$life_samples"
 } > "$meta"
 
@@ -393,6 +438,8 @@ for ((round = 1; round <= rounds; round++)); do
       run_result wl "$rt" "$w" "$round" "$work/bundles/$w" chroot "$rootfs" "/bench/$w" "$arg"
     done
   done
+
+  for rt in "${order[@]}"; do http_sample "$rt" "$round"; done
 
   for ((s = 0; s < life_samples; s++)); do
     for rt in "${order[@]}"; do lifecycle_sample "$rt" "$round"; done

@@ -25,4 +25,13 @@ public static class Errno
         ENOTEMPTY => "ENOTEMPTY", ELOOP => "ELOOP", ENAMETOOLONG => "ENAMETOOLONG", ENOEXEC => "ENOEXEC",
         _ => "E" + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>The message Go's syscall package (hence runc) prints for an errno, e.g. "no such file or directory".</summary>
+    public static string Describe(int errno) => errno switch
+    {
+        EPERM => "operation not permitted", ENOENT => "no such file or directory", EACCES => "permission denied",
+        ENOTDIR => "not a directory", ELOOP => "too many levels of symbolic links", EINVAL => "invalid argument",
+        EISDIR => "is a directory", ENAMETOOLONG => "file name too long",
+        _ => Name(errno),
+    };
 }

@@ -76,6 +76,8 @@ public static unsafe partial class Libc
     public static partial int Pipe2(int* fds, int flags);
     [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, ulong nfds, int timeoutMs);
+    [LibraryImport(Lib, EntryPoint = "ppoll", SetLastError = true)]
+    public static partial int PPoll(PollFd* fds, ulong nfds, Timespec* timeout, void* sigmask);
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initval, int flags);
     [LibraryImport(Lib, EntryPoint = "fstatfs64", SetLastError = true)]

@@ -26,8 +26,35 @@ public static unsafe class UnixSocket
         return 2 + b.Length + 1;
     }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> with a name for <paramref name="path"/> that fits sun_path: the
+    /// path itself, or, when it is 108 bytes or longer (containerd's CRI state roots plus 64-hex ids
+    /// get there), /proc/self/fd/DIRFD/NAME through an O_PATH descriptor of its directory.
+    /// </summary>
+    private static int WithShortPath(string path, Func<string, int> call)
+    {
+        if (Encoding.UTF8.GetByteCount(path) < 108) return call(path);
+        string? dir = Path.GetDirectoryName(path);
+        string name = Path.GetFileName(path);
+        if (string.IsNullOrEmpty(dir) || Encoding.UTF8.GetByteCount(name) > 64) return -Errno.ENAMETOOLONG;
+        byte[] dirBytes = Encoding.UTF8.GetBytes(dir + "\0");
+        int dirFd;
+        fixed (byte* d = dirBytes) dirFd = Libc.Open(d, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        if (dirFd < 0) return -Libc.LastErrno;
+        try
+        {
+            return call($"/proc/self/fd/{dirFd}/{name}");
+        }
+        finally
+        {
+            Libc.Close(dirFd);
+        }
+    }
+
     /// <summary>Connects to a listening socket; returns the fd or -errno.</summary>
-    public static int Connect(string path)
+    public static int Connect(string path) => WithShortPath(path, ConnectShort);
+
+    private static int ConnectShort(string path)
     {
         int len = Fill(path, out SockAddrUn addr);
         if (len < 0) return len;
@@ -45,9 +72,14 @@ public static unsafe class UnixSocket
     /// <summary>Creates a listening socket at path (replacing a stale one); returns the fd or -errno.</summary>
     public static int Listen(string path)
     {
+        try { File.Delete(path); } catch (IOException) { }
+        return WithShortPath(path, ListenShort);
+    }
+
+    private static int ListenShort(string path)
+    {
         int len = Fill(path, out SockAddrUn addr);
         if (len < 0) return len;
-        try { File.Delete(path); } catch (IOException) { }
         int fd = Libc.Socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         if (fd < 0) return -Libc.LastErrno;
         if (Libc.Bind(fd, &addr, len) < 0 || Libc.Listen(fd, 64) < 0)

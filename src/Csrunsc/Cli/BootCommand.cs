@@ -14,6 +14,9 @@ public static class BootCommand
 {
     public static int Run(string[] args, GlobalOptions global)
     {
+        // The host's network namespace, kept before the Sentry leaves it: a config without a
+        // network namespace puts the guest's sockets there, as runc does.
+        int hostNetNs = Libc.OpenPath("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
         string? isolation = Isolate();
         var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
@@ -70,11 +73,16 @@ public static class BootCommand
             stdio = [slave, Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3), Libc.Fcntl(slave, Libc.F_DUPFD_CLOEXEC, 3)];
         }
 
-        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")));
+        var network = NetworkFor(spec, hostNetNs, out error);
+        if (network is null) return Fail(readyFd, error!, goferPid);
+        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
         if (isolation is not null) options.EventSink(isolation);
         var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
         if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         new ControlServer(listenFd, sandbox, bundle).Start();
+        // Last: the pid-file process's namespace is what the pod's other containers join.
+        int joined = network.JoinFromCallingThread();
+        if (joined < 0) return Fail(readyFd, "cannot enter the container's network namespace: " + Errno.Name(-joined), goferPid);
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();
@@ -94,6 +102,75 @@ public static class BootCommand
         if (Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1") return null;
         if (Libc.Unshare(Libc.CLONE_NEWNS | Libc.CLONE_NEWIPC | Libc.CLONE_NEWUTS | Libc.CLONE_NEWNET) == 0) return null;
         return $"csrunsc: warning: the sandbox runs in the host's namespaces: unshare failed: {Errno.Name(Libc.LastErrno)}\n";
+    }
+
+    /// <summary>
+    /// The guest's network namespace as runc chooses it: the one named by path (which must be a
+    /// network namespace), a new one with loopback up when listed without a path, the host's when
+    /// not listed; then config.json's net.* sysctls applied in it (refused in the host's, as runc).
+    /// </summary>
+    private static Sentry.Fs.Socket.Host.HostNetwork? NetworkFor(OciSpec spec, int hostNetNs, out string? error)
+    {
+        error = null;
+        var entry = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "network");
+        var origin = entry is null ? Sentry.Fs.Socket.Host.HostNetwork.Origin.Host
+            : string.IsNullOrEmpty(entry.Path) ? Sentry.Fs.Socket.Host.HostNetwork.Origin.New
+            : Sentry.Fs.Socket.Host.HostNetwork.Origin.Joined;
+        int fd = -1;
+        if (origin == Sentry.Fs.Socket.Host.HostNetwork.Origin.Joined)
+        {
+            Libc.Close(hostNetNs);
+            fd = Libc.OpenPath(entry!.Path!, Libc.O_RDONLY | Libc.O_CLOEXEC);
+            if (fd < 0)
+            {
+                error = $"namespace path: lstat {entry.Path}: {Errno.Describe(Libc.LastErrno)}";
+                return null;
+            }
+            if (Libc.NamespaceType(fd) != Libc.CLONE_NEWNET)
+            {
+                Libc.Close(fd);
+                error = $"namespace path {entry.Path} is not a network namespace";
+                return null;
+            }
+        }
+        else if (origin == Sentry.Fs.Socket.Host.HostNetwork.Origin.Host)
+        {
+            fd = hostNetNs;
+            if (fd < 0)
+            {
+                error = "cannot open the host's network namespace: " + Errno.Name(Libc.LastErrno);
+                return null;
+            }
+        }
+        else
+        {
+            Libc.Close(hostNetNs);
+        }
+        var sysctls = (spec.Linux?.Sysctl ?? []).Where(kv => kv.Key.StartsWith("net.", StringComparison.Ordinal)).ToList();
+        if (origin == Sentry.Fs.Socket.Host.HostNetwork.Origin.Host && sysctls.Count > 0)
+        {
+            if (fd >= 0) Libc.Close(fd);
+            error = $"sysctl \"{sysctls[0].Key}\" not allowed in host network namespace";
+            return null;
+        }
+        var network = Sentry.Fs.Socket.Host.HostNetwork.Start(origin, fd, out error);
+        if (network is null) return null;
+        foreach (var (key, value) in sysctls)
+        {
+            string path = "sys/" + key.Replace('.', '/');
+            if (key.Contains("..", StringComparison.Ordinal) || key.Contains('/'))
+            {
+                error = $"invalid sysctl name {key}";
+                return null;
+            }
+            int r = network.WriteProc(path, value);
+            if (r < 0)
+            {
+                error = $"cannot set sysctl {key}={value}: {Errno.Name(-r)}";
+                return null;
+            }
+        }
+        return network;
     }
 
     public static string SelfPath => Environment.ProcessPath ?? "/proc/self/exe";

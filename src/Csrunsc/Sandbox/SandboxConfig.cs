@@ -35,7 +35,8 @@ public static class SandboxConfig
         };
     }
 
-    public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio, IReadOnlyDictionary<string, ulong>? namespaces = null)
+    public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio,
+        IReadOnlyDictionary<string, ulong>? namespaces = null, Sentry.Fs.Socket.Host.HostNetwork? network = null)
     {
         var plan = MountPlan.From(spec, bundle);
         return new SandboxOptions
@@ -50,6 +51,9 @@ public static class SandboxConfig
             EventSink = EventSinkFor(global),
             InitStdio = initStdio,
             NamespaceIds = namespaces,
+            Network = network,
+            // No process.capabilities: runc leaves the process's capabilities alone (root keeps all).
+            Capabilities = spec.Process?.Capabilities is { } caps ? Sentry.Kernel.Capabilities.MaskOf(caps.Effective) : ulong.MaxValue,
         };
     }
 

@@ -75,7 +75,9 @@ public sealed class Sandbox
             Hostname = options.Hostname,
             Gofer = new GoferClient(goferFd),
             Namespaces = new NamespaceIds(options.NamespaceIds),
+            ConfiguredCapabilities = options.Capabilities,
         };
+        if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
         try
         {
             var rootFs = new GoferFileSystem(kernel.Gofer, 0, options.RootReadOnly);
@@ -264,7 +266,7 @@ public sealed class Sandbox
     private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
         "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
-        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),

@@ -24,6 +24,12 @@ public sealed class SandboxOptions
     public bool RootReadOnly { get; init; }
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
 
+    /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
+    public Fs.Socket.Host.HostNetwork? Network { get; init; }
+
+    /// <summary>process.capabilities.effective as a mask (see Kernel.Capabilities).</summary>
+    public ulong Capabilities { get; init; } = ulong.MaxValue;
+
     /// <summary>Namespace identities for /proc/PID/ns (type → inode number); missing types get fresh ones.</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }
 

@@ -35,8 +35,14 @@ public sealed partial class Kernel
     public long BootTimeNs { get; }
     public long BootRealtimeNs { get; }
 
+    /// <summary>config.json's process.capabilities.effective as a mask (see <see cref="Capabilities"/>).</summary>
+    public ulong ConfiguredCapabilities { get; set; } = ulong.MaxValue;
+
     /// <summary>The socket families guests can create (socket(2) of any other: EAFNOSUPPORT).</summary>
     public Fs.Socket.SocketFamilies Sockets { get; } = new();
+
+    /// <summary>The network namespace the guest's sockets live in (null: no network families but AF_UNIX).</summary>
+    public Fs.Socket.Host.HostNetwork? Network { get; set; }
 
     /// <summary>The gofer connection serving the rootfs and bind mounts (null in unit tests).</summary>
     public GoferClient? Gofer { get; set; }

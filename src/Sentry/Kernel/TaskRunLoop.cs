@@ -79,6 +79,7 @@ public sealed partial class Task
             Run();
         }
         FinishExit();
+        ReleaseHostWake();
         Interlocked.Decrement(ref Kernel.LiveTasks);
     }
 
@@ -129,7 +130,16 @@ public sealed partial class Task
         }
         else
         {
-            ret = entry.Handler(this, in args);
+            try
+            {
+                ret = entry.Handler(this, in args);
+            }
+            catch (Exception e)
+            {
+                // Last resort: a Sentry bug reached by this call fails the call, never the sandbox.
+                ret = -Errno.EIO;
+                Kernel.Events.Write($"csrunsc: {entry.Name} by tid {Tid} raised {e.GetType().Name}: {e.Message} (answered EIO)\n");
+            }
         }
         if (Kernel.Events.Strace) Kernel.Events.Write($"[{Tid}] {SyscallTable.NameOf(nr)}({args.A0:x}, {args.A1:x}, {args.A2:x}) = {(ret == SyscallTable.NoReturn ? "?" : ret.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
         if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;

@@ -7,9 +7,8 @@ public static partial class SyscallTable
 {
     private static void RegisterSocket()
     {
-        Partial(41, "socket", SysSocket.Socket,
-            "AF_UNIX: stream, datagram (SOCK_RAW = datagram), seqpacket; other families: EAFNOSUPPORT");
-        Partial(53, "socketpair", SysSocket.Socketpair, "AF_UNIX all types; other families: EAFNOSUPPORT");
+        Partial(41, "socket", SysSocket.Socket, "AF_INET/AF_INET6 (TCP, UDP, UDP-Lite, ping; raw with CAP_NET_RAW) and AF_NETLINK NETLINK_ROUTE over host sockets in the container's network namespace; AF_PACKET with CAP_NET_RAW (EPERM without); AF_UNIX in the Sentry: stream, datagram (SOCK_RAW = datagram), seqpacket; other families: EAFNOSUPPORT");
+        Partial(53, "socketpair", SysSocket.Socketpair, "AF_UNIX all types; other families: EOPNOTSUPP or EAFNOSUPPORT");
         Partial(42, "connect", SysSocket.Connect,
             "AF_UNIX: a socket node made outside the sandbox (a host socket bind-mounted in) is not reachable: ECONNREFUSED");
         Full(43, "accept", SysSocket.Accept);
@@ -19,7 +18,7 @@ public static partial class SyscallTable
         Partial(44, "sendto", SysSocketMessages.Sendto, "AF_UNIX: MSG_OOB answers EOPNOTSUPP");
         Partial(45, "recvfrom", SysSocketMessages.Recvfrom, "AF_UNIX: MSG_OOB answers EOPNOTSUPP");
         Partial(46, "sendmsg", SysSocketMessages.Sendmsg,
-            "AF_UNIX: MSG_OOB answers EOPNOTSUPP; cmsgs SCM_RIGHTS, SCM_CREDENTIALS (others EINVAL; any pid/uid/gid allowed for euid 0, no capability model)");
+            "AF_UNIX: MSG_OOB answers EOPNOTSUPP; cmsgs SCM_RIGHTS, SCM_CREDENTIALS (others EINVAL; another pid/uid/gid with CAP_SYS_ADMIN/CAP_SETUID/CAP_SETGID)");
         Partial(47, "recvmsg", SysSocketMessages.Recvmsg,
             "AF_UNIX: MSG_OOB answers EOPNOTSUPP; delivers SCM_RIGHTS, SCM_CREDENTIALS, SCM_TIMESTAMP(NS) (no SCM_PIDFD/SCM_SECURITY)");
         Full(307, "sendmmsg", SysSocketMessages.Sendmmsg);

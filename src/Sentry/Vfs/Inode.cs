@@ -73,4 +73,12 @@ public abstract class Inode
             return (st.Dev, st.Ino);
         }
     }
+
+    /// <summary>
+    /// A description that could write the file was closed: cached attributes (size, blocks,
+    /// times) may be stale. Filesystems that cache them (the gofer's) refresh on the next stat.
+    /// </summary>
+    public virtual void ContentsMayHaveChanged()
+    {
+    }
 }

@@ -72,4 +72,8 @@ public static class BundleConfig
             },
         };
     }
+
+    /// <summary>Gives the container a network namespace of its own (new, loopback up: both runtimes set it up).</summary>
+    public static void AddNetworkNamespace(JsonObject config) =>
+        ((JsonArray)config["linux"]!["namespaces"]!).Add((JsonNode)new JsonObject { ["type"] = "network" });
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Csrunsc.Tests.Differential;
@@ -8,10 +7,10 @@ public static class DifferentialAssert
 {
     /// <summary>Runs <paramref name="args"/> under runc and csrunsc; stdout and exit status must match.</summary>
     public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExit(ContainerRunner runner, params string[] args) =>
-        SameStdoutAndExit(runner, null, args);
+        SameStdoutAndExitWith(runner, null, args);
 
-    /// <summary>As <see cref="SameStdoutAndExit(ContainerRunner, string[])"/>, with both bundles' config.json changed by <paramref name="editConfig"/> (another user, ...).</summary>
-    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExit(ContainerRunner runner, Action<JsonObject>? editConfig, params string[] args)
+    /// <summary>Like <see cref="SameStdoutAndExit"/>, with the same config.json edit for both runtimes.</summary>
+    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExitWith(ContainerRunner runner, Action<System.Text.Json.Nodes.JsonObject>? editConfig, params string[] args)
     {
         var reference = runner.RunUnder(ContainerRunner.Runc, args, editConfig: editConfig);
         Assert.False(reference.TimedOut, $"the reference run timed out:\n{reference}");

@@ -29,7 +29,7 @@ public sealed class UnixSocketTests(DifferentialFixture fixture)
     public void CredentialChecksForAnUnprivilegedUser()
     {
         static void AsUser(JsonObject config) => config["process"]!["user"] = new JsonObject { ["uid"] = 4321, ["gid"] = 1234 };
-        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, AsUser, "/bin/unix_peercred", "user");
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, AsUser, "/bin/unix_peercred", "user");
         Assert.Contains("ok   connect without write permission = -13\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("unix_peercred: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }

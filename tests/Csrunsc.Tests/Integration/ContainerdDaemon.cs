@@ -7,13 +7,20 @@ namespace Csrunsc.Tests.Integration;
 /// directory, state and sockets under RUNDIR (/run/csrunsc-it-*), the CRI plugin with
 /// `restrict_oom_score_adj = true` and one runtime handler per runtime under test
 /// (runtime_type io.containerd.runc.v2, BinaryName = the runtime, Root = SCRATCH/runtime-root/NAME).
-/// Tests drive it through `ctr --address SOCK`. The busybox image is imported into the
-/// `default` and `k8s.io` namespaces. <see cref="Dispose"/> stops containerd and everything it
+/// Tests drive it through `ctr --address SOCK`, and through the CRI plugin with
+/// <see cref="Cri.CriEnvironment"/>: CNI plugins from /usr/lib/cni with the config in
+/// <see cref="CniConfDir"/> (written there only when a CRI test runs; containerd picks it up),
+/// sandbox_image <see cref="PauseImageName"/> (imported then too), the streaming server on
+/// 127.0.0.1 with a free port, pod network namespaces under the state directory.
+/// The busybox image is imported into the `default` and `k8s.io` namespaces. <see cref="Dispose"/> stops containerd and everything it
 /// started (shims, containers) and unmounts whatever is left under its directories.
 /// </summary>
 public sealed class ContainerdDaemon : IDisposable
 {
     public const string ImageName = "localhost/bb:1";
+
+    /// <summary>The CRI plugin's sandbox_image (built and imported by <see cref="Cri.CriEnvironment"/>).</summary>
+    public const string PauseImageName = "localhost/csrunsc-pause:1";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     private readonly Process _process;
@@ -28,7 +35,9 @@ public sealed class ContainerdDaemon : IDisposable
         Address = Path.Join(RunDir, "containerd.sock");
         ConfigPath = Path.Join(Dir, "config.toml");
         _logPath = Path.Join(Dir, "containerd.log");
-        File.WriteAllText(ConfigPath, Config(runtimes, Path.Join(Dir, "root"), Path.Join(RunDir, "state"), Address));
+        CniConfDir = Path.Join(Dir, "cni", "net.d");
+        Directory.CreateDirectory(CniConfDir);
+        File.WriteAllText(ConfigPath, Config(runtimes, Path.Join(Dir, "root"), Path.Join(RunDir, "state"), Address, CniConfDir));
 
         // containerd's stdout/stderr go to a file through bash so that no pipe of ours is held by
         // the shims it spawns (they inherit nothing from us then).
@@ -63,6 +72,9 @@ public sealed class ContainerdDaemon : IDisposable
 
     public string Address { get; }
     public string ConfigPath { get; }
+
+    /// <summary>The CRI plugin's CNI conf_dir (empty until a CRI test writes the pod network's config).</summary>
+    public string CniConfDir { get; }
     public int Pid => _process.Id;
 
     public string Log => File.Exists(_logPath) ? File.ReadAllText(_logPath) : "(no containerd log)";
@@ -119,7 +131,7 @@ public sealed class ContainerdDaemon : IDisposable
         _process.Dispose();
     }
 
-    private static string Config(IReadOnlyList<RuntimeUnderTest> runtimes, string root, string state, string address)
+    private static string Config(IReadOnlyList<RuntimeUnderTest> runtimes, string root, string state, string address, string cniConfDir)
     {
         string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         var cri = "plugins.\"io.containerd.grpc.v1.cri\"";
@@ -143,6 +155,18 @@ public sealed class ContainerdDaemon : IDisposable
             [{cri}]
               # The pause container asks for oom_score_adj -998, which needs CAP_SYS_RESOURCE.
               restrict_oom_score_adj = true
+              sandbox_image = {Q(PauseImageName)}
+              # Exec/Attach/PortForward URLs: loopback, a free port, plain HTTP.
+              stream_server_address = "127.0.0.1"
+              stream_server_port = "0"
+              enable_tls_streaming = false
+              # Pod network namespaces under `state` (so that teardown finds them), not /var/run/netns.
+              netns_mounts_under_state_dir = true
+
+            [{cri}.cni]
+              bin_dir = {Q(Cri.CniNetwork.PluginDir)}
+              conf_dir = {Q(cniConfDir)}
+              max_conf_num = 1
 
             [{cri}.containerd]
               default_runtime_name = "runc"

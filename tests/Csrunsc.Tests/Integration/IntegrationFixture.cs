@@ -6,8 +6,10 @@ namespace Csrunsc.Tests.Integration;
 /// Built once per test run, lazily (skipped runs cost nothing): a scratch directory
 /// (/tmp/csrunsc-it-*), a run directory (/run/csrunsc-it-PID) for containerd's state and sockets,
 /// the busybox OCI image tarball (tests/assets/make-busybox-image.sh), the runtimes under test
-/// (wrapped for call logging), a private containerd and a private podman.
-/// <see cref="Dispose"/> tears all of it down: containers, shims, conmons, mounts, directories.
+/// (wrapped for call logging), a private containerd and a private podman, and for the CRI tests
+/// the pod network, pause image and CRI client (<see cref="Cri.CriEnvironment"/>).
+/// <see cref="Dispose"/> tears all of it down: pods, containers, shims, conmons, the pod network
+/// (firewall rules, bridge, addresses), mounts, directories.
 /// $CSRUNSC_INTEGRATION_LOGS=DIR keeps the runtime call logs (DIR/NAME/calls.log, the config.json
 /// of every create, the process.json of every exec) and the component logs.
 /// </summary>
@@ -16,6 +18,7 @@ public sealed class IntegrationFixture : IDisposable
     private readonly Lazy<string> _image;
     private readonly Lazy<IReadOnlyDictionary<string, RuntimeUnderTest>> _runtimes;
     private readonly Lazy<ContainerdDaemon> _containerd;
+    private readonly Lazy<Cri.CriEnvironment> _cri;
     private readonly Lazy<PodmanEnvironment> _podman;
     private readonly Lazy<string> _scratch;
     private int _counter;
@@ -28,6 +31,7 @@ public sealed class IntegrationFixture : IDisposable
         _runtimes = new Lazy<IReadOnlyDictionary<string, RuntimeUnderTest>>(
             () => IntegrationRuntimes.Selected.ToDictionary(name => name, name => new RuntimeUnderTest(name, ScratchDir)));
         _containerd = new Lazy<ContainerdDaemon>(() => new ContainerdDaemon(ScratchDir, RunDir, ImageTarball, [.. _runtimes.Value.Values]));
+        _cri = new Lazy<Cri.CriEnvironment>(() => new Cri.CriEnvironment(Containerd, ScratchDir));
         _podman = new Lazy<PodmanEnvironment>(() => new PodmanEnvironment(ScratchDir, ImageTarball, [.. _runtimes.Value.Values]));
     }
 
@@ -38,6 +42,9 @@ public sealed class IntegrationFixture : IDisposable
     public string ImageTarball => _image.Value;
 
     public ContainerdDaemon Containerd => _containerd.Value;
+
+    /// <summary>containerd's CRI plugin with the pod network and the pause image (made on first use).</summary>
+    public Cri.CriEnvironment Cri => _cri.Value;
     public PodmanEnvironment Podman => _podman.Value;
 
     public RuntimeUnderTest Runtime(string name) => _runtimes.Value[name];
@@ -72,6 +79,12 @@ public sealed class IntegrationFixture : IDisposable
             {
                 errors.Add(e.Message);
             }
+        }
+
+        // Pods first, through CRI, while containerd still runs (CNI releases their addresses).
+        if (_cri.IsValueCreated)
+        {
+            Try(() => _cri.Value.Dispose());
         }
 
         if (_containerd.IsValueCreated)

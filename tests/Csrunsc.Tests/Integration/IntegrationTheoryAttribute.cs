@@ -43,3 +43,16 @@ public sealed class PodmanTheoryAttribute()
 /// <summary>Needs only the runtime CLI (and runc to prove the harness).</summary>
 public sealed class RuntimeCliTheoryAttribute()
     : IntegrationTheoryAttribute("runtime CLI", "runc busybox-static", "runc");
+
+/// <summary>Needs containerd (as <see cref="ContainerdTheoryAttribute"/>) and, for the pod network, the CNI plugins and iptables.</summary>
+public sealed class CriTheoryAttribute : IntegrationTheoryAttribute
+{
+    public CriTheoryAttribute()
+        : base("containerd CRI", "containerd containernetworking-plugins iptables", "containerd", "ctr", "containerd-shim-runc-v2", "runc", "iptables", "gcc")
+    {
+        if (Skip is null && Cri.CniNetwork.Unavailable() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

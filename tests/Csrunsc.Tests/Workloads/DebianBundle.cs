@@ -12,10 +12,17 @@ public static class DebianBundle
 
     /// <summary>Makes a bundle for <paramref name="args"/>; files (name in the rootfs → host file) are copied into the rootfs.</summary>
     public static string Create(DifferentialFixture fixture, string containerId, IReadOnlyList<string> args,
-        IReadOnlyDictionary<string, string>? files = null)
+        IReadOnlyDictionary<string, string>? files = null, Action<System.Text.Json.Nodes.JsonObject>? editConfig = null)
     {
         var bundle = Path.Join(fixture.ScratchDir, "debian-bundles", containerId);
         HostCommand.Run("bash", [Path.Join(RepositoryLayout.AssetsDir, "make-debian-bundle.sh"), bundle, .. args]);
+        if (editConfig is not null)
+        {
+            var path = Path.Join(bundle, "config.json");
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            editConfig(config);
+            File.WriteAllText(path, config.ToJsonString());
+        }
         foreach (var (guestPath, hostPath) in files ?? new Dictionary<string, string>())
         {
             var target = Path.Join(bundle, "rootfs", guestPath);

@@ -9,12 +9,12 @@ public static class WorkloadAssert
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExit(
-        DifferentialFixture fixture, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? files = null)
+        DifferentialFixture fixture, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? files = null,
+        Action<System.Text.Json.Nodes.JsonObject>? editConfig = null)
     {
-        var runner = fixture.Runner;
-        var reference = Run(fixture, ContainerRunner.Runc, args, files);
+        var reference = Run(fixture, ContainerRunner.Runc, args, files, editConfig);
         Assert.False(reference.TimedOut, $"the reference run timed out:\n{reference}");
-        var actual = Run(fixture, ContainerRunner.Csrunsc, args, files);
+        var actual = Run(fixture, ContainerRunner.Csrunsc, args, files, editConfig);
         Assert.False(actual.TimedOut, $"csrunsc timed out (runc took {reference.Elapsed.TotalSeconds:F1}s):\n{actual}");
         Assert.True(
             reference.ExitCode == actual.ExitCode && reference.Stdout == actual.Stdout,
@@ -24,14 +24,15 @@ public static class WorkloadAssert
     }
 
     /// <summary>bash -c SCRIPT in both runtimes.</summary>
-    public static (RunResult Runc, RunResult Csrunsc) SameBashOutput(DifferentialFixture fixture, string script) =>
-        SameStdoutAndExit(fixture, ["bash", "-c", script]);
+    public static (RunResult Runc, RunResult Csrunsc) SameBashOutput(DifferentialFixture fixture, string script,
+        Action<System.Text.Json.Nodes.JsonObject>? editConfig = null) =>
+        SameStdoutAndExit(fixture, ["bash", "-c", script], editConfig: editConfig);
 
     private static RunResult Run(DifferentialFixture fixture, string runtime, IReadOnlyList<string> args,
-        IReadOnlyDictionary<string, string>? files)
+        IReadOnlyDictionary<string, string>? files, Action<System.Text.Json.Nodes.JsonObject>? editConfig)
     {
         var id = fixture.Runner.NewContainerId(runtime);
-        var bundle = DebianBundle.Create(fixture, id, args, files);
+        var bundle = DebianBundle.Create(fixture, id, args, files, editConfig);
         return fixture.Runner.RunBundle(runtime, bundle, id, Timeout);
     }
 }

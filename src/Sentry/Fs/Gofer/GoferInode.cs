@@ -256,6 +256,8 @@ public sealed class GoferInode : Inode
         return 0;
     }
 
+    public override void ContentsMayHaveChanged() => MarkStale();
+
     /// <summary>Forces the next stat to ask the gofer (link count or contents changed behind this inode).</summary>
     internal void MarkStale()
     {

@@ -8,15 +8,13 @@ namespace Csrunsc.Sentry.Fs.Host;
 /// <summary>
 /// A file description over a host fd: the sandbox's stdio (pipes, a terminal, sockets) and files the
 /// gofer opened and donated. Regular files use pread/pwrite at the description's offset; anything
-/// else is a stream: registered with the <see cref="HostPoller"/>, tried without blocking (the fd is
-/// non-blocking, see <see cref="HostFdImport"/>, or a socket used with MSG_DONTWAIT, or else polled
-/// first) and waited for on its queue, so a blocked task wakes when data arrives and a signal
-/// interrupts the wait.
+/// else is a stream: tried without blocking (the fd is non-blocking, see <see cref="HostFdImport"/>,
+/// or a socket used with MSG_DONTWAIT, or else polled first); a blocking call then waits in the host
+/// on the fd itself (<see cref="Kernel.Task.BlockOnHostFd"/>), so it wakes when data arrives and a
+/// signal interrupts it. poll/select/epoll register the fd with the <see cref="HostPoller"/>.
 /// </summary>
 public sealed unsafe class HostFileDescription : FileDescription
 {
-    /// <summary>Wait slice for a stream the poller could not register (woken by nothing else).</summary>
-    private const long UnwatchedSliceNs = 50_000_000;
 
     private readonly bool _ownsFd;
     private readonly bool _seekable;
@@ -25,7 +23,7 @@ public sealed unsafe class HostFileDescription : FileDescription
     private readonly uint _hostType;
     private readonly bool _hostNonBlocking;
     private readonly WaitQueue? _queue;
-    private readonly int _pollHandle = -1;
+    private int _pollHandle = -1;
     private int _fd;
     private int _foregroundPgrp;
 
@@ -44,21 +42,35 @@ public sealed unsafe class HostFileDescription : FileDescription
         int hostFlags = Libc.Fcntl(hostFd, Libc.F_GETFL, 0);
         _hostAppend = hostFlags >= 0 && (hostFlags & Libc.O_APPEND) != 0;
         _hostNonBlocking = hostFlags >= 0 && (hostFlags & Libc.O_NONBLOCK) != 0;
-        if (!_seekable && _hostType != 0)
-        {
-            var queue = new WaitQueue();
-            int h = HostPoller.Instance.Register(hostFd, queue);
-            if (h >= 0)
-            {
-                _queue = queue;
-                _pollHandle = h;
-            }
-        }
+        if (!_seekable && _hostType != 0) _queue = new WaitQueue();
     }
 
     private bool IsSocket => _hostType == FileMode.Socket;
 
-    public override WaitQueue? ReadinessQueue => _queue;
+    /// <summary>
+    /// For poll/select/epoll: the fd is registered with the poller the first time this is asked
+    /// for (blocking reads and writes wait on the fd directly and never need it). Null when the
+    /// fd cannot be polled (it is then always ready).
+    /// </summary>
+    public override WaitQueue? ReadinessQueue
+    {
+        get
+        {
+            if (_queue is null) return null;
+            if (Volatile.Read(ref _pollHandle) == -1)
+            {
+                lock (_queue)
+                {
+                    if (_pollHandle == -1 && _fd >= 0)
+                    {
+                        int h = HostPoller.Instance.Register(_fd, _queue);
+                        _pollHandle = h >= 0 ? h : -2; // -2: not pollable, never ask again
+                    }
+                }
+            }
+            return _pollHandle >= 0 ? _queue : null;
+        }
+    }
 
     public override bool Seekable => _seekable;
 
@@ -226,8 +238,13 @@ public sealed unsafe class HostFileDescription : FileDescription
     protected override void OnRelease()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0) HostPoller.Instance.Unregister(_pollHandle, fd);
+        if (fd >= 0 && _queue is not null)
+        {
+            lock (_queue) HostPoller.Instance.Unregister(_pollHandle, fd);
+        }
         if (_ownsFd && fd >= 0) Libc.Close(fd);
+        // Writes, truncation or fallocate through this fd changed the file behind the inode's cached stat.
+        if (Writable && fd >= 0) Inode?.ContentsMayHaveChanged();
     }
 
     private int PassThrough(Kernel.Task task, ulong request, ulong arg, int size, bool copyIn, bool copyOut)
@@ -311,22 +328,12 @@ public sealed unsafe class HostFileDescription : FileDescription
         if (buffer.Length == 0) return 0;
         fixed (byte* p = buffer)
         {
-            long n = TryRead(p, buffer.Length);
-            if (n != -Errno.EAGAIN || NonBlocking) return n;
-            _queue?.Subscribe(task, PollEvents.In | PollEvents.Hup | PollEvents.Err | PollEvents.RdHup);
-            try
+            while (true)
             {
-                while (true)
-                {
-                    n = TryRead(p, buffer.Length);
-                    if (n != -Errno.EAGAIN) return n;
-                    int r = Sleep(task);
-                    if (r < 0) return r;
-                }
-            }
-            finally
-            {
-                _queue?.Unsubscribe(task);
+                long n = TryRead(p, buffer.Length);
+                if (n != -Errno.EAGAIN || NonBlocking) return n;
+                int r = Sleep(task, Libc.POLLIN);
+                if (r < 0) return r;
             }
         }
     }
@@ -339,44 +346,29 @@ public sealed unsafe class HostFileDescription : FileDescription
     {
         if (buffer.Length == 0) return 0;
         long done = 0;
-        bool subscribed = false;
         fixed (byte* p = buffer)
         {
-            try
+            while (done < buffer.Length)
             {
-                while (done < buffer.Length)
+                long n = TryWrite(p + done, buffer.Length - (int)done);
+                if (n > 0)
                 {
-                    long n = TryWrite(p + done, buffer.Length - (int)done);
-                    if (n > 0)
-                    {
-                        done += n;
-                        if (NonBlocking) break;
-                        continue;
-                    }
-                    if (n != -Errno.EAGAIN || NonBlocking) return done > 0 ? done : n;
-                    if (!subscribed)
-                    {
-                        // Subscribe, then try again: space freed in between is not missed.
-                        _queue?.Subscribe(task, PollEvents.Out | PollEvents.Hup | PollEvents.Err);
-                        subscribed = true;
-                        continue;
-                    }
-                    int r = Sleep(task);
-                    if (r < 0) return done > 0 ? done : r;
+                    done += n;
+                    if (NonBlocking) break;
+                    continue;
                 }
-            }
-            finally
-            {
-                if (subscribed) _queue?.Unsubscribe(task);
+                if (n != -Errno.EAGAIN || NonBlocking) return done > 0 ? done : n;
+                int r = Sleep(task, Libc.POLLOUT);
+                if (r < 0) return done > 0 ? done : r;
             }
         }
         return done;
     }
 
-    /// <summary>Blocks until the poller notifies (or, unwatched, one slice); -ERESTARTSYS when interrupted.</summary>
-    private int Sleep(Kernel.Task task)
+    /// <summary>Blocks in the host until the fd has the event (or hangs up); -ERESTARTSYS when interrupted.</summary>
+    private int Sleep(Kernel.Task task, short events)
     {
-        int r = _queue is null ? task.Block(UnwatchedSliceNs) : task.Block();
+        int r = task.BlockOnHostFd(_fd, events, long.MaxValue);
         return r == -Errno.ETIMEDOUT ? 0 : r;
     }
 

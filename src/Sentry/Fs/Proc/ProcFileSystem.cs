@@ -21,8 +21,14 @@ public sealed class ProcFileSystem : FileSystem
         long bootNs = kernel.BootRealtimeNs;
         BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
         BootId = Guid.NewGuid().ToString();
+        Net = new ProcNetDirectory(this);
+        Net.AddFile("unix", () => Socket.Unix.UnixProcNet.Table(kernel));
+        if (kernel.Network is { } network) Socket.Host.HostNetworkSetup.AddProcFiles(Net, network);
         _root = new ProcRootDirectory(this);
     }
+
+    /// <summary>/proc/net, shared by every process (the sandbox has one network namespace).</summary>
+    public ProcNetDirectory Net { get; }
 
     public KernelState Kernel { get; }
 

@@ -1,18 +1,21 @@
-using Csrunsc.Sentry.Fs.Socket.Unix;
+using Csrunsc.Sentry.Vfs;
 
 namespace Csrunsc.Sentry.Fs.Proc;
 
 /// <summary>
-/// /proc/PID/net (/proc/net is a link to self/net): the files of the process's network
-/// namespace, each generated when opened. Files of other protocols are added here, next to unix.
+/// /proc/net (= /proc/PID/net; one network namespace per sandbox): files the subsystems that
+/// own them add — the host network's tables (dev, tcp, udp, route, ...) and the Sentry's own
+/// (unix). A file whose generator returns null is absent.
 /// </summary>
 public sealed class ProcNetDirectory : ProcDirectory
 {
-    /// <param name="nextIno">Hands out inode numbers for the files (the owning pid directory's slots).</param>
-    /// <param name="live">Whether the process still exists (its files answer ESRCH once it is gone).</param>
-    public ProcNetDirectory(ProcFileSystem fs, ulong ino, Func<ulong> nextIno, Func<bool> live, uint uid, uint gid)
-        : base(fs, ino, 0x16D, uid, gid)
+    public ProcNetDirectory(ProcFileSystem fs) : base(fs, fs.NextIno())
     {
-        Add("unix", new ProcFile(fs, nextIno(), () => live() ? UnixProcNet.Table(fs.Kernel) : null, 0x124, null, uid, gid));
     }
+
+    /// <summary>Adds (or replaces) /proc/net/NAME, generated when opened.</summary>
+    public void AddFile(string name, Func<byte[]?> generate) => Add(name, new ProcFile(Fs, Fs.NextIno(), () => generate() ?? []));
+
+    /// <summary>Adds a directory mirrored from elsewhere (e.g. the namespace's own /proc/net/stat).</summary>
+    public void AddDirectory(string name, Inode directory) => Add(name, directory);
 }

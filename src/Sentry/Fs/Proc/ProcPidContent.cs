@@ -60,7 +60,7 @@ public static class ProcPidContent
         long vmKb = (long)((task.Mm?.VirtualBytes ?? 0) / 1024);
         long rssKb = (task.Mm?.ResidentBytes ?? 0) / 1024;
         SignalSets(group, out ulong ignored, out ulong caught);
-        ulong caps = c.Euid == 0 ? 0x1FFFFFFFFFFUL : 0;
+        ulong caps = c.Euid == 0 ? group.Kernel.ConfiguredCapabilities & ((1UL << (Capabilities.Last + 1)) - 1) : 0;
         int cpus = Environment.ProcessorCount;
         uint umask = task.Fs?.Umask ?? 0x12;
         var sb = new StringBuilder(1024);

@@ -57,6 +57,7 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("oom_score", File(_ => "0\n"));
         Add("oom_score_adj", new ProcFile(fs, Ino(), () => Live() is null ? null : "0\n"u8.ToArray(), 0x1A4, data => data.Length, uid, gid));
         Add("loginuid", File(_ => "4294967295"));
+        Add("net", fs.Net);
         Add("fd", new ProcFdDirectory(fs, this, info: false, ProcInodeNumber.Make(kind, id, slot++)));
         Add("fdinfo", new ProcFdDirectory(fs, this, info: true, ProcInodeNumber.Make(kind, id, slot++)));
         if (thread is null) Add("task", new ProcTaskDirectory(fs, this, ProcInodeNumber.Make(kind, id, slot++)));
@@ -67,7 +68,6 @@ public sealed class ProcPidDirectory : ProcDirectory
             ns.Add(name, new ProcSymlink(fs, Ino(), () => Live() is null ? null : $"{type}:[{nsId}]", uid, gid));
         }
         Add("ns", ns);
-        Add("net", new ProcNetDirectory(fs, Ino(), Ino, () => Live() is not null, uid, gid));
     }
 
     /// <summary>/proc/PID/ns entries and the namespace type each names.</summary>

@@ -62,8 +62,16 @@ public sealed class ProcRootDirectory : ProcDirectory
         var fsDir = Dir(fs, sys, "fs");
         fsDir.Add("file-max", Text(fs, () => "9223372036854775807"));
         fsDir.Add("nr_open", Text(fs, () => "1048576"));
-        var net = Dir(fs, sys, "net");
-        Dir(fs, net, "core").Add("somaxconn", Text(fs, () => "4096"));
+        if (k.Network is { } network)
+        {
+            // The guest's network namespace's own values (writes need CAP_NET_ADMIN, as for a container's root).
+            sys.Add("net", new ProcMirrorDirectory(fs, network, "sys/net", Kernel.Capabilities.NET_ADMIN));
+        }
+        else
+        {
+            var net = Dir(fs, sys, "net");
+            Dir(fs, net, "core").Add("somaxconn", Text(fs, () => "4096"));
+        }
     }
 
     protected override int LookupDynamic(string name, out Inode? child)

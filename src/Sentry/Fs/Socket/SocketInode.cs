@@ -16,21 +16,23 @@ public sealed class SocketInode : Inode
     private uint _uid, _gid;
     private Timespec _atime, _mtime, _ctime;
 
-    public SocketInode(uint uid = 0, uint gid = 0)
+    /// <param name="ino">The inode number: a host socket's (so /proc/net tables match socket:[N]), or 0 for a fresh sockfs one.</param>
+    public SocketInode(ulong ino = 0, uint uid = 0, uint gid = 0)
     {
+        Ino = ino != 0 ? ino : SocketFileSystem.Instance.NextIno();
         _uid = uid;
         _gid = gid;
         _atime = _mtime = _ctime = MonotonicClock.Now();
     }
 
     /// <summary>A socket inode owned by the calling task's fs ids (or root outside a task).</summary>
-    public static SocketInode ForCurrentTask()
+    public static SocketInode ForCurrentTask(ulong ino = 0)
     {
         var creds = Kernel.Task.Current?.ThreadGroup.Creds;
-        return new SocketInode(creds?.Fsuid ?? 0, creds?.Fsgid ?? 0);
+        return new SocketInode(ino, creds?.Fsuid ?? 0, creds?.Fsgid ?? 0);
     }
 
-    public ulong Ino { get; } = SocketFileSystem.Instance.NextIno();
+    public ulong Ino { get; }
 
     public override FileSystem FileSystem => SocketFileSystem.Instance;
 

@@ -11,7 +11,7 @@ namespace Csrunsc.Sentry.Fs.Sys;
 public static class SysFileSystem
 {
     /// <summary>Builds /sys for cpuCount CPUs (default: the CPUs the Sentry may run on).</summary>
-    public static TmpfsFileSystem Create(int cpuCount = 0)
+    public static TmpfsFileSystem Create(int cpuCount = 0, Socket.Host.HostNetwork? network = null)
     {
         if (cpuCount <= 0) cpuCount = Environment.ProcessorCount;
         var fs = new TmpfsFileSystem("sysfs", readOnly: true, rootMode: FileMode.Directory | 0x16D /*0555*/);
@@ -28,6 +28,9 @@ public static class SysFileSystem
         fs.AddFile("kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never\n"u8, 0x1A4);
         fs.AddDirectory("fs/cgroup");
         fs.AddDirectory("class");
+        // The guest's network namespace's interfaces (without a network: an empty class).
+        if (network is not null) fs.AddNode("class/net", SysClassNet.Create(fs, network));
+        else fs.AddDirectory("class/net");
         fs.AddDirectory("bus");
         fs.AddDirectory("block");
         return fs;

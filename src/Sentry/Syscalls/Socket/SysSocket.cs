@@ -18,7 +18,7 @@ internal static class SysSocket
     {
         baseType = type & 0xf;
         flags = (type & SocketFile.SOCK_NONBLOCK) != 0 ? Libc.O_NONBLOCK : 0;
-        if ((type & ~(0xf | TypeFlags)) != 0 || baseType == 0 || baseType >= SockMax) return -Errno.EINVAL;
+        if ((type & ~(0xf | TypeFlags)) != 0 || baseType >= SockMax) return -Errno.EINVAL;
         return 0;
     }
 

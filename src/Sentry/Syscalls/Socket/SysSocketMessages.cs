@@ -304,6 +304,8 @@ internal static class SysSocketMessages
     {
         long total = iovs.Total;
         if (total == 0) return s.Send(t, ReadOnlySpan<byte>.Empty, addr, control, flags);
+        // One contiguous guest buffer: send straight from it.
+        if (iovs.TrySingleSpan(t, out Span<byte> direct, writable: false)) return s.Send(t, direct, addr, control, flags);
         byte[] scratch = t.Scratch;
         long done = 0;
         while (done < total)
@@ -325,6 +327,7 @@ internal static class SysSocketMessages
     {
         long total = iovs.Total;
         if (total > MaxMessage) return -Errno.EMSGSIZE;
+        if (iovs.TrySingleSpan(t, out Span<byte> direct, writable: false)) return s.Send(t, direct, addr, control, flags);
         byte[]? rented = total > t.Scratch.Length ? ArrayPool<byte>.Shared.Rent((int)total) : null;
         try
         {
@@ -506,8 +509,8 @@ internal readonly struct GuestIovecs
         return 0;
     }
 
-    /// <summary>The whole vector as one writable guest span, when it is one contiguous buffer.</summary>
-    public bool TrySingleSpan(Task t, out Span<byte> span)
+    /// <summary>The whole vector as one guest span (writable for a receive), when it is one contiguous buffer.</summary>
+    public bool TrySingleSpan(Task t, out Span<byte> span, bool writable = true)
     {
         span = default;
         ulong b;
@@ -523,6 +526,6 @@ internal readonly struct GuestIovecs
             l = Math.Min(l, FileIo.MaxRwCount);
         }
         if (l == 0) return false;
-        return t.Mm.TryGetSpan(b, (int)Math.Min(l, int.MaxValue), true, out span) && span.Length == l;
+        return t.Mm.TryGetSpan(b, (int)Math.Min(l, int.MaxValue), writable, out span) && span.Length == l;
     }
 }

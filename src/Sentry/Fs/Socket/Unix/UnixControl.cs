@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -133,9 +134,9 @@ internal static class UnixControl
         creds = new UnixCredentials(pid, uid, gid);
         if (uid == UnixCredentials.Invalid || gid == UnixCredentials.Invalid) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
-        bool pidOk = pid == t.ThreadGroup.Tgid || SocketPrivilege.Capable(t, SocketPrivilege.CAP_SYS_ADMIN);
-        bool uidOk = uid == c.Uid || uid == c.Euid || uid == c.Suid || SocketPrivilege.Capable(t, SocketPrivilege.CAP_SETUID);
-        bool gidOk = gid == c.Gid || gid == c.Egid || gid == c.Sgid || SocketPrivilege.Capable(t, SocketPrivilege.CAP_SETGID);
+        bool pidOk = pid == t.ThreadGroup.Tgid || Capabilities.Has(t, Capabilities.SYS_ADMIN);
+        bool uidOk = uid == c.Uid || uid == c.Euid || uid == c.Suid || Capabilities.Has(t, Capabilities.SETUID);
+        bool gidOk = gid == c.Gid || gid == c.Egid || gid == c.Sgid || Capabilities.Has(t, Capabilities.SETGID);
         if (!pidOk || !uidOk || !gidOk) return -Errno.EPERM;
         // A privileged sender may name another process, but it must exist.
         if (pid != t.ThreadGroup.Tgid && t.Kernel.Pids.GroupById(pid) is null && t.Kernel.Pids.TaskById(pid) is null) return -Errno.ESRCH;

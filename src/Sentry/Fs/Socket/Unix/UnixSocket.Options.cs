@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Fs.Socket.Unix;
@@ -51,7 +52,7 @@ public sealed partial class UnixSocket
         switch (name)
         {
             case SO_DEBUG:
-                if (on && !SocketPrivilege.Capable(t, SocketPrivilege.CAP_NET_ADMIN)) return -Errno.EACCES;
+                if (on && !Capabilities.Has(t, Capabilities.NET_ADMIN)) return -Errno.EACCES;
                 SetFlag(name, on);
                 return 0;
             case SO_REUSEADDR:
@@ -71,17 +72,17 @@ public sealed partial class UnixSocket
             case SO_BSDCOMPAT:
                 return 0; // obsolete; Linux takes it and does nothing
             case SO_PRIORITY:
-                if ((val < 0 || val > 6) && !SocketPrivilege.Capable(t, SocketPrivilege.CAP_NET_ADMIN)) return -Errno.EPERM;
+                if ((val < 0 || val > 6) && !Capabilities.Has(t, Capabilities.NET_ADMIN)) return -Errno.EPERM;
                 _priority = val;
                 return 0;
             case SO_MARK:
-                if (!SocketPrivilege.Capable(t, SocketPrivilege.CAP_NET_ADMIN)) return -Errno.EPERM;
+                if (!Capabilities.Has(t, Capabilities.NET_ADMIN)) return -Errno.EPERM;
                 _mark = val;
                 return 0;
             case SO_SNDBUF:
             case SO_SNDBUFFORCE:
             {
-                if (name == SO_SNDBUFFORCE && !SocketPrivilege.Capable(t, SocketPrivilege.CAP_NET_ADMIN)) return -Errno.EPERM;
+                if (name == SO_SNDBUFFORCE && !Capabilities.Has(t, Capabilities.NET_ADMIN)) return -Errno.EPERM;
                 long v = name == SO_SNDBUF ? Math.Min((uint)val, BufferMax) : Math.Max(0, Math.Min(val, int.MaxValue / 2));
                 Volatile.Write(ref _sndbuf, (int)Math.Max(v * 2, MinSndbuf));
                 // sk_write_space: the larger budget may make the socket writable.
@@ -91,7 +92,7 @@ public sealed partial class UnixSocket
             case SO_RCVBUF:
             case SO_RCVBUFFORCE:
             {
-                if (name == SO_RCVBUFFORCE && !SocketPrivilege.Capable(t, SocketPrivilege.CAP_NET_ADMIN)) return -Errno.EPERM;
+                if (name == SO_RCVBUFFORCE && !Capabilities.Has(t, Capabilities.NET_ADMIN)) return -Errno.EPERM;
                 long v = name == SO_RCVBUF ? Math.Min((uint)val, BufferMax) : Math.Max(0, val);
                 v = Math.Min(v, int.MaxValue / 2);
                 _rcvbuf = (int)Math.Max(v * 2, MinRcvbuf);
