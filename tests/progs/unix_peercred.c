@@ -84,6 +84,18 @@ static long recv_creds(int s, char *buf, size_t len, struct ucred *creds, int *g
 
 static int on = 1;
 
+/* Whether CapEff in /proc/self/status has capability cap. */
+static int has_cap(int cap)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long eff = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
+    if (f) fclose(f);
+    return (int)(eff >> cap & 1);
+}
+
 static void peer_credentials(void)
 {
     int sp[2];
@@ -173,6 +185,23 @@ static void pass_credentials(void)
     check("explicit credentials", send_creds(sp[0], "exp", &mine), 3);
     check("receive", recv_creds(sp[1], buf, sizeof(buf), &c, &got, NULL, NULL), 3);
     check("explicit pid", got && c.pid == getpid(), 1);
+    /* Another process's pid or another uid need CAP_SYS_ADMIN / CAP_SETUID (a container's root
+     * under the default capabilities has neither). */
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    struct ucred other_pid = { .pid = child, .uid = getuid(), .gid = getgid() };
+    long sr = send_creds(sp[0], "oth", &other_pid);
+    check("another pid: as CAP_SYS_ADMIN allows", sr == (has_cap(21) ? 3 : -EPERM), 1);
+    if (sr > 0) recv_creds(sp[1], buf, sizeof(buf), &c, &got, NULL, NULL);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    struct ucred other_uid = { .pid = getpid(), .uid = getuid() + 7, .gid = getgid() };
+    sr = send_creds(sp[0], "uid", &other_uid);
+    check("another uid: as CAP_SETUID allows", sr == (has_cap(7) ? 3 : -EPERM), 1);
+    if (sr > 0) recv_creds(sp[1], buf, sizeof(buf), &c, &got, NULL, NULL);
     struct ucred invalid = { .pid = getpid(), .uid = (uid_t)-1, .gid = getgid() };
     check("invalid uid", send_creds(sp[0], "x", &invalid), -EINVAL);
     check("no credentials without SO_PASSCRED", res(send(sp[1], "back", 4, 0)), 4);

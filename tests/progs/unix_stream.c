@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -358,6 +360,36 @@ static void rights(void)
     if (peeked >= 0) close(peeked);
     check("both closed: hang-up", pipe_hung_up(p[0]), 1);
     close(p[0]);
+    close(sp[0]);
+    close(sp[1]);
+
+    /* Any kind of descriptor: stdout (the runtime's pipe, host-backed), an epoll instance, an eventfd. */
+    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+    int ep = epoll_create1(0), efd = eventfd(0, 0);
+    pipe(p);
+    struct epoll_event ee = { .events = EPOLLIN, .data.u64 = 42 };
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ee);
+    int kinds[3] = { 1, ep, efd };
+    check("send stdout, an epoll and an eventfd", send_fds(sp[0], "k", kinds, 3), 1);
+    close(ep);
+    close(efd);
+    check("receive them", recv_fds(sp[1], buf, sizeof(buf), fds, &nfds, CMSG_SPACE(sizeof(int) * 3), 0, NULL), 1);
+    check("three", nfds, 3);
+    if (nfds == 3) {
+        fflush(stdout);
+        const char line[] = "ok   a line written through a passed stdout\n";
+        check("write through it", write(fds[0], line, sizeof(line) - 1), sizeof(line) - 1);
+        write(p[1], "e", 1);
+        struct epoll_event got;
+        check("the passed epoll still watches the pipe", epoll_wait(fds[1], &got, 1, 1000), 1);
+        check("with its data", (long)got.data.u64, 42);
+        unsigned long long one = 1, val = 0;
+        write(fds[2], &one, sizeof(one));
+        check("the passed eventfd counts", read(fds[2], &val, sizeof(val)) == sizeof(val) && val == 1, 1);
+        for (int i = 0; i < 3; i++) close(fds[i]);
+    }
+    close(p[0]);
+    close(p[1]);
     close(sp[0]);
     close(sp[1]);
 
