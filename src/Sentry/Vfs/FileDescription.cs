@@ -109,6 +109,12 @@ public abstract class FileDescription
     /// <summary>Queue notified when readiness may have changed; null if the file never blocks.</summary>
     public virtual WaitQueue? ReadinessQueue => null;
 
+    /// <summary>
+    /// A host fd whose readiness is exactly this file's (a host socket, the caller's pipe or
+    /// terminal), so epoll can watch it in a host epoll and tasks can wait on it in the host; -1 if none.
+    /// </summary>
+    public virtual int HostPollFd => -1;
+
     /// <summary>A host fd whose contents back this file (regular gofer files), for mmap; -1 if none.</summary>
     public virtual int HostFd => -1;
 

@@ -70,6 +70,53 @@ public sealed class PodmanTests(IntegrationFixture fixture)
         AssertNothingLeft(session, podman, [name], pid);
     }
 
+    /// <summary>
+    /// podman's own network (a netavark bridge the test creates on a private subnet, guarded so
+    /// nothing is forwarded off the machine) with a published port: busybox httpd in the
+    /// container, fetched from the host through 127.0.0.1:PORT.
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void PublishedPortServesHttpToTheHost(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+        int n = Environment.ProcessId % 200 + (runtime == "runc" ? 10 : 30);
+        string net = $"csrtest{n}", subnet = $"10.77.{n}.0/24";
+        string bridge = "";
+        var name = session.NewId("podman-net");
+        int port = 19000 + n;
+        session.OnCleanup(() =>
+        {
+            podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name);
+            podman.Podman(null, TimeSpan.FromSeconds(30), "network", "rm", "--force", net);
+            if (bridge.Length > 0) Shell.Run(TimeSpan.FromSeconds(10), "iptables", ["-D", "FORWARD", "-i", bridge, "!", "-o", bridge, "-j", "DROP"]);
+        });
+        session.ExpectSuccess(podman.Podman(null, session.Runtime.OperationTimeout, "network", "create", "--subnet", subnet, net),
+            "podman network create");
+        bridge = podman.Podman(null, session.Runtime.OperationTimeout, "network", "inspect", "--format", "{{.NetworkInterface}}", net).Stdout.Trim();
+        session.Check(bridge.Length > 0, "podman network inspect should name the network's bridge");
+        // Nothing from the bridge leaves the machine: only traffic between the bridge's own ports is forwarded.
+        session.ExpectSuccess(Shell.Run(TimeSpan.FromSeconds(10), "iptables", ["-I", "FORWARD", "-i", bridge, "!", "-o", bridge, "-j", "DROP"]),
+            "iptables guard for the bridge");
+        session.ExpectSuccess(Podman("run", "-d", "--name", name, "--network", net, "--dns", "127.0.0.1", "-p", $"127.0.0.1:{port}:8080",
+            PodmanEnvironment.ImageName, "sh", "-c", $"mkdir /www && echo served-by-{runtime} > /www/index.html && exec httpd -f -p 8080 -h /www"),
+            "podman run -d -p ... httpd");
+        string body = "";
+        for (int i = 0; i < 50 && body.Length == 0; i++)
+        {
+            var get = Shell.Run(TimeSpan.FromSeconds(10), "wget", ["-q", "-O", "-", $"http://127.0.0.1:{port}/index.html"]);
+            body = get.Succeeded ? get.Stdout : "";
+            if (body.Length == 0) Thread.Sleep(100);
+        }
+        session.Check(body == $"served-by-{runtime}\n", $"GET through the published port should return the page, got '{body}'");
+        var ip = Podman("exec", name, "ip", "-4", "-o", "addr", "show", "eth0");
+        session.Check(ip.Stdout.Contains($"10.77.{n}.", StringComparison.Ordinal), $"eth0 should have an address on {subnet}:\n{ip}");
+        session.ExpectSuccess(Podman("rm", "--force", "--time", "0", name), "podman rm --force");
+        AssertNothingLeft(session, podman, [name]);
+    }
+
     private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>
         session.AssertNothingLeft(names, pids, [session.Runtime.ScratchDir, Path.GetDirectoryName(session.Runtime.Binary)!, podman.Dir]);
 }

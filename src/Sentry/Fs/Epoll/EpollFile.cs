@@ -16,8 +16,15 @@ namespace Csrunsc.Sentry.Fs.Epoll;
 /// Locks: the interest lock guards the registration table; the ready lock only the ready list and
 /// is never held while a file is asked for readiness or a queue is notified... except this
 /// instance's own queue, which only wakes waiters.
+///
+/// Files backed by a host fd (host sockets, the caller's pipes) are watched in a host epoll of
+/// this instance instead: the host keeps their edge/level/one-shot/exclusive semantics, a harvest
+/// takes their events with one epoll_wait, and a task blocked in epoll_wait waits in the host on
+/// that epoll fd itself — no poller hop, no per-file readiness call. Sentry files (pipes,
+/// eventfds, Sentry sockets) keep the ready list; a dup of a host file already watched (the host
+/// epoll refuses the same file twice) falls back to it too.
 /// </summary>
-internal sealed class EpollFile : FileDescription, IReleaseWatcher
+internal sealed unsafe class EpollFile : FileDescription, IReleaseWatcher
 {
     public const uint EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10,
         EPOLLRDNORM = 0x40, EPOLLRDBAND = 0x80, EPOLLWRNORM = 0x100, EPOLLWRBAND = 0x200, EPOLLMSG = 0x400,
@@ -53,6 +60,10 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
         /// <summary>Deleted (or its file released): never listed again.</summary>
         internal bool Removed;
 
+        /// <summary>The slot of a registration watched in the host epoll (its epoll_event data); -1 on the ready-list path.</summary>
+        internal int HostSlot = -1;
+        internal int HostFd = -1;
+
         public bool OnNotify(uint events) => Owner.Notified(this);
 
         /// <summary>The events the file is asked for (with the always-reported error and hang-up).</summary>
@@ -67,6 +78,12 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
     private Interest? _readyHead, _readyTail;
     private readonly WaitQueue _queue = new();
 
+    private int _hostEpfd = -1;
+    private Interest?[] _hostSlots = [];
+    private int _hostCount;
+    private bool _queueWatched;
+    private int _queuePollHandle = -1;
+
     public EpollFile(int flags)
         : base(null, Libc.O_RDWR | (flags & Libc.O_CLOEXEC))
     {
@@ -76,7 +93,69 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
 
     public override long Size => 0;
 
-    public override WaitQueue? ReadinessQueue => _queue;
+    /// <summary>The host epoll fd watching the host-backed registrations, or -1 when there are none.</summary>
+    public int HostEpollFd => Volatile.Read(ref _hostCount) > 0 ? _hostEpfd : -1;
+
+    /// <summary>
+    /// The queue poll, select, a watching epoll or a blocked epoll_wait sleep on. Once anyone asks
+    /// for it, the host epoll (if any) is watched by the poller too, so host events reach it.
+    /// </summary>
+    public override WaitQueue? ReadinessQueue
+    {
+        get
+        {
+            lock (_interestLock)
+            {
+                _queueWatched = true;
+                if (_hostEpfd >= 0 && _queuePollHandle < 0) _queuePollHandle = Fs.Host.HostPoller.Instance.Register(_hostEpfd, _queue);
+            }
+            return _queue;
+        }
+    }
+
+    /// <summary>Registers it in the host epoll (creating it first); false when the host refuses (the ready-list path then serves it).</summary>
+    private bool AddHost(Interest it, int hostFd)
+    {
+        if (_hostEpfd < 0)
+        {
+            _hostEpfd = Libc.EpollCreate1(Libc.O_CLOEXEC);
+            if (_hostEpfd < 0) return false;
+            if (_queueWatched) _queuePollHandle = Fs.Host.HostPoller.Instance.Register(_hostEpfd, _queue);
+        }
+        int slot = -1;
+        for (int i = 0; i < _hostSlots.Length; i++)
+        {
+            if (_hostSlots[i] is null)
+            {
+                slot = i;
+                break;
+            }
+        }
+        if (slot < 0)
+        {
+            slot = _hostSlots.Length;
+            Array.Resize(ref _hostSlots, Math.Max(8, _hostSlots.Length * 2));
+        }
+        var ev = new EpollEvent { Events = HostEvents(it.Events), Data = (ulong)slot };
+        if (Libc.EpollCtl(_hostEpfd, Libc.EPOLL_CTL_ADD, hostFd, &ev) < 0) return false;
+        _hostSlots[slot] = it;
+        it.HostSlot = slot;
+        it.HostFd = hostFd;
+        _hostCount++;
+        return true;
+    }
+
+    private void RemoveHost(Interest it)
+    {
+        if (it.HostSlot < 0) return;
+        Libc.EpollCtl(_hostEpfd, Libc.EPOLL_CTL_DEL, it.HostFd, null);
+        _hostSlots[it.HostSlot] = null;
+        it.HostSlot = -1;
+        _hostCount--;
+    }
+
+    /// <summary>The guest's events for the host epoll (EPOLLWAKEUP needs a capability there and means nothing here).</summary>
+    private static uint HostEvents(uint events) => events & ~EPOLLWAKEUP;
 
     /// <summary>epoll_ctl's validation of the event flags for ADD and MOD.</summary>
     public static int CheckEvents(int op, uint events, FileDescription target)
@@ -97,6 +176,8 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
             it = new Interest(this, fd, file, events, data);
             if (!file.AddReleaseWatcher(this)) return -Errno.EBADF;
             _interests.Add((file, fd), it);
+            int hostFd = file.HostPollFd;
+            if (hostFd >= 0 && AddHost(it, hostFd)) return 0; // the host reports it (ready now: at once)
             file.ReadinessQueue?.Subscribe(it, it.Wanted, (events & EPOLLEXCLUSIVE) != 0);
         }
         // As Linux's ep_insert: a file that is ready already is listed now.
@@ -111,6 +192,13 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
         {
             if (!_interests.TryGetValue((file, fd), out it)) return -Errno.ENOENT;
             if ((it.Events & EPOLLEXCLUSIVE) != 0) return -Errno.EINVAL;
+            if (it.HostSlot >= 0)
+            {
+                it.Events = events;
+                it.Data = data;
+                var ev = new EpollEvent { Events = HostEvents(events), Data = (ulong)it.HostSlot };
+                return Libc.EpollCtl(_hostEpfd, Libc.EPOLL_CTL_MOD, it.HostFd, &ev) < 0 ? -Libc.LastErrno : 0;
+            }
             var queue = file.ReadinessQueue;
             queue?.Unsubscribe(it);
             it.Events = events;
@@ -127,7 +215,8 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
         lock (_interestLock)
         {
             if (!_interests.Remove((file, fd), out it)) return -Errno.ENOENT;
-            file.ReadinessQueue?.Unsubscribe(it);
+            if (it.HostSlot >= 0) RemoveHost(it);
+            else file.ReadinessQueue?.Unsubscribe(it);
         }
         bool others;
         lock (_interestLock) others = HasOtherRegistration(file);
@@ -149,7 +238,8 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
             foreach (var it in gone)
             {
                 _interests.Remove((file, it.Fd));
-                file.ReadinessQueue?.Unsubscribe(it);
+                if (it.HostSlot >= 0) RemoveHost(it);
+                else file.ReadinessQueue?.Unsubscribe(it);
             }
         }
         foreach (var it in gone) Unlist(it);
@@ -162,7 +252,17 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
         {
             all = new List<Interest>(_interests.Values);
             _interests.Clear();
-            foreach (var it in all) it.File.ReadinessQueue?.Unsubscribe(it);
+            foreach (var it in all)
+            {
+                if (it.HostSlot < 0) it.File.ReadinessQueue?.Unsubscribe(it);
+            }
+            if (_hostEpfd >= 0)
+            {
+                Fs.Host.HostPoller.Instance.Unregister(_queuePollHandle, _hostEpfd);
+                Libc.Close(_hostEpfd);
+                _hostEpfd = -1;
+                _hostCount = 0;
+            }
         }
         foreach (var it in all) it.File.RemoveReleaseWatcher(this);
         lock (_readyLock) _readyHead = _readyTail = null;
@@ -331,7 +431,44 @@ internal sealed class EpollFile : FileDescription, IReleaseWatcher
             }
             it = next;
         }
+        if (n < max && Volatile.Read(ref _hostCount) > 0) n += HarvestHost(output, n, max, report);
         return n;
+    }
+
+    /// <summary>The host epoll's ready registrations (reported: taken with epoll_wait; counting only: a poll, which consumes no edge).</summary>
+    private int HarvestHost(Span<byte> output, int n, int max, bool report)
+    {
+        int epfd = _hostEpfd;
+        if (epfd < 0) return 0;
+        if (!report)
+        {
+            var pfd = new PollFd { Fd = epfd, Events = Libc.POLLIN };
+            return Libc.Poll(&pfd, 1, 0) > 0 ? 1 : 0;
+        }
+        const int Batch = 64;
+        EpollEvent* events = stackalloc EpollEvent[Batch];
+        int got = 0;
+        while (n + got < max)
+        {
+            int want = Math.Min(Batch, max - n - got);
+            int r = Libc.EpollWait(epfd, events, want, 0);
+            if (r <= 0) break;
+            lock (_interestLock)
+            {
+                for (int i = 0; i < r; i++)
+                {
+                    int slot = (int)events[i].Data;
+                    var it = slot < _hostSlots.Length ? _hostSlots[slot] : null;
+                    if (it is null) continue;
+                    var e = output.Slice((n + got) * EventSize, EventSize);
+                    BinaryPrimitives.WriteUInt32LittleEndian(e, events[i].Events);
+                    BinaryPrimitives.WriteUInt64LittleEndian(e[4..], it.Data);
+                    got++;
+                }
+            }
+            if (r < want) break;
+        }
+        return got;
     }
 
     /// <summary>POLLIN when a registration is ready (poll, select or another epoll watching this one).</summary>

@@ -83,6 +83,8 @@ public sealed unsafe class HostFileDescription : FileDescription
 
     public override int HostFd => _seekable ? _fd : -1;
 
+    public override int HostPollFd => _seekable || _queue is null ? -1 : Volatile.Read(ref _fd);
+
     /// <summary>The host fd whatever its type (for the syscall layer's splice/sendfile fast paths).</summary>
     public int RawHostFd => _fd;
 

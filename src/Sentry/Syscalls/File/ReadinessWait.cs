@@ -42,6 +42,14 @@ internal static class ReadinessWait
         return r == -Errno.ERESTARTSYS ? -Errno.ERESTARTNOHAND : r;
     }
 
+    /// <summary>Like <see cref="Sleep"/>, waiting in the host until hostFd is readable (a host epoll of host-backed files).</summary>
+    public static int SleepOnHostFd(Task t, int hostFd, long deadlineNs)
+    {
+        if (SignalDeliverable(t)) return -Errno.ERESTARTNOHAND;
+        int r = t.BlockOnHostFd(hostFd, Libc.POLLIN, deadlineNs);
+        return r == -Errno.ERESTARTSYS ? -Errno.ERESTARTNOHAND : r;
+    }
+
     /// <summary>A pending signal that the current mask lets through (the mask may just have changed in ppoll).</summary>
     public static bool SignalDeliverable(Task t) =>
         t.Interrupted || ((t.Pending.Set | t.ThreadGroup.SharedPending.Set) & ~t.SignalMask) != 0;

@@ -110,7 +110,12 @@ internal static class SysEpoll
                     {
                         n = ep.Harvest(buf, cap);
                         if (n > 0) break;
-                        int r = ReadinessWait.Sleep(t, deadline);
+                        // Host-backed registrations: wait in the host on the instance's host epoll
+                        // (Sentry-side notifications still wake the task through its queue entry).
+                        int hostEpfd = ep.HostEpollFd;
+                        int r = hostEpfd >= 0
+                            ? ReadinessWait.SleepOnHostFd(t, hostEpfd, deadline)
+                            : ReadinessWait.Sleep(t, deadline);
                         if (r == -Errno.ETIMEDOUT) break;
                         if (r < 0) return r == -Errno.ERESTARTNOHAND ? -Errno.EINTR : r;
                     }

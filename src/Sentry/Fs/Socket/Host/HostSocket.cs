@@ -62,6 +62,8 @@ public unsafe class HostSocket : SocketFile
 
     protected int Fd => _fd;
 
+    public override int HostPollFd => WaitsOnHostFd ? Volatile.Read(ref _fd) : -1;
+
     /// <summary>
     /// The queue poll/select/epoll wait on; the host fd is registered with the poller the first time
     /// it is asked for (a socket only read and written never costs the poller a wake-up).
