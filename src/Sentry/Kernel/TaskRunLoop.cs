@@ -149,7 +149,7 @@ public sealed partial class Task
     {
         if (info.Signo == Libc.SIGSEGV)
         {
-            int code = Mm.HandleFault(Context!, info.Addr);
+            int code = Mm.HandleFault(Context!, info.Addr, info.Code);
             if (code == 0) return;
             SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = code, Addr = info.Addr });
             return;

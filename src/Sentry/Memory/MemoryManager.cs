@@ -186,18 +186,24 @@ public sealed unsafe partial class MemoryManager
     // ---- faults ----
 
     /// <summary>
-    /// The last fault address this task (each runs on its own OS thread) found already mapped: a
-    /// block another thread mapped between this thread's fault and its handling is retried once;
-    /// a second fault at the same address is a real protection violation.
+    /// The last fault address this task (each runs on its own OS thread) found already mapped with
+    /// an access error: a block another thread remapped between this thread's fault and its
+    /// handling is retried once; a second access error at the same address is a real violation.
     /// </summary>
     [ThreadStatic]
     private static ulong t_retriedFault;
+
+    /// <summary>Consecutive "not present" faults at one address on a block the books say is mapped (a bound, not a race window).</summary>
+    [ThreadStatic]
+    private static int t_remaps;
+
+    private const int SEGV_MAPERR = 1;
 
     /// <summary>
     /// Handles a guest page fault at addr through ctx. Returns 0 if the page is now mapped, or the
     /// si_code for the SIGSEGV to deliver (SEGV_MAPERR = 1, SEGV_ACCERR = 2).
     /// </summary>
-    public int HandleFault(IContext ctx, ulong addr)
+    public int HandleFault(IContext ctx, ulong addr, int siCode = 0)
     {
         lock (_lock)
         {
@@ -215,6 +221,11 @@ public sealed unsafe partial class MemoryManager
             }
             if (_mapped.Contains(bi))
             {
+                // Not present in the stub although mapped in the books: another thread unmapped
+                // and remapped the block around this fault (fork, a Sentry-side copy). Map it again.
+                if (siCode == SEGV_MAPERR && ++t_remaps < 64 && _blocks.TryGetValue(bi, out var present))
+                    return MapBlock(ctx, bi, present) ? 0 : 1;
+                t_remaps = 0;
                 // Mapped with the VMA's protection already: a real violation, unless another
                 // thread of this address space mapped the block after this thread faulted.
                 if (t_retriedFault == addr)
@@ -226,6 +237,7 @@ public sealed unsafe partial class MemoryManager
                 return 0;
             }
             t_retriedFault = 0;
+            t_remaps = 0;
             if (MapAhead(ctx, vma, bi)) return 0;
             var b = GetBlock(bi);
             if (b is null) return 1;

@@ -359,7 +359,8 @@ public sealed unsafe partial class MemoryManager
             {
                 b.Refs++;
                 child._blocks[bi] = b;
-                if (_mapped.Contains(bi) && !_cowMapped.Contains(bi)) protect.Add(bi);
+                // Only blocks the stub may write need their mapping dropped (text and read-only data stay).
+                if (_mapped.Contains(bi) && !_cowMapped.Contains(bi) && HasWritablePrivatePiece(bi)) protect.Add(bi);
             }
             // Unmap the parent's writable mappings of now-shared blocks, one injection per run.
             protect.Sort();
@@ -373,6 +374,19 @@ public sealed unsafe partial class MemoryManager
             }
         }
         return child;
+    }
+
+    /// <summary>Whether block bi holds a piece of a writable private mapping (one the stub maps writable).</summary>
+    private bool HasWritablePrivatePiece(ulong bi)
+    {
+        ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
+        int j = FindIndex(bs);
+        if (j < 0) j = ~j;
+        for (; j < _vmas.Count && _vmas[j].Start < be; j++)
+        {
+            if (_vmas[j].Pages is null && (_vmas[j].Prot & Libc.PROT_WRITE) != 0) return true;
+        }
+        return false;
     }
 
     /// <summary>

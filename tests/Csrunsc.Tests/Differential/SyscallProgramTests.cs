@@ -22,6 +22,13 @@ public sealed class SyscallProgramTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void ForkWhileOtherThreadsRun()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/fork_threads");
+        Assert.Equal("fork_threads: ok\n", runc.Stdout);
+    }
+
+    [RootRequiredFact]
     public void GetpidLoopRuns()
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExit(
