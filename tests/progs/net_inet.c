@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -289,6 +290,37 @@ static void bad_input(void)
     close(s);
 }
 
+/* Interface ioctls answer on every socket family (Linux falls back to dev_ioctl); glibc's
+ * if_nametoindex asks an AF_UNIX socket first. */
+static void interface_ioctls(void)
+{
+    printf("-- interface ioctls\n");
+    check("if_nametoindex lo", (long)if_nametoindex("lo"), 1);
+    check("if_nametoindex missing", (long)if_nametoindex("nosuch0"), 0);
+    int families[] = { AF_UNIX, AF_INET, AF_INET6 };
+    for (int i = 0; i < 3; i++) {
+        int s = socket(families[i], SOCK_DGRAM, 0);
+        struct ifreq r;
+        memset(&r, 0, sizeof r);
+        strcpy(r.ifr_name, "lo");
+        check("SIOCGIFINDEX", E(ioctl(s, SIOCGIFINDEX, &r)), 0);
+        check("lo index", r.ifr_ifindex, 1);
+        check("SIOCGIFFLAGS", E(ioctl(s, SIOCGIFFLAGS, &r)), 0);
+        check("lo up", (r.ifr_flags & IFF_UP) != 0, 1);
+        r.ifr_ifindex = 1;
+        check("SIOCGIFNAME", E(ioctl(s, SIOCGIFNAME, &r)), 0);
+        check("name lo", strcmp(r.ifr_name, "lo"), 0);
+        strcpy(r.ifr_name, "nosuch0");
+        check("SIOCGIFINDEX missing", E(ioctl(s, SIOCGIFINDEX, &r)), -ENODEV);
+        char buf[1024];
+        struct ifconf ifc = { .ifc_len = sizeof buf, .ifc_buf = buf };
+        check("SIOCGIFCONF", E(ioctl(s, SIOCGIFCONF, &ifc)), 0);
+        check("SIOCGIFCONF lo", ifc.ifc_len >= (int)sizeof(struct ifreq) && strcmp(ifc.ifc_req[0].ifr_name, "lo") == 0, 1);
+        check("TCGETS on a socket", E(ioctl(s, 0x5401, buf)), -ENOTTY);
+        close(s);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -298,6 +330,7 @@ int main(void)
     udp(AF_INET, "v4");
     udp(AF_INET6, "v6");
     bad_input();
+    interface_ioctls();
     printf("net_inet: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -24,7 +24,7 @@ public sealed class NetworkTests(DifferentialFixture fixture)
     public void IpAddrRouteLinkAndProcViews()
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, NewNetns, "sh", "-c",
-            "ip addr; ip route; ip -6 route; ip link; head -3 /proc/net/dev; cat /proc/net/if_inet6; " +
+            "ip addr; ip -4 -o addr show lo; ip link show lo; ip route; ip -6 route; ip link; head -3 /proc/net/dev; cat /proc/net/if_inet6; " +
             "cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/core/somaxconn; ls /proc/sys/net | sort; " +
             "echo 1 > /proc/sys/net/ipv4/ip_forward; echo write=$?; ls /sys/class/net; " +
             "cd /sys/class/net/lo && cat address mtu operstate flags type ifindex carrier tx_queue_len statistics/rx_packets statistics/tx_bytes");

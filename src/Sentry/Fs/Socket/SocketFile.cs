@@ -51,6 +51,18 @@ public abstract class SocketFile : FileDescription
 
     public override long Size => 0;
 
+    /// <summary>
+    /// The ioctls of every socket family: the interface requests (SIOCGIF*, SIOCSIF*, SIOCGIFCONF),
+    /// answered by the guest's network namespace. Families with requests of their own override and fall back here.
+    /// </summary>
+    public override int Ioctl(Task task, ulong request, ulong arg)
+    {
+        if (!Host.InterfaceIoctl.IsInterfaceRequest(request)) return -Errno.ENOTTY;
+        if (task.Kernel.Network is not { } network) return -Errno.ENODEV;
+        int fd = network.ControlSocket();
+        return fd < 0 ? fd : Host.InterfaceIoctl.Handle(task, fd, request, arg);
+    }
+
     public virtual int Bind(Task t, ReadOnlySpan<byte> address) => -Errno.EOPNOTSUPP;
 
     public virtual int Listen(Task t, int backlog) => -Errno.EOPNOTSUPP;

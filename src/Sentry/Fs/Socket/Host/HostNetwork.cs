@@ -146,6 +146,26 @@ public sealed unsafe class HostNetwork : Proc.IProcSource
         return fd < 0 ? -Libc.LastErrno : fd;
     });
 
+    private int _controlFd = -1;
+
+    /// <summary>
+    /// A datagram socket of the namespace kept for the interface ioctls of sockets that have no
+    /// host socket of their own (AF_UNIX): Linux answers SIOCGIF* on any socket, and glibc's
+    /// if_nametoindex asks an AF_UNIX one first. The fd or -errno.
+    /// </summary>
+    public int ControlSocket()
+    {
+        int fd = Volatile.Read(ref _controlFd);
+        if (fd >= 0) return fd;
+        fd = Socket(Libc.AF_INET, Libc.SOCK_DGRAM, 0);
+        if (fd < 0) fd = Socket(Libc.AF_INET6, Libc.SOCK_DGRAM, 0);
+        if (fd < 0) return fd;
+        int existing = Interlocked.CompareExchange(ref _controlFd, fd, -1);
+        if (existing < 0) return fd;
+        Libc.Close(fd);
+        return existing;
+    }
+
     /// <summary>The namespace's interfaces now (an RTM_GETLINK dump); empty if it cannot be read.</summary>
     public List<NetInterface> Interfaces()
     {

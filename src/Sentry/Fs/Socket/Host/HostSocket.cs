@@ -540,7 +540,7 @@ public unsafe class HostSocket : SocketFile
     // ---- ioctls ---------------------------------------------------------------------------
 
     private const ulong FIONREAD = 0x541B, SIOCOUTQ = 0x5411, SIOCATMARK = 0x8905, SIOCGSTAMP = 0x8906,
-        SIOCGSTAMPNS = 0x8907, SIOCOUTQNSD = 0x894B, SIOCGIFCONF = 0x8912;
+        SIOCGSTAMPNS = 0x8907, SIOCOUTQNSD = 0x894B;
 
     public override int Ioctl(Task task, ulong request, ulong arg)
     {
@@ -561,35 +561,52 @@ public unsafe class HostSocket : SocketFile
                 }
                 return task.CopyOut(arg, ts);
             }
-            case SIOCGIFCONF:
-                return InterfaceConfiguration(task, arg);
         }
-        if (InterfaceIoctl.IsQuery(request))
+        return InterfaceIoctl.Handle(task, _fd, request, arg);
+    }
+}
+
+/// <summary>The SIOCGIF*/SIOCSIF* interface ioctls on a socket: queries any guest may make, changes that need CAP_NET_ADMIN.</summary>
+internal static unsafe class InterfaceIoctl
+{
+    public const int IfReqSize = 40;
+    private const ulong SIOCGIFCONF = 0x8912;
+
+    /// <summary>
+    /// The interface ioctls any socket answers (Linux's sock_ioctl falls back to dev_ioctl for
+    /// every family), made on hostFd: a socket of the guest's network namespace. ENOTTY for others.
+    /// </summary>
+    public static int Handle(Task task, int hostFd, ulong request, ulong arg)
+    {
+        if (request == SIOCGIFCONF) return InterfaceConfiguration(task, hostFd, arg);
+        if (IsQuery(request))
         {
             // struct ifreq: a name and a union without pointers.
-            Span<byte> req = stackalloc byte[InterfaceIoctl.IfReqSize];
+            Span<byte> req = stackalloc byte[IfReqSize];
             if (task.CopyIn(arg, req) < 0) return -Errno.EFAULT;
             fixed (byte* p = req)
             {
-                if (Libc.Ioctl(_fd, request, p) < 0) return LastError();
+                if (Libc.Ioctl(hostFd, request, p) < 0) return -Libc.LastErrno;
             }
             return task.CopyOut(arg, req);
         }
-        if (InterfaceIoctl.IsChange(request))
+        if (IsChange(request))
         {
             if (!Capabilities.Has(task, Capabilities.NET_ADMIN)) return -Errno.EPERM;
-            Span<byte> req = stackalloc byte[InterfaceIoctl.IfReqSize];
+            Span<byte> req = stackalloc byte[IfReqSize];
             if (task.CopyIn(arg, req) < 0) return -Errno.EFAULT;
             fixed (byte* p = req)
             {
-                return Libc.Ioctl(_fd, request, p) < 0 ? LastError() : 0;
+                return Libc.Ioctl(hostFd, request, p) < 0 ? -Libc.LastErrno : 0;
             }
         }
         return -Errno.ENOTTY;
     }
 
+    public static bool IsInterfaceRequest(ulong request) => request == SIOCGIFCONF || IsQuery(request) || IsChange(request);
+
     /// <summary>SIOCGIFCONF: struct ifconf holds a guest buffer pointer; the host fills a buffer of ours.</summary>
-    private int InterfaceConfiguration(Task task, ulong arg)
+    private static int InterfaceConfiguration(Task task, int hostFd, ulong arg)
     {
         if (task.ReadStruct(arg, out int len) < 0 || task.ReadStruct(arg + 8, out ulong buf) < 0) return -Errno.EFAULT;
         if (len < 0) return -Errno.EINVAL;
@@ -600,18 +617,12 @@ public unsafe class HostSocket : SocketFile
             byte* ifc = stackalloc byte[16];
             *(int*)ifc = buf == 0 ? 0 : len;
             *(byte**)(ifc + 8) = buf == 0 ? null : h;
-            if (Libc.Ioctl(_fd, SIOCGIFCONF, ifc) < 0) return LastError();
+            if (Libc.Ioctl(hostFd, SIOCGIFCONF, ifc) < 0) return -Libc.LastErrno;
             int used = *(int*)ifc;
             if (buf != 0 && used > 0 && task.CopyOut(buf, host.AsSpan(0, used)) < 0) return -Errno.EFAULT;
             return task.WriteStruct(arg, used);
         }
     }
-}
-
-/// <summary>The SIOCGIF*/SIOCSIF* interface ioctls on a socket: queries any guest may make, changes that need CAP_NET_ADMIN.</summary>
-internal static class InterfaceIoctl
-{
-    public const int IfReqSize = 40;
 
     public static bool IsQuery(ulong request) => request is
         0x8910 /*SIOCGIFNAME*/ or 0x8913 /*FLAGS*/ or 0x8915 /*ADDR*/ or 0x8917 /*DSTADDR*/ or 0x8919 /*BRDADDR*/ or
