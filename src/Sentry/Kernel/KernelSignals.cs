@@ -31,16 +31,19 @@ public sealed partial class Kernel
         if (info.Signo == 0) return tg.Zombie ? -Errno.ESRCH : 0;
         if (tg.Zombie || tg.GroupExitStatus is not null) return 0;
         int sig = info.Signo;
+        PrepareSignal(tg, sig);
         if (SignalIgnored(tg, sig, fromHost)) return 0;
         var tasks = tg.TasksSnapshot();
-        if (sig == Libc.SIGKILL)
+        if (sig == Libc.SIGKILL || IsFatalToGroup(tg, sig, tasks))
         {
-            tg.GroupExitStatus ??= Libc.SIGKILL;
+            // complete_signal: a fatal signal no handler can see kills the group at once, even stopped.
+            lock (tg) tg.GroupExitStatus ??= sig;
             foreach (var t in tasks)
             {
                 t.Exiting = true;
                 t.Interrupt();
             }
+            WakeStopped(tg);
             return 0;
         }
         tg.SharedPending.Add(in info);
@@ -51,6 +54,19 @@ public sealed partial class Kernel
             else t.Wake(); // sigtimedwait and friends wait for blocked signals
         }
         return 0;
+    }
+
+    /// <summary>
+    /// A default action of plain termination (no core dump), and some thread does not block it:
+    /// the whole group dies without waiting for a thread to dequeue it.
+    /// </summary>
+    private static bool IsFatalToGroup(ThreadGroup tg, int sig, Task[] tasks)
+    {
+        if (tg.Handlers.Actions[sig].Handler != SigAction.SIG_DFL) return false;
+        if (Task.DefaultIgnored(sig) || Task.IsStopSignal(sig) || Task.DefaultCoreDumps(sig)) return false;
+        foreach (var t in tasks)
+            if ((t.SignalMask & Task.Bit(sig)) == 0) return true;
+        return false;
     }
 
     /// <summary>A signal from the host (the runtime, the user's Ctrl-C) to the container's init.</summary>

@@ -104,6 +104,8 @@ public sealed partial class Task
         VforkDone = null;
 
         Fds.CloseOnExec();
+        Capabilities.ForExec(ThreadGroup.Creds, kernel.ConfiguredCapabilities);
+        ThreadGroup.Dumpable = 1;
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {
             ThreadGroup.Handlers = ThreadGroup.Handlers.Clone();

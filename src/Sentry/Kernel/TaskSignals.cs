@@ -14,7 +14,7 @@ public sealed partial class Task
     public static bool DefaultIgnored(int sig) =>
         sig is Libc.SIGCHLD or Libc.SIGURG or Libc.SIGWINCH or Libc.SIGCONT;
 
-    private static bool DefaultCoreDumps(int sig) =>
+    internal static bool DefaultCoreDumps(int sig) =>
         sig is Libc.SIGQUIT or Libc.SIGILL or Libc.SIGTRAP or Libc.SIGABRT or Libc.SIGBUS or Libc.SIGFPE
             or Libc.SIGSEGV or Libc.SIGXCPU or Libc.SIGXFSZ or Libc.SIGSYS;
 
@@ -23,6 +23,7 @@ public sealed partial class Task
     /// <summary>Queues a signal for this thread (tgkill).</summary>
     public void SendSignal(in SigInfo info)
     {
+        ThreadGroup.Kernel.PrepareSignal(ThreadGroup, info.Signo);
         if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false)) return;
         Pending.Add(in info);
         if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
@@ -88,7 +89,14 @@ public sealed partial class Task
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)
             {
-                if (DefaultIgnored(sig) || DefaultStops(sig)) continue;
+                if (DefaultStops(sig))
+                {
+                    // Terminal stops in an orphaned process group are discarded (no one could continue it).
+                    if (sig != Libc.SIGSTOP && Kernel.IsOrphanedProcessGroup(ThreadGroup.Pgid, null)) continue;
+                    InitiateGroupStop(sig);
+                    break; // the run loop stops this thread; later signals wait until it is continued
+                }
+                if (DefaultIgnored(sig)) continue;
                 ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig);
                 return;
             }

@@ -76,15 +76,20 @@ internal static class SysLifecycle
         return SyscallTable.NoReturn;
     }
 
-    public const int WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+    public const int WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
+        __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = unchecked((int)0x80000000);
+
+    public const int P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
     public static long Wait4(Task t, in SyscallArguments a)
     {
         int pid = a.Int(0);
         int options = a.Int(2);
-        long r = WaitChild(t, pid, options, reap: true, out ThreadGroup? child, out int status);
+        if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) != 0) return -Errno.EINVAL;
+        if (pid == int.MinValue) return -Errno.ESRCH;
+        long r = WaitChild(t, pid, options | WEXITED, out WaitReport rep);
         if (r <= 0) return r;
-        if (a.A1 != 0 && t.WriteStruct(a.A1, status) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0 && t.WriteStruct(a.A1, rep.Status) < 0) return -Errno.EFAULT;
         if (a.A3 != 0 && t.CopyOut(a.A3, new byte[144]) < 0) return -Errno.EFAULT;
         return r;
     }
@@ -92,10 +97,23 @@ internal static class SysLifecycle
     public static long Waitid(Task t, in SyscallArguments a)
     {
         int idtype = a.Int(0), id = a.Int(1), options = a.Int(3);
-        int pid = idtype switch { 0 /*P_ALL*/ => -1, 1 /*P_PID*/ => id, 2 /*P_PGID*/ => id == 0 ? 0 : -id, _ => int.MinValue };
-        if (pid == int.MinValue) return -Errno.EINVAL;
-        if ((options & (WEXITED | WUNTRACED | WCONTINUED)) == 0) return -Errno.EINVAL;
-        long r = WaitChild(t, pid, options, reap: (options & WNOWAIT) == 0, out ThreadGroup? child, out int status);
+        if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) != 0) return -Errno.EINVAL;
+        if ((options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) return -Errno.EINVAL;
+        int pid;
+        switch (idtype)
+        {
+            case P_ALL: pid = -1; break;
+            case P_PID:
+                if (id <= 0) return -Errno.EINVAL;
+                pid = id;
+                break;
+            case P_PGID:
+                if (id < 0) return -Errno.EINVAL;
+                pid = id == 0 ? 0 : -id;
+                break;
+            default: return -Errno.EINVAL; // P_PIDFD: no pidfds yet
+        }
+        long r = WaitChild(t, pid, options, out WaitReport rep);
         if (r < 0) return r;
         if (a.A2 != 0)
         {
@@ -103,29 +121,41 @@ internal static class SysLifecycle
             if (r > 0)
             {
                 info.Signo = Libc.SIGCHLD;
-                info.Pid = child!.Tgid;
-                info.Uid = (int)child.Creds.Uid;
-                info.Code = Libc.WIfExited(status) ? 1 : ((status & 0x80) != 0 ? 3 : 2);
-                info.Status = Libc.WIfExited(status) ? Libc.WExitStatus(status) : Libc.WTermSig(status);
+                info.Pid = (int)r;
+                info.Uid = rep.Uid;
+                info.Code = rep.Code;
+                info.Status = rep.SiStatus;
             }
             if (t.WriteStruct(a.A2, info) < 0) return -Errno.EFAULT;
         }
+        if (a.A4 != 0 && t.CopyOut(a.A4, new byte[144]) < 0) return -Errno.EFAULT;
         return 0;
     }
 
-    /// <summary>Finds (and optionally reaps) an exited child matching pid; blocks unless WNOHANG.</summary>
-    private static long WaitChild(Task t, int pid, int options, bool reap, out ThreadGroup? found, out int status)
+    /// <summary>What wait reports about one child: the wait4 status word and waitid's si_code/si_status.</summary>
+    private struct WaitReport
     {
-        found = null;
-        status = 0;
+        public int Status, Code, SiStatus, Uid;
+    }
+
+    /// <summary>
+    /// do_wait: the first eligible child with something to report — an exit (WEXITED), an
+    /// unreported stop (WSTOPPED) or continue (WCONTINUED) — consumed unless WNOWAIT; blocks
+    /// unless WNOHANG. Returns its pid, 0 (WNOHANG, nothing yet) or -ECHILD.
+    /// </summary>
+    private static long WaitChild(Task t, int pid, int options, out WaitReport rep)
+    {
+        rep = default;
         var me = t.ThreadGroup;
         var queue = me.ChildEvents;
+        bool consume = (options & WNOWAIT) == 0;
         queue.Subscribe(t);
         try
         {
             while (true)
             {
                 bool any = false;
+                ThreadGroup? found = null, reaped = null;
                 lock (me)
                 {
                     foreach (var c in me.Children)
@@ -138,20 +168,43 @@ internal static class SysLifecycle
                             _ => c.Tgid == pid,
                         };
                         if (!match) continue;
+                        // __WCLONE waits for children with another exit signal than SIGCHLD only; __WALL for both.
+                        if ((options & __WALL) == 0 && ((c.ExitSignal != Libc.SIGCHLD) != ((options & __WCLONE) != 0))) continue;
                         any = true;
-                        if (!c.Zombie) continue;
-                        found = c;
-                        status = c.ExitStatus;
-                        break;
+                        lock (c)
+                        {
+                            if (c.Zombie)
+                            {
+                                if ((options & WEXITED) == 0) continue;
+                                int st = c.ExitStatus;
+                                rep = new WaitReport
+                                {
+                                    Status = st, Code = Task.ChildCode(st), Uid = (int)c.Creds.Uid,
+                                    SiStatus = Libc.WIfExited(st) ? Libc.WExitStatus(st) : Libc.WTermSig(st),
+                                };
+                                found = c;
+                                if (consume) reaped = c;
+                            }
+                            else if (c.StopUnreported && (options & WSTOPPED) != 0)
+                            {
+                                rep = new WaitReport { Status = (c.StopSignal << 8) | 0x7f, Code = Task.CLD_STOPPED, SiStatus = c.StopSignal, Uid = (int)c.Creds.Uid };
+                                found = c;
+                                if (consume) c.StopUnreported = false;
+                            }
+                            else if (c.ContinueUnreported && (options & WCONTINUED) != 0)
+                            {
+                                rep = new WaitReport { Status = 0xffff, Code = Task.CLD_CONTINUED, SiStatus = Libc.SIGCONT, Uid = (int)c.Creds.Uid };
+                                found = c;
+                                if (consume) c.ContinueUnreported = false;
+                            }
+                        }
+                        if (found is not null) break;
                     }
-                    if (found is not null && reap)
-                    {
-                        me.Children.Remove(found);
-                    }
+                    if (reaped is not null) me.Children.Remove(reaped);
                 }
                 if (found is not null)
                 {
-                    if (reap) t.Kernel.Pids.RemoveGroup(found);
+                    if (reaped is not null) t.Kernel.Pids.RemoveGroup(reaped);
                     return found.Tgid;
                 }
                 if (!any) return -Errno.ECHILD;
