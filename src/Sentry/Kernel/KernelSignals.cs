@@ -57,13 +57,15 @@ public sealed partial class Kernel
     }
 
     /// <summary>
-    /// A default action of plain termination (no core dump), and some thread does not block it:
-    /// the whole group dies without waiting for a thread to dequeue it.
+    /// A default action of plain termination (no core dump), and some running thread does not
+    /// block it: the whole group dies without waiting for a thread to dequeue it.
     /// </summary>
     private static bool IsFatalToGroup(ThreadGroup tg, int sig, Task[] tasks)
     {
         if (tg.Handlers.Actions[sig].Handler != SigAction.SIG_DFL) return false;
         if (Task.DefaultIgnored(sig) || Task.IsStopSignal(sig) || Task.DefaultCoreDumps(sig)) return false;
+        // A stopped thread does not take signals (wants_signal): SIGTERM waits for SIGCONT.
+        if (tg.Stopped) return false;
         foreach (var t in tasks)
             if ((t.SignalMask & Task.Bit(sig)) == 0) return true;
         return false;
