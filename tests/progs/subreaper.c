@@ -35,6 +35,9 @@ static void msleep(int ms)
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
+static volatile int got_usr2;
+static void on_usr2(int sig) { (void)sig; got_usr2 = 1; }
+
 /* Grandchild reports its parent pid after its parent has exited, through a pipe. */
 static pid_t orphan_ppid(int *grandchild)
 {
@@ -167,6 +170,50 @@ int main(void)
     }
     waitpid(sub, &st, 0);
     failures += WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+
+    /* Init keeps the signals it blocks pending like any task, and receives those it handles. */
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    sigaddset(&s, SIGTERM);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    pid_t k = fork();
+    if (k == 0) {
+        kill(1, SIGUSR1);
+        kill(1, SIGTERM);
+        _exit(0);
+    }
+    waitpid(k, &st, 0);
+    sigset_t pend;
+    sigpending(&pend);
+    check("init: blocked SIGUSR1 pending", sigismember(&pend, SIGUSR1), 1);
+    check("init: blocked SIGTERM pending", sigismember(&pend, SIGTERM), 1);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, SIGUSR1);
+    siginfo_t si;
+    struct timespec to = { 2, 0 };
+    check("init: sigtimedwait takes it", sigtimedwait(&one, &si, &to), SIGUSR1);
+    check("  si_pid is the sender", si.si_pid == k, 1);
+    check("  si_code SI_USER", si.si_code, SI_USER);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    check("init survives an unblocked SIGTERM it does not handle", 1, 1);
+    signal(SIGUSR2, on_usr2);
+    k = fork();
+    if (k == 0) {
+        kill(1, SIGUSR2);
+        _exit(0);
+    }
+    waitpid(k, &st, 0);
+    for (int i = 0; i < 100 && !got_usr2; i++) msleep(10);
+    check("init: a handled signal from inside arrives", got_usr2, 1);
+    k = fork();
+    if (k == 0) {
+        kill(1, SIGKILL);
+        _exit(0);
+    }
+    waitpid(k, &st, 0);
+    check("init: SIGKILL from inside is dropped", 1, 1);
 
     printf("subreaper: %s (%d failures)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;

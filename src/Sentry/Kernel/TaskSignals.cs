@@ -24,7 +24,7 @@ public sealed partial class Task
     public void SendSignal(in SigInfo info)
     {
         ThreadGroup.Kernel.PrepareSignal(ThreadGroup, info.Signo);
-        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false)) return;
+        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false, SignalMask)) return;
         Pending.Add(in info);
         if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
         else Wake();
@@ -45,8 +45,12 @@ public sealed partial class Task
             if (act.Handler == SigAction.SIG_IGN) act.Handler = SigAction.SIG_DFL;
         }
         Pending.Add(in info);
+        _forcedSignals |= Bit(sig);
         _interrupted = true;
     }
+
+    /// <summary>Signals raised by <see cref="SendSignalForced"/> not yet delivered (they kill even init).</summary>
+    private ulong _forcedSignals;
 
     /// <summary>A pending, unblocked signal whose disposition is the default action "terminate".</summary>
     private bool HasFatalPendingSignal()
@@ -89,6 +93,12 @@ public sealed partial class Task
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)
             {
+                // Init takes no default action but a (host-forced) stop: a signal it had blocked
+                // and then unblocked without a handler goes (SIGNAL_UNKILLABLE).
+                // A synchronous fault (force_sig) still kills it.
+                bool forced = (_forcedSignals & Bit(sig)) != 0;
+                _forcedSignals &= ~Bit(sig);
+                if (ThreadGroup == Kernel.Init && sig != Libc.SIGSTOP && !forced) continue;
                 if (DefaultStops(sig))
                 {
                     // Terminal stops in an orphaned process group are discarded (no one could continue it).

@@ -31,7 +31,17 @@ internal static class SysIdentity
         if (g is null) return -Errno.ESRCH;
         if (g != t.ThreadGroup && g.Parent != t.ThreadGroup) return -Errno.ESRCH;
         if (g.Sid == g.Tgid) return -Errno.EPERM;
-        g.Pgid = pgid == 0 ? g.Tgid : pgid;
+        if (g != t.ThreadGroup && g.Sid != t.ThreadGroup.Sid) return -Errno.EPERM;
+        int target = pgid == 0 ? g.Tgid : pgid;
+        if (target != g.Tgid)
+        {
+            // Joining a group: it must exist in the same session.
+            bool found = false;
+            foreach (var other in t.Kernel.Pids.Groups())
+                if (other.Pgid == target && other.Sid == t.ThreadGroup.Sid && !other.Zombie) { found = true; break; }
+            if (!found) return -Errno.EPERM;
+        }
+        g.Pgid = target;
         return 0;
     }
 

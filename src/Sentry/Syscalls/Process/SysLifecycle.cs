@@ -170,12 +170,13 @@ internal static class SysLifecycle
                         if (!match) continue;
                         // __WCLONE waits for children with another exit signal than SIGCHLD only; __WALL for both.
                         if ((options & __WALL) == 0 && ((c.ExitSignal != Libc.SIGCHLD) != ((options & __WCLONE) != 0))) continue;
-                        any = true;
                         lock (c)
                         {
+                            // A zombie is something to wait for only with WEXITED (else ECHILD, not a hang).
+                            if (c.Zombie && (options & WEXITED) == 0) continue;
+                            any = true;
                             if (c.Zombie)
                             {
-                                if ((options & WEXITED) == 0) continue;
                                 int st = c.ExitStatus;
                                 rep = new WaitReport
                                 {

@@ -11,7 +11,7 @@ internal static class SysPrctl
     public const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
         PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21,
         PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28,
-        PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
+        PR_SET_MM = 35, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
         PR_GET_NO_NEW_PRIVS = 39, PR_SET_VMA = 0x53564d41;
 
     /// <summary>The securebits (and their lock bits) a process may set.</summary>
@@ -89,6 +89,9 @@ internal static class SysPrctl
                 return g.NoNewPrivs ? 1 : 0;
             case PR_SET_VMA:
                 return 0;
+            case PR_SET_MM:
+                // Rewriting the mm's fields is not supported; unprivileged callers get Linux's EPERM first.
+                return Capabilities.Has(t, Capabilities.SYS_RESOURCE) ? -Errno.EINVAL : -Errno.EPERM;
             case PR_GET_SECCOMP:
                 return 0;
             case PR_CAPBSET_READ:

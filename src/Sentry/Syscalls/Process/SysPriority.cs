@@ -60,22 +60,23 @@ internal static class SysPriority
         {
             case PRIO_PROCESS:
             {
-                var task = who == 0 ? t : pids.TaskById(who);
-                if (task is not null && !task.ThreadGroup.Zombie) list.Add(task);
+                // A zombie keeps its pid until reaped: its leader still answers.
+                var task = who == 0 ? t : pids.TaskById(who) ?? pids.GroupById(who)?.Leader;
+                if (task is not null) list.Add(task);
                 break;
             }
             case PRIO_PGRP:
             {
                 int pgid = who == 0 ? t.ThreadGroup.Pgid : who;
                 foreach (var g in pids.Groups())
-                    if (g.Pgid == pgid && !g.Zombie) list.AddRange(g.TasksSnapshot());
+                    if (g.Pgid == pgid) list.AddRange(g.Zombie ? [g.Leader] : g.TasksSnapshot());
                 break;
             }
             default:
             {
                 uint uid = who == 0 ? t.ThreadGroup.Creds.Uid : (uint)who;
                 foreach (var g in pids.Groups())
-                    if (g.Creds.Uid == uid && !g.Zombie) list.AddRange(g.TasksSnapshot());
+                    if (g.Creds.Uid == uid) list.AddRange(g.Zombie ? [g.Leader] : g.TasksSnapshot());
                 break;
             }
         }

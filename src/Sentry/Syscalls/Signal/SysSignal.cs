@@ -96,14 +96,17 @@ internal static class SysSignal
         var kernel = t.Kernel;
         if (pid > 0)
         {
-            var g = kernel.Pids.GroupById(pid);
-            if (g is null || (g.Zombie && sig != 0)) return g is null ? -Errno.ESRCH : 0;
+            // A thread id names its process too (find_vpid).
+            var g = kernel.Pids.GroupById(pid) ?? kernel.Pids.TaskById(pid)?.ThreadGroup;
+            if (g is null) return -Errno.ESRCH;
+            if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+            if (g.Zombie) return 0;
             return kernel.SendGroupSignal(g, in info, fromHost: false);
         }
-        if (sig == 0) return 0;
-        if (pid == 0) return kernel.SignalProcessGroup(t.ThreadGroup.Pgid, in info);
-        if (pid == -1) return kernel.SignalAll(t.ThreadGroup, in info);
-        return kernel.SignalProcessGroup(-pid, in info);
+        if (pid == 0) return kernel.SignalProcessGroup(t.ThreadGroup.Pgid, in info, t);
+        if (pid == -1) return sig == 0 ? 0 : kernel.SignalAll(t, in info);
+        if (pid == int.MinValue) return -Errno.ESRCH;
+        return kernel.SignalProcessGroup(-pid, in info, t);
     }
 
     public static long Tgkill(Task t, in SyscallArguments a) => ThreadKill(t, a.Int(0), a.Int(1), a.Int(2));
@@ -115,6 +118,7 @@ internal static class SysSignal
         if (tid <= 0 || sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
         var target = t.Kernel.Pids.TaskById(tid);
         if (target is null || (tgid > 0 && target.ThreadGroup.Tgid != tgid)) return -Errno.ESRCH;
+        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
         if (sig == 0) return 0;
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, UserInfo(t, sig), fromHost: false);
         var info = UserInfo(t, sig);
