@@ -34,7 +34,7 @@ public static partial class SyscallTable
         Full(14, "rt_sigprocmask", SysSignal.RtSigprocmask);
         Full(15, "rt_sigreturn", SysSignal.RtSigreturn);
         Full(34, "pause", SysSignal.Pause);
-        Full(62, "kill", SysSignal.Kill);
+        Full(62, "kill", SysSignal.Kill); // permission as check_kill_permission; stop/continue semantics in Kernel/KernelJobControl.cs
         Full(127, "rt_sigpending", SysSignal.RtSigpending);
         Full(128, "rt_sigtimedwait", SysSignal.RtSigtimedwait);
         Full(130, "rt_sigsuspend", SysSignal.RtSigsuspend);
