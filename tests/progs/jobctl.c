@@ -3,7 +3,8 @@
  * WNOWAIT report it with the exact status words and siginfo, SIGCHLD carries CLD_STOPPED/
  * CLD_CONTINUED/CLD_KILLED/CLD_EXITED (none for stops with SA_NOCLDSTOP), SIGCONT discards a pending
  * stop signal, SIGTERM waits for SIGCONT to kill a stopped process, a terminal stop in an orphaned process group is
- * discarded, kill(-pgid) stops a whole group. Deterministic output; exit 0 when all checks pass. */
+ * discarded, kill(-pgid) stops a whole group; pidfd_open/pidfd_send_signal/waitid(P_PIDFD), a pidfd
+ * polls readable at exit. Deterministic output; exit 0 when all checks pass. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK
+#endif
 
 static int failures;
 
@@ -330,6 +340,47 @@ static void group_stop_by_pgid(void)
     check("both reaped by waitpid(-pgid)", n, 2);
 }
 
+static void pidfds(void)
+{
+    pid_t c = spawn_pauser();
+    int pfd = syscall(SYS_pidfd_open, c, 0);
+    check("pidfd_open", pfd >= 0, 1);
+    check("  close-on-exec", fcntl(pfd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    struct pollfd p = { .fd = pfd, .events = POLLIN };
+    check("poll a live process", poll(&p, 1, 50), 0);
+    check("pidfd_send_signal unknown flag", res(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 8)), -EINVAL);
+    check("pidfd_send_signal on a non-pidfd", res(syscall(SYS_pidfd_send_signal, 0, SIGTERM, NULL, 0)), -EBADF);
+    check("pidfd_send_signal 0", res(syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0)), 0);
+    check("pidfd_send_signal SIGSTOP", res(syscall(SYS_pidfd_send_signal, pfd, SIGSTOP, NULL, 0)), 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    check("waitid P_PIDFD WSTOPPED", res(waitid(P_PIDFD, pfd, &si, WSTOPPED)), 0);
+    check("  si_code CLD_STOPPED", si.si_code, CLD_STOPPED);
+    check("  si_pid", si.si_pid == c, 1);
+    syscall(SYS_pidfd_send_signal, pfd, SIGCONT, NULL, 0);
+    check("pidfd_send_signal SIGTERM", res(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0)), 0);
+    p.revents = 0;
+    check("poll after its death", poll(&p, 1, 5000), 1);
+    check("  revents", p.revents, POLLIN);
+    memset(&si, 0, sizeof(si));
+    check("waitid P_PIDFD WEXITED", res(waitid(P_PIDFD, pfd, &si, WEXITED)), 0);
+    check("  si_code CLD_KILLED", si.si_code, CLD_KILLED);
+    check("  si_status SIGTERM", si.si_status, SIGTERM);
+    check("pidfd_send_signal after reaping", res(syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0)), -ESRCH);
+    close(pfd);
+    check("pidfd_open pid 0", res(syscall(SYS_pidfd_open, 0, 0)), -EINVAL);
+    check("pidfd_open bad flags", res(syscall(SYS_pidfd_open, getpid(), 1)), -EINVAL);
+    check("pidfd_open missing pid", res(syscall(SYS_pidfd_open, 99999, 0)), -ESRCH);
+    check("waitid P_PIDFD bad fd", res(waitid(P_PIDFD, 77, &si, WEXITED)), -EBADF);
+    c = spawn_pauser();
+    pfd = syscall(SYS_pidfd_open, c, PIDFD_NONBLOCK);
+    check("waitid on a non-blocking pidfd", res(waitid(P_PIDFD, pfd, &si, WEXITED)), -EAGAIN);
+    kill(c, SIGKILL);
+    check("  after the kill", res(waitid(P_PIDFD, pfd, &si, WEXITED | __WALL)) == 0 || errno == EAGAIN, 1);
+    waitpid(c, NULL, 0);
+    close(pfd);
+}
+
 static void bad_arguments(void)
 {
     int st;
@@ -352,6 +403,7 @@ int main(void)
     threads_stop_together();
     cont_discards_pending_stop();
     group_stop_by_pgid();
+    pidfds();
     bad_arguments();
     printf("jobctl: %s (%d failures)\n", failures ? "FAIL" : "ok", failures);
     return failures ? 1 : 0;

@@ -130,6 +130,7 @@ public sealed partial class Task
             lock (parent) parent.Children.Remove(tg);
             kernel.Pids.RemoveGroup(tg);
         }
+        tg.ExitEvents.Notify(PollEvents.In | PollEvents.Hup);
         tg.ExitObserver?.Invoke(status);
         if (tg == init) kernel.InitExited.Set();
     }

@@ -39,6 +39,9 @@ public sealed class ThreadGroup
     /// <summary>Notified when a child exits or stops (wait4 sleeps here).</summary>
     public readonly WaitQueue ChildEvents = new();
 
+    /// <summary>Notified when this process exits and when it is reaped (its pidfds poll on it).</summary>
+    public readonly WaitQueue ExitEvents = new();
+
     /// <summary>Once set, every task of the group is exiting with this wait status (exit_group or fatal signal).</summary>
     public int? GroupExitStatus { get; set; }
 

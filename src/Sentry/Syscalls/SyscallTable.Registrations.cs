@@ -92,14 +92,16 @@ public static partial class SyscallTable
         Partial(203, "sched_setaffinity", SysSystem.Zero, "ignored");
         Full(218, "set_tid_address", SysSystem.SetTidAddress);
         Full(231, "exit_group", SysLifecycle.ExitGroup);
-        Partial(247, "waitid", SysLifecycle.Waitid, "no P_PIDFD (no pidfds: EINVAL); rusage zero");
+        Partial(247, "waitid", SysLifecycle.Waitid, "rusage zero");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
         Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS enforced");
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
         Full(322, "execveat", SysLifecycle.Execveat);
-        Partial(435, "clone3", SysLifecycle.Clone3, "no pidfd, no set_tid");
+        Partial(435, "clone3", SysLifecycle.Clone3, "CLONE_PIDFD supported; no set_tid, no cgroup");
+        Partial(434, "pidfd_open", SysPidFd.PidfdOpen, "PIDFD_NONBLOCK only (PIDFD_THREAD: EINVAL); no pidfd_getfd");
+        Partial(424, "pidfd_send_signal", SysPidFd.PidfdSendSignal, "flags must be 0 (PIDFD_SIGNAL_THREAD/_THREAD_GROUP/_PROCESS_GROUP of Linux 6.9: EINVAL)");
         Partial(24, "sched_yield", SysSystem.Zero, "returns at once");
         Partial(140, "getpriority", SysPriority.GetPriority, "per-thread nice recorded and reported (20 - nice); the host scheduler does not see it");
         Partial(141, "setpriority", SysPriority.SetPriority, "permission and RLIMIT_NICE rules as Linux; the host scheduler does not see it");

@@ -7,9 +7,30 @@ namespace Csrunsc.Sentry.Syscalls.Process;
 /// <summary>clone/fork/vfork/execve/exit/wait4.</summary>
 internal static class SysLifecycle
 {
-    public static long Clone(Task t, in SyscallArguments a) =>
+    public static long Clone(Task t, in SyscallArguments a)
+    {
         // x86-64 argument order: flags, stack, parent_tid, child_tid, tls
-        t.Clone(a.A0, a.A1, a.A2, a.A3, a.A4);
+        ulong flags = a.A0;
+        if ((flags & Task.CLONE_PIDFD) == 0) return t.Clone(flags, a.A1, a.A2, a.A3, a.A4);
+        // clone's CLONE_PIDFD returns the fd through parent_tid, so the two cannot be combined.
+        if ((flags & (Task.CLONE_THREAD | Task.CLONE_DETACHED | Task.CLONE_PARENT_SETTID)) != 0) return -Errno.EINVAL;
+        return CloneWithPidfd(t, flags & ~Task.CLONE_PIDFD, a.A1, 0, a.A3, a.A4, a.A2);
+    }
+
+    /// <summary>clone with CLONE_PIDFD: the child's pidfd is written (as an int) to pidfdAddr in the parent.</summary>
+    private static long CloneWithPidfd(Task t, ulong flags, ulong stack, ulong parentTid, ulong childTid, ulong tls, ulong pidfdAddr)
+    {
+        long tid = t.Clone(flags, stack, parentTid, childTid, tls);
+        if (tid <= 0) return tid;
+        var g = t.Kernel.Pids.GroupById((int)tid);
+        int fd = g is null ? -Errno.ESRCH : SysPidFd.Install(t, g, 0);
+        if (fd >= 0 && t.WriteStruct(pidfdAddr, fd) < 0)
+        {
+            t.Fds.Close(fd);
+            fd = -Errno.EFAULT;
+        }
+        return tid; // the child exists either way (Linux makes the pidfd first; here a failure only loses the pidfd)
+    }
 
     public static long Clone3(Task t, in SyscallArguments a)
     {
@@ -19,6 +40,11 @@ internal static class SysLifecycle
         if (t.CopyIn(a.A0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ca)) < 0) return -Errno.EFAULT;
         ulong flags = ca[0] | (ca[4] & 0xff);
         ulong stack = ca[5] != 0 ? ca[5] + ca[6] : 0;
+        if ((ca[0] & Task.CLONE_PIDFD) != 0)
+        {
+            if ((ca[0] & (Task.CLONE_THREAD | Task.CLONE_DETACHED)) != 0) return -Errno.EINVAL;
+            return CloneWithPidfd(t, flags & ~Task.CLONE_PIDFD, stack, ca[3], ca[2], ca[7], ca[1]);
+        }
         return t.Clone(flags, stack, ca[3], ca[2], ca[7]);
     }
 
@@ -111,9 +137,28 @@ internal static class SysLifecycle
                 if (id < 0) return -Errno.EINVAL;
                 pid = id == 0 ? 0 : -id;
                 break;
-            default: return -Errno.EINVAL; // P_PIDFD: no pidfds yet
+            case P_PIDFD:
+            {
+                var f = t.Fds.Get(id);
+                if (f is not PidFdFile pf) return -Errno.EBADF;
+                pid = pf.Target.Tgid;
+                // A non-blocking pidfd makes the wait non-blocking: EAGAIN instead of 0.
+                if (f.NonBlocking && (options & WNOHANG) == 0)
+                {
+                    long nr = WaitChild(t, pid, options | WNOHANG, out WaitReport nrep);
+                    if (nr == 0) return -Errno.EAGAIN;
+                    return FinishWaitid(t, a, nr, nrep);
+                }
+                break;
+            }
+            default: return -Errno.EINVAL;
         }
         long r = WaitChild(t, pid, options, out WaitReport rep);
+        return FinishWaitid(t, a, r, rep);
+    }
+
+    private static long FinishWaitid(Task t, in SyscallArguments a, long r, WaitReport rep)
+    {
         if (r < 0) return r;
         if (a.A2 != 0)
         {
