@@ -39,6 +39,8 @@ public static partial class SyscallTable
         Full(128, "rt_sigtimedwait", SysSignal.RtSigtimedwait);
         Full(130, "rt_sigsuspend", SysSignal.RtSigsuspend);
         Full(131, "sigaltstack", SysSignal.Sigaltstack);
+        Full(129, "rt_sigqueueinfo", SysSignal.RtSigqueueinfo);
+        Full(297, "rt_tgsigqueueinfo", SysSignal.RtTgsigqueueinfo);
         Full(200, "tkill", SysSignal.Tkill);
         Full(234, "tgkill", SysSignal.Tgkill);
 

@@ -127,6 +127,39 @@ internal static class SysSignal
         return 0;
     }
 
+    /// <summary>rt_sigqueueinfo(tgid, sig, info): a process-directed signal with the caller's siginfo.</summary>
+    public static long RtSigqueueinfo(Task t, in SyscallArguments a)
+    {
+        int pid = a.Int(0), sig = a.Int(1);
+        if (t.ReadStruct(a.A2, out SigInfo info) < 0) return -Errno.EFAULT;
+        if (sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
+        var g = pid > 0 ? t.Kernel.Pids.GroupById(pid) ?? t.Kernel.Pids.TaskById(pid)?.ThreadGroup : null;
+        if (g is null) return -Errno.ESRCH;
+        // Only the kernel sends SI_USER/SI_KERNEL or SI_TKILL codes to another process.
+        if (g != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
+        if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+        info.Signo = sig;
+        if (sig == 0 || g.Zombie) return 0;
+        return t.Kernel.SendGroupSignal(g, in info, fromHost: false);
+    }
+
+    /// <summary>rt_tgsigqueueinfo(tgid, tid, sig, info): the same, to one thread.</summary>
+    public static long RtTgsigqueueinfo(Task t, in SyscallArguments a)
+    {
+        int tgid = a.Int(0), tid = a.Int(1), sig = a.Int(2);
+        if (t.ReadStruct(a.A3, out SigInfo info) < 0) return -Errno.EFAULT;
+        if (tgid <= 0 || tid <= 0 || sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
+        var target = t.Kernel.Pids.TaskById(tid);
+        if (target is null || target.ThreadGroup.Tgid != tgid) return -Errno.ESRCH;
+        if (target.ThreadGroup != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
+        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
+        info.Signo = sig;
+        if (sig == 0) return 0;
+        if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, in info, fromHost: false);
+        target.SendSignal(in info);
+        return 0;
+    }
+
     public const int SS_ONSTACK = 1, SS_DISABLE = 2;
 
     public static long Sigaltstack(Task t, in SyscallArguments a)
