@@ -51,7 +51,7 @@ public static partial class SyscallTable
         Full(58, "vfork", SysLifecycle.Vfork);
         Full(59, "execve", SysLifecycle.Execve);
         Full(60, "exit", SysLifecycle.Exit);
-        Partial(61, "wait4", SysLifecycle.Wait4, "rusage is zero; stops of ptraced children (no guest ptrace)");
+        Partial(61, "wait4", SysLifecycle.Wait4, "rusage is zero; no ptrace-stop reports (no guest ptrace)");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
         Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS; CPU, DATA, STACK, MEMLOCK, SIGPENDING, MSGQUEUE recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
