@@ -20,6 +20,8 @@ internal static class SysLifecycle
     /// <summary>clone with CLONE_PIDFD: the child's pidfd is written (as an int) to pidfdAddr in the parent.</summary>
     private static long CloneWithPidfd(Task t, ulong flags, ulong stack, ulong parentTid, ulong childTid, ulong tls, ulong pidfdAddr)
     {
+        // The pidfd's address must be writable before there is a child (no child on EFAULT).
+        if (t.WriteStruct(pidfdAddr, -1) < 0) return -Errno.EFAULT;
         long tid = t.Clone(flags, stack, parentTid, childTid, tls);
         if (tid <= 0) return tid;
         var g = t.Kernel.Pids.GroupById((int)tid);
