@@ -142,14 +142,16 @@ public sealed class Sandbox
 
     private static Task? StartProcess(Kernel.Kernel kernel, ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
     {
-        var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids);
+        var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids, kernel.ConfiguredCapabilities);
         var root = new VfsPath(kernel.Mounts.Root, kernel.Mounts.Root.Root, null, "");
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
         var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
-        foreach (var (res, soft, hard) in options.Rlimits) group.Rlimits[res] = (soft, hard);
+        foreach (var (res, soft, hard) in options.Rlimits)
+            if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
+        fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
             fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2), false);
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);

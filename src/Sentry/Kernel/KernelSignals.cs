@@ -7,14 +7,16 @@ public sealed partial class Kernel
 {
     /// <summary>
     /// Whether a signal would be discarded at generation: ignored disposition, a default action of
-    /// "ignore", or init's protection.
+    /// "ignore", or init's protection. A signal the target thread blocks is never discarded (its
+    /// disposition may change before it is unblocked, and sigtimedwait may take it), as sig_ignored.
     /// </summary>
-    public bool SignalIgnored(ThreadGroup tg, int sig, bool fromHost)
+    public bool SignalIgnored(ThreadGroup tg, int sig, bool fromHost, ulong blocked = 0)
     {
         // Init of a pid namespace: from inside, only signals it handles; from the host (an
         // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
         bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
         if (sig == Libc.SIGKILL) return tg == Init && !forced;
+        if ((blocked & Task.Bit(sig)) != 0) return false;
         var act = tg.Handlers.Actions[sig];
         if (act.Handler == SigAction.SIG_IGN) return true;
         if (act.Handler == SigAction.SIG_DFL)
@@ -31,16 +33,19 @@ public sealed partial class Kernel
         if (info.Signo == 0) return tg.Zombie ? -Errno.ESRCH : 0;
         if (tg.Zombie || tg.GroupExitStatus is not null) return 0;
         int sig = info.Signo;
-        if (SignalIgnored(tg, sig, fromHost)) return 0;
+        PrepareSignal(tg, sig);
         var tasks = tg.TasksSnapshot();
-        if (sig == Libc.SIGKILL)
+        if (SignalIgnored(tg, sig, fromHost, tasks.Length > 0 ? tasks[0].SignalMask : 0)) return 0;
+        if (sig == Libc.SIGKILL || IsFatalToGroup(tg, sig, tasks))
         {
-            tg.GroupExitStatus ??= Libc.SIGKILL;
+            // complete_signal: a fatal signal no handler can see kills the group at once, even stopped.
+            lock (tg) tg.GroupExitStatus ??= sig;
             foreach (var t in tasks)
             {
                 t.Exiting = true;
                 t.Interrupt();
             }
+            WakeStopped(tg);
             return 0;
         }
         tg.SharedPending.Add(in info);
@@ -53,6 +58,21 @@ public sealed partial class Kernel
         return 0;
     }
 
+    /// <summary>
+    /// A default action of plain termination (no core dump), and some running thread does not
+    /// block it: the whole group dies without waiting for a thread to dequeue it.
+    /// </summary>
+    private static bool IsFatalToGroup(ThreadGroup tg, int sig, Task[] tasks)
+    {
+        if (tg.Handlers.Actions[sig].Handler != SigAction.SIG_DFL) return false;
+        if (Task.DefaultIgnored(sig) || Task.IsStopSignal(sig) || Task.DefaultCoreDumps(sig)) return false;
+        // A stopped thread does not take signals (wants_signal): SIGTERM waits for SIGCONT.
+        if (tg.Stopped) return false;
+        foreach (var t in tasks)
+            if ((t.SignalMask & Task.Bit(sig)) == 0) return true;
+        return false;
+    }
+
     /// <summary>A signal from the host (the runtime, the user's Ctrl-C) to the container's init.</summary>
     public void SignalInitFromHost(int sig)
     {
@@ -61,29 +81,46 @@ public sealed partial class Kernel
         SendGroupSignal(init, new SigInfo { Signo = sig, Code = 0 /* SI_USER */, Pid = 0 }, fromHost: true);
     }
 
-    /// <summary>kill(-1, sig): every process but init and the sender.</summary>
-    public int SignalAll(ThreadGroup sender, in SigInfo info)
+    /// <summary>
+    /// check_kill_permission: the sender's real or effective uid is the target's real or saved
+    /// uid, or it holds CAP_KILL, or it sends SIGCONT within its session.
+    /// </summary>
+    public static bool MayKill(Task sender, ThreadGroup target, int sig)
+    {
+        var me = sender.ThreadGroup;
+        if (target == me) return true;
+        var c = me.Creds;
+        var tc = target.Creds;
+        if (c.Euid == tc.Suid || c.Euid == tc.Uid || c.Uid == tc.Suid || c.Uid == tc.Uid) return true;
+        if (Capabilities.Has(sender, Capabilities.KILL)) return true;
+        return sig == Libc.SIGCONT && target.Sid == me.Sid;
+    }
+
+    /// <summary>kill(-1, sig): every process but init and the sender; those it may not signal are skipped.</summary>
+    public int SignalAll(Task sender, in SigInfo info)
     {
         int count = 0;
         foreach (var g in Pids.Groups())
         {
-            if (g == Init || g == sender || g.Zombie) continue;
-            SendGroupSignal(g, in info, fromHost: false);
+            if (g == Init || g == sender.ThreadGroup || g.Zombie) continue;
             count++;
+            if (MayKill(sender, g, info.Signo)) SendGroupSignal(g, in info, fromHost: false);
         }
         return count > 0 ? 0 : -Errno.ESRCH;
     }
 
-    /// <summary>kill(-pgid, sig).</summary>
-    public int SignalProcessGroup(int pgid, in SigInfo info)
+    /// <summary>kill(-pgid, sig): 0 if any member was signalled, EPERM if none might be, ESRCH if none exists.</summary>
+    public int SignalProcessGroup(int pgid, in SigInfo info, Task? sender = null)
     {
-        int count = 0;
+        int count = 0, sent = 0;
         foreach (var g in Pids.Groups())
         {
             if (g.Pgid != pgid || g.Zombie) continue;
-            SendGroupSignal(g, in info, fromHost: false);
             count++;
+            if (sender is not null && !MayKill(sender, g, info.Signo)) continue;
+            if (info.Signo != 0) SendGroupSignal(g, in info, fromHost: false);
+            sent++;
         }
-        return count > 0 ? 0 : -Errno.ESRCH;
+        return count == 0 ? -Errno.ESRCH : sent > 0 ? 0 : -Errno.EPERM;
     }
 }

@@ -46,6 +46,11 @@ public sealed class PendingSignals
         lock (this) _set &= ~Bit(sig);
     }
 
+    public void RemoveMask(ulong mask)
+    {
+        lock (this) _set &= ~mask;
+    }
+
     public void Clear()
     {
         lock (this) _set = 0;

@@ -41,7 +41,12 @@ public sealed class PidNamespace
     /// <summary>Forgets a thread group once it has been reaped.</summary>
     public void RemoveGroup(ThreadGroup group)
     {
-        lock (this) _groups.Remove(group.Tgid);
+        lock (this)
+        {
+            if (!_groups.TryGetValue(group.Tgid, out var g) || g != group) return;
+            _groups.Remove(group.Tgid);
+        }
+        group.ExitEvents.Notify(PollEvents.Hup); // its pidfds hang up
     }
 
     public Task? TaskById(int tid)

@@ -59,6 +59,12 @@ public sealed partial class Task
     /// <summary>Set once the task is on its way out (exit, exit_group, fatal signal).</summary>
     public volatile bool Exiting;
 
+    /// <summary>Nice value, -20..19 (setpriority; inherited by clone).</summary>
+    public int Nice;
+
+    /// <summary>PR_SET_PDEATHSIG: signal sent to this task's process when its parent exits (0: none).</summary>
+    public int ParentDeathSignal;
+
     /// <summary>CPU time used by this task's guest code and syscalls (approximate), in ns.</summary>
     public long CpuNs;
 

@@ -22,6 +22,8 @@ public sealed partial class Task
         if ((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) != 0)
             return -Errno.EPERM;
         var kernel = Kernel;
+        int nproc = Rlimits.CheckNproc(this);
+        if (nproc < 0) return nproc;
         int tid = kernel.Pids.Allocate();
         if (tid < 0) return -Errno.EAGAIN;
 
@@ -38,9 +40,9 @@ public sealed partial class Task
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {
                 Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Comm = parentGroup.Comm,
-                ExitSignal = (int)(flags & 0xff),
+                ExitSignal = (int)(flags & 0xff), NoNewPrivs = parentGroup.NoNewPrivs, Dumpable = parentGroup.Dumpable,
             };
-            foreach (var (k, v) in parentGroup.Rlimits) group.Rlimits[k] = v;
+            lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
         }
 
         var mm = Mm;
@@ -53,6 +55,7 @@ public sealed partial class Task
         {
             Regs = Regs,
             SignalMask = SignalMask,
+            Nice = Nice,
         };
         child.Regs.Rax = 0;
         if (stack != 0) child.Regs.Rsp = stack;
@@ -113,7 +116,29 @@ public sealed partial class Task
             lock (p) p.Children.Add(group);
         }
         group.AddTask(child);
-        child.Start(acquire);
+        // The child answers whether the host gave it a thread and a stub before fork returns: a
+        // host refusal (pids limit, memory) is the guest's EAGAIN/ENOMEM, never a child that dies.
+        var started = new CloneStart();
+        child._cloneStart = started;
+        if (!child.TryStart(t =>
+            {
+                int e = acquire(t);
+                started.Result = e;
+                started.Done.Set();
+                return e;
+            }))
+        {
+            child.UndoFailedClone();
+            return -Errno.EAGAIN;
+        }
+        started.Done.Wait();
+        if (started.Result < 0)
+        {
+            // The child's thread undoes its bookkeeping itself (FinishExit); wait until it has.
+            started.Undone.Wait();
+            int e = started.Result;
+            return e is -Errno.ENOMEM or -Errno.EAGAIN ? e : -Errno.EAGAIN;
+        }
 
         if (vforkDone is not null)
         {
@@ -124,5 +149,38 @@ public sealed partial class Task
             }
         }
         return tid;
+    }
+
+    /// <summary>How a cloned task's start went: set by its thread once it has (or has not) got its context.</summary>
+    private sealed class CloneStart
+    {
+        public readonly ManualResetEventSlim Done = new(false), Undone = new(false);
+        public int Result;
+    }
+
+    /// <summary>Set on a cloned task until its context is acquired (a failure then undoes the clone silently).</summary>
+    private CloneStart? _cloneStart;
+
+    /// <summary>
+    /// A clone whose child never ran: it leaves the pid namespace, its thread group and (if it
+    /// made one) its parent's children without a trace — no SIGCHLD, no zombie.
+    /// </summary>
+    private void UndoFailedClone()
+    {
+        var tg = ThreadGroup;
+        var kernel = Kernel;
+        Context?.Release(Mm.RemoveUser());
+        Context = null;
+        VforkDone?.Set();
+        kernel.Pids.RemoveTask(this);
+        bool last = tg.RemoveTask(this);
+        if (last)
+        {
+            Fds.CloseAll();
+            if (tg.Parent is { } p)
+                lock (p) p.Children.Remove(tg);
+            kernel.Pids.RemoveGroup(tg);
+        }
+        _cloneStart?.Undone.Set();
     }
 }

@@ -104,6 +104,12 @@ public sealed partial class Task
         VforkDone = null;
 
         Fds.CloseOnExec();
+        // The saved ids become the effective ones (no set-id bits honoured yet), then the capabilities follow.
+        var c = ThreadGroup.Creds;
+        c.Suid = c.Fsuid = c.Euid;
+        c.Sgid = c.Fsgid = c.Egid;
+        Capabilities.ForExec(c, kernel.ConfiguredCapabilities);
+        ThreadGroup.Dumpable = 1;
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {
             ThreadGroup.Handlers = ThreadGroup.Handlers.Clone();

@@ -52,14 +52,23 @@ public sealed partial class Task
         VforkDone?.Set();
         kernel.Pids.RemoveTask(this);
         bool last = tg.RemoveTask(this);
-        if (!last) return;
+        if (!last)
+        {
+            // A group stop may have been waiting only for this thread.
+            if (tg.StopPending) kernel.CompleteGroupStop(tg);
+            return;
+        }
 
         int status = tg.GroupExitStatus ?? _exitStatus;
         Fds.CloseAll();
         ThreadGroupExited(tg, status);
     }
 
-    /// <summary>The last thread is gone: orphans go to init, the parent is told, init's exit ends the sandbox.</summary>
+    /// <summary>
+    /// The last thread is gone: children go to the nearest subreaper or init (with their
+    /// parent-death signals), orphaned stopped groups get SIGHUP+SIGCONT, the parent is told,
+    /// init's exit ends the sandbox.
+    /// </summary>
     private static void ThreadGroupExited(ThreadGroup tg, int status)
     {
         var kernel = tg.Kernel;
@@ -71,55 +80,83 @@ public sealed partial class Task
             foreach (var g in kernel.Pids.Groups())
                 if (g != tg) kernel.SendGroupSignal(g, new SigInfo { Signo = Libc.SIGKILL }, fromHost: true);
         }
+        lock (tg)
+        {
+            tg.Stopped = tg.StopPending = false;
+            tg.StopUnreported = tg.ContinueUnreported = false;
+        }
         ThreadGroup[] orphans;
         lock (tg) orphans = tg.Children.ToArray();
-        if (orphans.Length > 0 && init is not null && tg != init)
+        if (orphans.Length > 0 && tg != init && kernel.FindNewReaper(tg) is { } reaper)
         {
+            lock (tg) tg.Children.Clear();
             foreach (var c in orphans)
             {
-                c.Parent = init;
-                lock (init) init.Children.Add(c);
+                lock (c) c.Parent = reaper;
+                lock (reaper) reaper.Children.Add(c);
             }
-            lock (tg) tg.Children.Clear();
-            init.ChildEvents.Notify();
+            foreach (var c in orphans)
+            {
+                // reparent_leader: the new parent hears SIGCHLD from now on, and about a child already dead.
+                c.ExitSignal = Libc.SIGCHLD;
+                foreach (var t in c.TasksSnapshot())
+                {
+                    if (t.ParentDeathSignal != 0)
+                        kernel.SendGroupSignal(c, new SigInfo { Signo = t.ParentDeathSignal, Code = 0, Pid = tg.Tgid, Uid = (int)tg.Creds.Uid }, fromHost: false);
+                }
+                if (c.Zombie && NotifyParentOfExit(c, reaper, c.ExitStatus))
+                {
+                    lock (reaper) reaper.Children.Remove(c);
+                    kernel.Pids.RemoveGroup(c);
+                }
+                kernel.KillOrphanedProcessGroup(c, tg, null);
+            }
+            reaper.ChildEvents.Notify();
         }
 
         var parent = tg.Parent;
-        bool autoReap = parent is null;
-        if (parent is not null)
-        {
-            var chld = parent.Handlers.Actions[Libc.SIGCHLD];
-            if (tg.ExitSignal == Libc.SIGCHLD && (chld.Handler == SigAction.SIG_IGN || (chld.Flags & SigAction.SA_NOCLDWAIT) != 0))
-                autoReap = true;
-        }
+        if (parent is not null && tg != init) kernel.KillOrphanedProcessGroup(tg, parent, tg);
         lock (tg)
         {
             tg.ExitStatus = status;
             tg.Zombie = true;
         }
-        if (autoReap && parent is not null)
+        if (parent is null)
+        {
+            kernel.Pids.RemoveGroup(tg);
+        }
+        else if (NotifyParentOfExit(tg, parent, status))
         {
             lock (parent) parent.Children.Remove(tg);
             kernel.Pids.RemoveGroup(tg);
         }
-        else if (parent is not null)
-        {
-            if (tg.ExitSignal > 0)
-            {
-                int code = Libc.WIfExited(status) ? 1 /*CLD_EXITED*/ : ((status & 0x80) != 0 ? 3 /*CLD_DUMPED*/ : 2 /*CLD_KILLED*/);
-                kernel.SendGroupSignal(parent, new SigInfo
-                {
-                    Signo = tg.ExitSignal, Code = code, Pid = tg.Tgid, Uid = (int)tg.Creds.Uid,
-                    Status = Libc.WIfExited(status) ? Libc.WExitStatus(status) : Libc.WTermSig(status),
-                }, fromHost: false);
-            }
-            parent.ChildEvents.Notify();
-        }
-        else
-        {
-            kernel.Pids.RemoveGroup(tg);
-        }
+        tg.ExitEvents.Notify(PollEvents.In | PollEvents.Hup);
         tg.ExitObserver?.Invoke(status);
         if (tg == init) kernel.InitExited.Set();
     }
+
+    /// <summary>
+    /// do_notify_parent: SIGCHLD (or the clone's exit signal) with CLD_EXITED/KILLED/DUMPED and a
+    /// wake-up of waiters. True when the child is reaped at once: the parent ignores SIGCHLD or set
+    /// SA_NOCLDWAIT.
+    /// </summary>
+    private static bool NotifyParentOfExit(ThreadGroup tg, ThreadGroup parent, int status)
+    {
+        var chld = parent.Handlers.Actions[Libc.SIGCHLD];
+        bool autoReap = tg.ExitSignal == Libc.SIGCHLD && (chld.Handler == SigAction.SIG_IGN || (chld.Flags & SigAction.SA_NOCLDWAIT) != 0);
+        if (tg.ExitSignal > 0) // dropped at generation when the parent ignores SIGCHLD
+        {
+            tg.Kernel.SendGroupSignal(parent, new SigInfo
+            {
+                Signo = tg.ExitSignal, Code = ChildCode(status), Pid = tg.Tgid, Uid = (int)tg.Creds.Uid,
+                Status = Libc.WIfExited(status) ? Libc.WExitStatus(status) : Libc.WTermSig(status),
+            }, fromHost: false);
+        }
+        parent.ChildEvents.Notify();
+        return autoReap;
+    }
+
+    /// <summary>siginfo's si_code for a child's wait status: CLD_EXITED, CLD_KILLED or CLD_DUMPED.</summary>
+    public static int ChildCode(int status) =>
+        Libc.WIfExited(status) ? CLD_EXITED : ((status & 0x80) != 0 ? CLD_DUMPED : CLD_KILLED);
 }

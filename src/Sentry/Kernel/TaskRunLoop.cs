@@ -57,10 +57,26 @@ public sealed partial class Task
     /// <summary>Starts the task's OS thread. acquire runs first, on that thread, to create or attach the context.</summary>
     public void Start(Func<Task, int> acquire)
     {
+        if (!TryStart(acquire)) throw new OutOfMemoryException("the host refused a thread for task " + Tid);
+    }
+
+    /// <summary>Like <see cref="Start"/>; false when the host refuses the thread (pids limit, memory).</summary>
+    public bool TryStart(Func<Task, int> acquire)
+    {
         _acquireContext = acquire;
         Interlocked.Increment(ref Kernel.LiveTasks);
-        _thread = new Thread(ThreadMain, 256 * 1024) { IsBackground = true, Name = "task-" + Tid };
-        _thread.Start();
+        try
+        {
+            _thread = new Thread(ThreadMain, 256 * 1024) { IsBackground = true, Name = "task-" + Tid };
+            _thread.Start();
+            return true;
+        }
+        catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+        {
+            Interlocked.Decrement(ref Kernel.LiveTasks);
+            _thread = null;
+            return false;
+        }
     }
 
     private void ThreadMain()
@@ -68,6 +84,16 @@ public sealed partial class Task
         t_current = this;
         int r = _acquireContext!(this);
         _acquireContext = null;
+        if (r < 0 && _cloneStart is not null)
+        {
+            // fork/clone refused by the host: the parent gets the errno, the child never existed.
+            Kernel.Events.Write($"csrunsc: clone of task {Tid} refused by the host: {Errno.Name(-r)}\n");
+            UndoFailedClone();
+            ReleaseHostWake();
+            Interlocked.Decrement(ref Kernel.LiveTasks);
+            return;
+        }
+        _cloneStart = null;
         if (r < 0)
         {
             if (r != -Errno.ENOENT && r != -Errno.EACCES && r != -Errno.ENOEXEC) Kernel.Events.Write($"csrunsc: task {Tid} could not start: {Errno.Name(-r)}\n");
@@ -92,6 +118,11 @@ public sealed partial class Task
                 ClearInterrupt();
                 DeliverSignals();
                 if (Exiting) break;
+            }
+            if (ThreadGroup.StopPending || ThreadGroup.Stopped)
+            {
+                ParticipateInGroupStop();
+                continue;
             }
             if (!Kernel.Thawed.IsSet)
             {

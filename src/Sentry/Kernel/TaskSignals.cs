@@ -14,7 +14,7 @@ public sealed partial class Task
     public static bool DefaultIgnored(int sig) =>
         sig is Libc.SIGCHLD or Libc.SIGURG or Libc.SIGWINCH or Libc.SIGCONT;
 
-    private static bool DefaultCoreDumps(int sig) =>
+    internal static bool DefaultCoreDumps(int sig) =>
         sig is Libc.SIGQUIT or Libc.SIGILL or Libc.SIGTRAP or Libc.SIGABRT or Libc.SIGBUS or Libc.SIGFPE
             or Libc.SIGSEGV or Libc.SIGXCPU or Libc.SIGXFSZ or Libc.SIGSYS;
 
@@ -23,7 +23,8 @@ public sealed partial class Task
     /// <summary>Queues a signal for this thread (tgkill).</summary>
     public void SendSignal(in SigInfo info)
     {
-        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false)) return;
+        ThreadGroup.Kernel.PrepareSignal(ThreadGroup, info.Signo);
+        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false, SignalMask)) return;
         Pending.Add(in info);
         if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
         else Wake();
@@ -44,8 +45,12 @@ public sealed partial class Task
             if (act.Handler == SigAction.SIG_IGN) act.Handler = SigAction.SIG_DFL;
         }
         Pending.Add(in info);
+        _forcedSignals |= Bit(sig);
         _interrupted = true;
     }
+
+    /// <summary>Signals raised by <see cref="SendSignalForced"/> not yet delivered (they kill even init).</summary>
+    private ulong _forcedSignals;
 
     /// <summary>A pending, unblocked signal whose disposition is the default action "terminate".</summary>
     private bool HasFatalPendingSignal()
@@ -88,7 +93,20 @@ public sealed partial class Task
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)
             {
-                if (DefaultIgnored(sig) || DefaultStops(sig)) continue;
+                // Init takes no default action but a (host-forced) stop: a signal it had blocked
+                // and then unblocked without a handler goes (SIGNAL_UNKILLABLE).
+                // A synchronous fault (force_sig) still kills it.
+                bool forced = (_forcedSignals & Bit(sig)) != 0;
+                _forcedSignals &= ~Bit(sig);
+                if (ThreadGroup == Kernel.Init && sig != Libc.SIGSTOP && !forced) continue;
+                if (DefaultStops(sig))
+                {
+                    // Terminal stops in an orphaned process group are discarded (no one could continue it).
+                    if (sig != Libc.SIGSTOP && Kernel.IsOrphanedProcessGroup(ThreadGroup.Pgid, null)) continue;
+                    InitiateGroupStop(sig);
+                    break; // the run loop stops this thread; later signals wait until it is continued
+                }
+                if (DefaultIgnored(sig)) continue;
                 ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig);
                 return;
             }

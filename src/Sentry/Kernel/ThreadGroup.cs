@@ -39,6 +39,9 @@ public sealed class ThreadGroup
     /// <summary>Notified when a child exits or stops (wait4 sleeps here).</summary>
     public readonly WaitQueue ChildEvents = new();
 
+    /// <summary>Notified when this process exits and when it is reaped (its pidfds poll on it).</summary>
+    public readonly WaitQueue ExitEvents = new();
+
     /// <summary>Once set, every task of the group is exiting with this wait status (exit_group or fatal signal).</summary>
     public int? GroupExitStatus { get; set; }
 
@@ -48,10 +51,37 @@ public sealed class ThreadGroup
     /// <summary>Wait status (as wait4 reports it) once the group is a zombie.</summary>
     public int ExitStatus { get; set; }
 
-    /// <summary>Stopped by a job-control signal.</summary>
+    /// <summary>Resource limits indexed by RLIMIT_* (lock the array to read or change; see the Rlimits class).</summary>
+    public readonly (ulong Cur, ulong Max)[] Rlimits = global::Csrunsc.Sentry.Kernel.Rlimits.Defaults();
+
+    /// <summary>PR_SET_DUMPABLE (1 by default; 0 after PR_SET_DUMPABLE 0).</summary>
+    public int Dumpable { get; set; } = 1;
+
+    /// <summary>PR_SET_NO_NEW_PRIVS (or config.json's noNewPrivileges): inherited, never cleared.</summary>
+    public bool NoNewPrivs { get; set; }
+
+    /// <summary>PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here rather than to init.</summary>
+    public bool IsChildSubreaper { get; set; }
+
+    // Job control (see TaskJobControl.cs); all under lock(this).
+
+    /// <summary>Stopped by a job-control signal (every thread has stopped): state T.</summary>
     public bool Stopped { get; set; }
 
-    public readonly Dictionary<int, (ulong Cur, ulong Max)> Rlimits = new();
+    /// <summary>A group stop is under way: threads stop at their next return to user mode.</summary>
+    public bool StopPending { get; set; }
+
+    /// <summary>Threads that have reached the current group stop.</summary>
+    public int StopsDone { get; set; }
+
+    /// <summary>The signal that stopped the group (wait status and CLD_STOPPED's si_status).</summary>
+    public int StopSignal { get; set; }
+
+    /// <summary>A stop not yet reported by wait (WUNTRACED/WSTOPPED).</summary>
+    public bool StopUnreported { get; set; }
+
+    /// <summary>A continue not yet reported by wait (WCONTINUED).</summary>
+    public bool ContinueUnreported { get; set; }
 
     /// <summary>Told the wait status when the group exits (the host side of an exec'd process).</summary>
     public Action<int>? ExitObserver { get; set; }

@@ -45,7 +45,7 @@ public static class ProcPidContent
         int ppid = group.Parent?.Tgid ?? 0;
         var sb = new StringBuilder(256);
         sb.Append(Inv, $"{(perThread ? task.Tid : group.Tgid)} ({group.Comm}) {state} {ppid} {group.Pgid} {group.Sid} 0 -1 4194304 ");
-        sb.Append(Inv, $"0 0 0 0 {cpuNs / tick} 0 {group.ChildrenCpuNs / tick} 0 20 0 {Math.Max(tasks.Length, 1)} 0 {start} ");
+        sb.Append(Inv, $"0 0 0 0 {cpuNs / tick} 0 {group.ChildrenCpuNs / tick} 0 {20 + task.Nice} {task.Nice} {Math.Max(tasks.Length, 1)} 0 {start} ");
         sb.Append(Inv, $"{vsize} {rssPages} 18446744073709551615 0 0 {mm?.StackTop ?? 0} 0 0 ");
         sb.Append(Inv, $"{pending} {task.SignalMask} {ignored} {caught} 0 0 0 {group.ExitSignal} 0 0 0 0 0 0 ");
         sb.Append(Inv, $"0 0 {mm?.BrkStart ?? 0} {mm?.ArgvStart ?? 0} {mm?.ArgvEnd ?? 0} {mm?.EnvStart ?? 0} {mm?.EnvEnd ?? 0} ");
@@ -60,7 +60,6 @@ public static class ProcPidContent
         long vmKb = (long)((task.Mm?.VirtualBytes ?? 0) / 1024);
         long rssKb = (task.Mm?.ResidentBytes ?? 0) / 1024;
         SignalSets(group, out ulong ignored, out ulong caught);
-        ulong caps = c.Euid == 0 ? group.Kernel.ConfiguredCapabilities & ((1UL << (Capabilities.Last + 1)) - 1) : 0;
         int cpus = Environment.ProcessorCount;
         uint umask = task.Fs?.Umask ?? 0x12;
         var sb = new StringBuilder(1024);
@@ -75,8 +74,8 @@ public static class ProcPidContent
         sb.Append(Inv, $"Threads:\t{Math.Max(group.Tasks.Count, 1)}\nSigQ:\t0/{63704}\n");
         sb.Append(Inv, $"SigPnd:\t{task.Pending.Set:x16}\nShdPnd:\t{group.SharedPending.Set:x16}\nSigBlk:\t{task.SignalMask:x16}\n");
         sb.Append(Inv, $"SigIgn:\t{ignored:x16}\nSigCgt:\t{caught:x16}\n");
-        sb.Append(Inv, $"CapInh:\t0000000000000000\nCapPrm:\t{caps:x16}\nCapEff:\t{caps:x16}\nCapBnd:\t{0x1FFFFFFFFFFUL:x16}\nCapAmb:\t0000000000000000\n");
-        sb.Append("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n");
+        sb.Append(Inv, $"CapInh:\t{c.CapInheritable:x16}\nCapPrm:\t{c.CapPermitted:x16}\nCapEff:\t{c.CapEffective:x16}\nCapBnd:\t{0x1FFFFFFFFFFUL:x16}\nCapAmb:\t0000000000000000\n");
+        sb.Append(Inv, $"NoNewPrivs:\t{(group.NoNewPrivs ? 1 : 0)}\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n");
         sb.Append(Inv, $"Cpus_allowed:\t{CpuMask(cpus)}\nCpus_allowed_list:\t{(cpus == 1 ? "0" : $"0-{cpus - 1}")}\n");
         sb.Append("Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
         return sb.ToString();
@@ -143,16 +142,14 @@ public static class ProcPidContent
             "locks", "signals", "bytes", "", "", "us"];
         var sb = new StringBuilder();
         sb.Append(Inv, $"{"Limit",-26}{"Soft Limit",-21}{"Hard Limit",-21}{"Units",-10}\n");
-        lock (group)
+        lock (group.Rlimits)
         {
             for (int i = 0; i < names.Length; i++)
             {
                 string cur = "unlimited", max = "unlimited";
-                if (group.Rlimits.TryGetValue(i, out var l))
-                {
-                    if (l.Cur != ulong.MaxValue) cur = l.Cur.ToString(Inv);
-                    if (l.Max != ulong.MaxValue) max = l.Max.ToString(Inv);
-                }
+                var l = group.Rlimits[i];
+                if (l.Cur != ulong.MaxValue) cur = l.Cur.ToString(Inv);
+                if (l.Max != ulong.MaxValue) max = l.Max.ToString(Inv);
                 sb.Append(Inv, $"{names[i],-26}{cur,-21}{max,-21}{units[i],-10}\n");
             }
         }

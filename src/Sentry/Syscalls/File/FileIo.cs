@@ -55,8 +55,16 @@ internal static class FileIo
         return r;
     }
 
-    private static long WriteSeekable(Task t, FileDescription f, ulong addr, long len, long offset)
+    private static long WriteSeekable(Task t, FileDescription f, ulong addr, long len, long offset, bool first = true)
     {
+        // RLIMIT_FSIZE on regular files: shortened to the limit, EFBIG + SIGXFSZ at it.
+        if (f.Inode is { } inode && Vfs.FileMode.IsRegular(inode.Mode) && Kernel.Rlimits.Cur(t.ThreadGroup, Kernel.Rlimits.FSIZE) != Kernel.Rlimits.Infinity)
+        {
+            long pos = offset >= 0 ? offset : ((f.Flags & Libc.O_APPEND) != 0 ? f.Size : f.Offset);
+            if (!first && (ulong)pos >= Kernel.Rlimits.Cur(t.ThreadGroup, Kernel.Rlimits.FSIZE)) return 0;
+            len = Kernel.Rlimits.CheckFileSize(t, pos, len);
+            if (len < 0) return len;
+        }
         long done = 0;
         while (done < len)
         {
@@ -156,7 +164,7 @@ internal static class FileIo
             if (l < 0) return done > 0 ? done : -Errno.EINVAL;
             if (l == 0) continue;
             l = Math.Min(l, MaxRwCount - done);
-            long n = WriteSeekable(t, f, b, l, offset < 0 ? -1 : offset + done);
+            long n = WriteSeekable(t, f, b, l, offset < 0 ? -1 : offset + done, first: done == 0);
             if (n < 0) return done > 0 ? done : n;
             done += n;
             if (n < l || done >= MaxRwCount) break;

@@ -20,6 +20,8 @@ internal static class SysTruncate
         if (PathResolver.IsReadOnly(p)) return -Errno.EROFS;
         r = FilePermissions.Check(t, p.Inode, FilePermissions.MayWrite);
         if (r < 0) return r;
+        r = FileSizeLimit(t, p.Inode.GetStat(out StatBuf st) == 0 ? st.Size : 0, length);
+        if (r < 0) return r;
         var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
         return p.Inode.SetAttr(in req);
     }
@@ -35,6 +37,8 @@ internal static class SysTruncate
             if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
             if (!f.Writable) return -Errno.EINVAL;
             if (f.Inode is not null && !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.EINVAL;
+            int r = FileSizeLimit(t, f.Size, length);
+            if (r < 0) return r;
             return f.Truncate(length);
         }
         finally
@@ -59,11 +63,18 @@ internal static class SysTruncate
             if (mode != 0) return -Errno.EOPNOTSUPP;
             long end = offset + len;
             if (end < 0) return -Errno.EFBIG;
-            return end > f.Size ? f.Truncate(end) : 0;
+            long size = f.Size;
+            if (end <= size) return 0;
+            int r = FileSizeLimit(t, size, end);
+            return r < 0 ? r : f.Truncate(end);
         }
         finally
         {
             f.DecRef();
         }
     }
+
+    /// <summary>RLIMIT_FSIZE applies when a file grows past it (inode_newsize_ok): EFBIG and SIGXFSZ.</summary>
+    private static int FileSizeLimit(Task t, long size, long newSize) =>
+        newSize > size ? Kernel.Rlimits.CheckTruncate(t, newSize) : 0;
 }

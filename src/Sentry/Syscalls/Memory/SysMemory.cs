@@ -32,6 +32,8 @@ internal static class SysMemory
             }
             name = file?.Location?.AbsolutePath ?? "";
         }
+        int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
+        if (limit < 0) return limit;
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
             shared, file, offset, name);
     }
@@ -50,9 +52,21 @@ internal static class SysMemory
 
     public static long Mprotect(Task t, in SyscallArguments a) => t.Mm.Protect(t.Context, a.A0, a.A1, a.Int(2) & 7);
 
-    public static long Brk(Task t, in SyscallArguments a) => (long)t.Mm.Brk(t.Context, a.A0);
+    public static long Brk(Task t, in SyscallArguments a)
+    {
+        // RLIMIT_AS: a heap that would grow past it stays where it is (brk answers the old end).
+        ulong end = t.Mm.BrkEnd;
+        if (a.A0 > end && PageUp(a.A0) > PageUp(end) && Kernel.Rlimits.CheckAddressSpace(t, PageUp(a.A0) - PageUp(end)) < 0) return (long)end;
+        return (long)t.Mm.Brk(t.Context, a.A0);
+    }
 
-    public static long Mremap(Task t, in SyscallArguments a) => t.Mm.Remap(t.Context, a.A0, a.A1, a.A2, a.Int(3), a.A4);
+    public static long Mremap(Task t, in SyscallArguments a)
+    {
+        if (PageUp(a.A2) > PageUp(a.A1) && Kernel.Rlimits.CheckAddressSpace(t, PageUp(a.A2) - PageUp(a.A1)) < 0) return -Errno.ENOMEM;
+        return t.Mm.Remap(t.Context, a.A0, a.A1, a.A2, a.Int(3), a.A4);
+    }
+
+    private static ulong PageUp(ulong v) => (v + 0xFFF) & ~0xFFFUL;
 
     public const int MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
 

@@ -7,9 +7,32 @@ namespace Csrunsc.Sentry.Syscalls.Process;
 /// <summary>clone/fork/vfork/execve/exit/wait4.</summary>
 internal static class SysLifecycle
 {
-    public static long Clone(Task t, in SyscallArguments a) =>
+    public static long Clone(Task t, in SyscallArguments a)
+    {
         // x86-64 argument order: flags, stack, parent_tid, child_tid, tls
-        t.Clone(a.A0, a.A1, a.A2, a.A3, a.A4);
+        ulong flags = a.A0;
+        if ((flags & Task.CLONE_PIDFD) == 0) return t.Clone(flags, a.A1, a.A2, a.A3, a.A4);
+        // clone's CLONE_PIDFD returns the fd through parent_tid, so the two cannot be combined.
+        if ((flags & (Task.CLONE_THREAD | Task.CLONE_DETACHED | Task.CLONE_PARENT_SETTID)) != 0) return -Errno.EINVAL;
+        return CloneWithPidfd(t, flags & ~Task.CLONE_PIDFD, a.A1, 0, a.A3, a.A4, a.A2);
+    }
+
+    /// <summary>clone with CLONE_PIDFD: the child's pidfd is written (as an int) to pidfdAddr in the parent.</summary>
+    private static long CloneWithPidfd(Task t, ulong flags, ulong stack, ulong parentTid, ulong childTid, ulong tls, ulong pidfdAddr)
+    {
+        // The pidfd's address must be writable before there is a child (no child on EFAULT).
+        if (t.WriteStruct(pidfdAddr, -1) < 0) return -Errno.EFAULT;
+        long tid = t.Clone(flags, stack, parentTid, childTid, tls);
+        if (tid <= 0) return tid;
+        var g = t.Kernel.Pids.GroupById((int)tid);
+        int fd = g is null ? -Errno.ESRCH : SysPidFd.Install(t, g, 0);
+        if (fd >= 0 && t.WriteStruct(pidfdAddr, fd) < 0)
+        {
+            t.Fds.Close(fd);
+            fd = -Errno.EFAULT;
+        }
+        return tid; // the child exists either way (Linux makes the pidfd first; here a failure only loses the pidfd)
+    }
 
     public static long Clone3(Task t, in SyscallArguments a)
     {
@@ -19,6 +42,11 @@ internal static class SysLifecycle
         if (t.CopyIn(a.A0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ca)) < 0) return -Errno.EFAULT;
         ulong flags = ca[0] | (ca[4] & 0xff);
         ulong stack = ca[5] != 0 ? ca[5] + ca[6] : 0;
+        if ((ca[0] & Task.CLONE_PIDFD) != 0)
+        {
+            if ((ca[0] & (Task.CLONE_THREAD | Task.CLONE_DETACHED)) != 0) return -Errno.EINVAL;
+            return CloneWithPidfd(t, flags & ~Task.CLONE_PIDFD, stack, ca[3], ca[2], ca[7], ca[1]);
+        }
         return t.Clone(flags, stack, ca[3], ca[2], ca[7]);
     }
 
@@ -76,15 +104,20 @@ internal static class SysLifecycle
         return SyscallTable.NoReturn;
     }
 
-    public const int WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+    public const int WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000,
+        __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = unchecked((int)0x80000000);
+
+    public const int P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
     public static long Wait4(Task t, in SyscallArguments a)
     {
         int pid = a.Int(0);
         int options = a.Int(2);
-        long r = WaitChild(t, pid, options, reap: true, out ThreadGroup? child, out int status);
+        if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) != 0) return -Errno.EINVAL;
+        if (pid == int.MinValue) return -Errno.ESRCH;
+        long r = WaitChild(t, pid, options | WEXITED, out WaitReport rep);
         if (r <= 0) return r;
-        if (a.A1 != 0 && t.WriteStruct(a.A1, status) < 0) return -Errno.EFAULT;
+        if (a.A1 != 0 && t.WriteStruct(a.A1, rep.Status) < 0) return -Errno.EFAULT;
         if (a.A3 != 0 && t.CopyOut(a.A3, new byte[144]) < 0) return -Errno.EFAULT;
         return r;
     }
@@ -92,10 +125,42 @@ internal static class SysLifecycle
     public static long Waitid(Task t, in SyscallArguments a)
     {
         int idtype = a.Int(0), id = a.Int(1), options = a.Int(3);
-        int pid = idtype switch { 0 /*P_ALL*/ => -1, 1 /*P_PID*/ => id, 2 /*P_PGID*/ => id == 0 ? 0 : -id, _ => int.MinValue };
-        if (pid == int.MinValue) return -Errno.EINVAL;
-        if ((options & (WEXITED | WUNTRACED | WCONTINUED)) == 0) return -Errno.EINVAL;
-        long r = WaitChild(t, pid, options, reap: (options & WNOWAIT) == 0, out ThreadGroup? child, out int status);
+        if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) != 0) return -Errno.EINVAL;
+        if ((options & (WEXITED | WSTOPPED | WCONTINUED)) == 0) return -Errno.EINVAL;
+        int pid;
+        switch (idtype)
+        {
+            case P_ALL: pid = -1; break;
+            case P_PID:
+                if (id <= 0) return -Errno.EINVAL;
+                pid = id;
+                break;
+            case P_PGID:
+                if (id < 0) return -Errno.EINVAL;
+                pid = id == 0 ? 0 : -id;
+                break;
+            case P_PIDFD:
+            {
+                var f = t.Fds.Get(id);
+                if (f is not PidFdFile pf) return -Errno.EBADF;
+                pid = pf.Target.Tgid;
+                // A non-blocking pidfd makes the wait non-blocking: EAGAIN instead of 0.
+                if (f.NonBlocking && (options & WNOHANG) == 0)
+                {
+                    long nr = WaitChild(t, pid, options | WNOHANG, out WaitReport nrep);
+                    if (nr == 0) return -Errno.EAGAIN;
+                    return FinishWaitid(t, a, nr, nrep);
+                }
+                break;
+            }
+            default: return -Errno.EINVAL;
+        }
+        long r = WaitChild(t, pid, options, out WaitReport rep);
+        return FinishWaitid(t, a, r, rep);
+    }
+
+    private static long FinishWaitid(Task t, in SyscallArguments a, long r, WaitReport rep)
+    {
         if (r < 0) return r;
         if (a.A2 != 0)
         {
@@ -103,29 +168,41 @@ internal static class SysLifecycle
             if (r > 0)
             {
                 info.Signo = Libc.SIGCHLD;
-                info.Pid = child!.Tgid;
-                info.Uid = (int)child.Creds.Uid;
-                info.Code = Libc.WIfExited(status) ? 1 : ((status & 0x80) != 0 ? 3 : 2);
-                info.Status = Libc.WIfExited(status) ? Libc.WExitStatus(status) : Libc.WTermSig(status);
+                info.Pid = (int)r;
+                info.Uid = rep.Uid;
+                info.Code = rep.Code;
+                info.Status = rep.SiStatus;
             }
             if (t.WriteStruct(a.A2, info) < 0) return -Errno.EFAULT;
         }
+        if (a.A4 != 0 && t.CopyOut(a.A4, new byte[144]) < 0) return -Errno.EFAULT;
         return 0;
     }
 
-    /// <summary>Finds (and optionally reaps) an exited child matching pid; blocks unless WNOHANG.</summary>
-    private static long WaitChild(Task t, int pid, int options, bool reap, out ThreadGroup? found, out int status)
+    /// <summary>What wait reports about one child: the wait4 status word and waitid's si_code/si_status.</summary>
+    private struct WaitReport
     {
-        found = null;
-        status = 0;
+        public int Status, Code, SiStatus, Uid;
+    }
+
+    /// <summary>
+    /// do_wait: the first eligible child with something to report — an exit (WEXITED), an
+    /// unreported stop (WSTOPPED) or continue (WCONTINUED) — consumed unless WNOWAIT; blocks
+    /// unless WNOHANG. Returns its pid, 0 (WNOHANG, nothing yet) or -ECHILD.
+    /// </summary>
+    private static long WaitChild(Task t, int pid, int options, out WaitReport rep)
+    {
+        rep = default;
         var me = t.ThreadGroup;
         var queue = me.ChildEvents;
+        bool consume = (options & WNOWAIT) == 0;
         queue.Subscribe(t);
         try
         {
             while (true)
             {
                 bool any = false;
+                ThreadGroup? found = null, reaped = null;
                 lock (me)
                 {
                     foreach (var c in me.Children)
@@ -138,20 +215,44 @@ internal static class SysLifecycle
                             _ => c.Tgid == pid,
                         };
                         if (!match) continue;
-                        any = true;
-                        if (!c.Zombie) continue;
-                        found = c;
-                        status = c.ExitStatus;
-                        break;
+                        // __WCLONE waits for children with another exit signal than SIGCHLD only; __WALL for both.
+                        if ((options & __WALL) == 0 && ((c.ExitSignal != Libc.SIGCHLD) != ((options & __WCLONE) != 0))) continue;
+                        lock (c)
+                        {
+                            // A zombie is something to wait for only with WEXITED (else ECHILD, not a hang).
+                            if (c.Zombie && (options & WEXITED) == 0) continue;
+                            any = true;
+                            if (c.Zombie)
+                            {
+                                int st = c.ExitStatus;
+                                rep = new WaitReport
+                                {
+                                    Status = st, Code = Task.ChildCode(st), Uid = (int)c.Creds.Uid,
+                                    SiStatus = Libc.WIfExited(st) ? Libc.WExitStatus(st) : Libc.WTermSig(st),
+                                };
+                                found = c;
+                                if (consume) reaped = c;
+                            }
+                            else if (c.StopUnreported && (options & WSTOPPED) != 0)
+                            {
+                                rep = new WaitReport { Status = (c.StopSignal << 8) | 0x7f, Code = Task.CLD_STOPPED, SiStatus = c.StopSignal, Uid = (int)c.Creds.Uid };
+                                found = c;
+                                if (consume) c.StopUnreported = false;
+                            }
+                            else if (c.ContinueUnreported && (options & WCONTINUED) != 0)
+                            {
+                                rep = new WaitReport { Status = 0xffff, Code = Task.CLD_CONTINUED, SiStatus = Libc.SIGCONT, Uid = (int)c.Creds.Uid };
+                                found = c;
+                                if (consume) c.ContinueUnreported = false;
+                            }
+                        }
+                        if (found is not null) break;
                     }
-                    if (found is not null && reap)
-                    {
-                        me.Children.Remove(found);
-                    }
+                    if (reaped is not null) me.Children.Remove(reaped);
                 }
                 if (found is not null)
                 {
-                    if (reap) t.Kernel.Pids.RemoveGroup(found);
+                    if (reaped is not null) t.Kernel.Pids.RemoveGroup(reaped);
                     return found.Tgid;
                 }
                 if (!any) return -Errno.ECHILD;

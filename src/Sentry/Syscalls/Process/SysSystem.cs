@@ -5,7 +5,7 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Process;
 
-/// <summary>uname, hostname, rlimits, prctl, arch_prctl, sysinfo, misc process state.</summary>
+/// <summary>uname, hostname, arch_prctl, sysinfo, misc process state (rlimits: SysRlimit, prctl: SysPrctl).</summary>
 internal static unsafe class SysSystem
 {
     public static long Uname(Task t, in SyscallArguments a)
@@ -49,51 +49,6 @@ internal static unsafe class SysSystem
         return 0;
     }
 
-    public const int RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIM_NLIMITS = 16;
-    public const ulong RLIM_INFINITY = ulong.MaxValue;
-
-    private static (ulong, ulong) DefaultLimit(int res) => res switch
-    {
-        RLIMIT_STACK => (8UL << 20, RLIM_INFINITY),
-        RLIMIT_NOFILE => (1024, 1048576),
-        6 /*NPROC*/ => (63536, 63536),
-        8 /*MEMLOCK*/ => (8UL << 20, 8UL << 20),
-        14 /*RTPRIO*/ or 13 /*NICE*/ => (0, 0),
-        11 /*SIGPENDING*/ => (63536, 63536),
-        12 /*MSGQUEUE*/ => (819200, 819200),
-        _ => (RLIM_INFINITY, RLIM_INFINITY),
-    };
-
-    public static (ulong Cur, ulong Max) GetLimit(Task t, int res)
-    {
-        lock (t.ThreadGroup.Rlimits)
-            return t.ThreadGroup.Rlimits.TryGetValue(res, out var v) ? v : DefaultLimit(res);
-    }
-
-    public static long Prlimit64(Task t, in SyscallArguments a)
-    {
-        int pid = a.Int(0), res = a.Int(1);
-        if (res < 0 || res >= RLIM_NLIMITS) return -Errno.EINVAL;
-        var g = pid == 0 ? t.ThreadGroup : t.Kernel.Pids.GroupById(pid);
-        if (g is null) return -Errno.ESRCH;
-        var target = g.Leader;
-        var old = GetLimit(target, res);
-        if (a.A2 != 0)
-        {
-            if (t.ReadStruct(a.A2, out (ulong Cur, ulong Max) nl) < 0) return -Errno.EFAULT;
-            if (nl.Cur > nl.Max) return -Errno.EINVAL;
-            if (nl.Max > old.Max && t.ThreadGroup.Creds.Euid != 0) return -Errno.EPERM;
-            lock (g.Rlimits) g.Rlimits[res] = nl;
-            if (res == RLIMIT_NOFILE) target.Fds.Limit = (int)Math.Min(nl.Cur, 1048576);
-        }
-        if (a.A3 != 0 && t.WriteStruct(a.A3, old) < 0) return -Errno.EFAULT;
-        return 0;
-    }
-
-    public static long GetRlimit(Task t, in SyscallArguments a) => Prlimit64(t, new SyscallArguments(0, a.A0, 0, a.A1, 0, 0));
-
-    public static long SetRlimit(Task t, in SyscallArguments a) => Prlimit64(t, new SyscallArguments(0, a.A0, a.A1, 0, 0, 0));
-
     public const int ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
         ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
 
@@ -115,56 +70,6 @@ internal static unsafe class SysSystem
                 return t.WriteStruct(a.A1, t.Regs.GsBase) < 0 ? -Errno.EFAULT : 0;
             case ARCH_GET_CPUID:
                 return 1;
-            default:
-                return -Errno.EINVAL;
-        }
-    }
-
-    public const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-        PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23,
-        PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
-        PR_GET_NO_NEW_PRIVS = 39, PR_SET_VMA = 0x53564d41;
-
-    public static long Prctl(Task t, in SyscallArguments a)
-    {
-        switch (a.Int(0))
-        {
-            case PR_SET_NAME:
-            {
-                int r = t.CopyInString(a.A1, 16, out string name);
-                if (r == -Errno.ENAMETOOLONG)
-                {
-                    var b = new byte[15];
-                    if (t.CopyIn(a.A1, b) < 0) return -Errno.EFAULT;
-                    name = Encoding.UTF8.GetString(b);
-                }
-                else if (r < 0) return r;
-                t.ThreadGroup.Comm = name.Length > 15 ? name[..15] : name;
-                return 0;
-            }
-            case PR_GET_NAME:
-            {
-                Span<byte> b = stackalloc byte[16];
-                b.Clear();
-                Encoding.UTF8.GetBytes(t.ThreadGroup.Comm.AsSpan(0, Math.Min(15, t.ThreadGroup.Comm.Length)), b);
-                return t.CopyOut(a.A1, b) < 0 ? -Errno.EFAULT : 0;
-            }
-            case PR_SET_PDEATHSIG:
-            case PR_SET_DUMPABLE:
-            case PR_SET_CHILD_SUBREAPER:
-            case PR_SET_NO_NEW_PRIVS:
-            case PR_SET_VMA:
-                return 0;
-            case PR_GET_DUMPABLE:
-                return 1;
-            case PR_GET_PDEATHSIG:
-            case PR_GET_CHILD_SUBREAPER:
-                return t.WriteStruct(a.A1, 0) < 0 ? -Errno.EFAULT : 0;
-            case PR_GET_NO_NEW_PRIVS:
-            case PR_GET_SECCOMP:
-                return 0;
-            case PR_CAPBSET_READ:
-                return a.A1 <= 40 ? 1 : -Errno.EINVAL;
             default:
                 return -Errno.EINVAL;
         }

@@ -96,14 +96,17 @@ internal static class SysSignal
         var kernel = t.Kernel;
         if (pid > 0)
         {
-            var g = kernel.Pids.GroupById(pid);
-            if (g is null || (g.Zombie && sig != 0)) return g is null ? -Errno.ESRCH : 0;
+            // A thread id names its process too (find_vpid).
+            var g = kernel.Pids.GroupById(pid) ?? kernel.Pids.TaskById(pid)?.ThreadGroup;
+            if (g is null) return -Errno.ESRCH;
+            if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+            if (g.Zombie) return 0;
             return kernel.SendGroupSignal(g, in info, fromHost: false);
         }
-        if (sig == 0) return 0;
-        if (pid == 0) return kernel.SignalProcessGroup(t.ThreadGroup.Pgid, in info);
-        if (pid == -1) return kernel.SignalAll(t.ThreadGroup, in info);
-        return kernel.SignalProcessGroup(-pid, in info);
+        if (pid == 0) return kernel.SignalProcessGroup(t.ThreadGroup.Pgid, in info, t);
+        if (pid == -1) return sig == 0 ? 0 : kernel.SignalAll(t, in info);
+        if (pid == int.MinValue) return -Errno.ESRCH;
+        return kernel.SignalProcessGroup(-pid, in info, t);
     }
 
     public static long Tgkill(Task t, in SyscallArguments a) => ThreadKill(t, a.Int(0), a.Int(1), a.Int(2));
@@ -115,10 +118,44 @@ internal static class SysSignal
         if (tid <= 0 || sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
         var target = t.Kernel.Pids.TaskById(tid);
         if (target is null || (tgid > 0 && target.ThreadGroup.Tgid != tgid)) return -Errno.ESRCH;
+        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
         if (sig == 0) return 0;
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, UserInfo(t, sig), fromHost: false);
         var info = UserInfo(t, sig);
         info.Code = -6; // SI_TKILL
+        target.SendSignal(in info);
+        return 0;
+    }
+
+    /// <summary>rt_sigqueueinfo(tgid, sig, info): a process-directed signal with the caller's siginfo.</summary>
+    public static long RtSigqueueinfo(Task t, in SyscallArguments a)
+    {
+        int pid = a.Int(0), sig = a.Int(1);
+        if (t.ReadStruct(a.A2, out SigInfo info) < 0) return -Errno.EFAULT;
+        if (sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
+        var g = pid > 0 ? t.Kernel.Pids.GroupById(pid) ?? t.Kernel.Pids.TaskById(pid)?.ThreadGroup : null;
+        if (g is null) return -Errno.ESRCH;
+        // Only the kernel sends SI_USER/SI_KERNEL or SI_TKILL codes to another process.
+        if (g != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
+        if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+        info.Signo = sig;
+        if (sig == 0 || g.Zombie) return 0;
+        return t.Kernel.SendGroupSignal(g, in info, fromHost: false);
+    }
+
+    /// <summary>rt_tgsigqueueinfo(tgid, tid, sig, info): the same, to one thread.</summary>
+    public static long RtTgsigqueueinfo(Task t, in SyscallArguments a)
+    {
+        int tgid = a.Int(0), tid = a.Int(1), sig = a.Int(2);
+        if (t.ReadStruct(a.A3, out SigInfo info) < 0) return -Errno.EFAULT;
+        if (tgid <= 0 || tid <= 0 || sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
+        var target = t.Kernel.Pids.TaskById(tid);
+        if (target is null || target.ThreadGroup.Tgid != tgid) return -Errno.ESRCH;
+        if (target.ThreadGroup != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
+        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
+        info.Signo = sig;
+        if (sig == 0) return 0;
+        if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, in info, fromHost: false);
         target.SendSignal(in info);
         return 0;
     }

@@ -1,0 +1,241 @@
+using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+using Task = Csrunsc.Sentry.Kernel.Task;
+
+namespace Csrunsc.Sentry.Syscalls.Process;
+
+/// <summary>
+/// The set*id family with Linux's rules (kernel/sys.c): an unprivileged caller may only move among
+/// its current real/effective/saved ids, CAP_SETUID (CAP_SETGID) lifts that; the fs id follows the
+/// effective id; uid changes then adjust the capability sets (Capabilities.FixSetuid).
+/// Credentials are per process here (glibc makes set*id process-wide anyway).
+/// </summary>
+internal static class SysCredentials
+{
+    private const uint Unchanged = uint.MaxValue;
+
+    public static long SetUid(Task t, in SyscallArguments a)
+    {
+        uint uid = (uint)a.A0;
+        if (uid == Unchanged) return -Errno.EINVAL;
+        var c = t.ThreadGroup.Creds;
+        uint ou = c.Uid, oe = c.Euid, os = c.Suid;
+        if (Capabilities.Has(t, Capabilities.SETUID)) c.Uid = c.Suid = uid;
+        else if (uid != c.Uid && uid != c.Suid) return -Errno.EPERM;
+        c.Euid = c.Fsuid = uid;
+        Capabilities.FixSetuid(c, ou, oe, os);
+        return 0;
+    }
+
+    public static long SetReUid(Task t, in SyscallArguments a)
+    {
+        uint ruid = (uint)a.A0, euid = (uint)a.A1;
+        var c = t.ThreadGroup.Creds;
+        bool cap = Capabilities.Has(t, Capabilities.SETUID);
+        if (ruid != Unchanged && ruid != c.Uid && ruid != c.Euid && !cap) return -Errno.EPERM;
+        if (euid != Unchanged && euid != c.Uid && euid != c.Euid && euid != c.Suid && !cap) return -Errno.EPERM;
+        uint ou = c.Uid, oe = c.Euid, os = c.Suid;
+        if (ruid != Unchanged) c.Uid = ruid;
+        if (euid != Unchanged) c.Euid = euid;
+        if (ruid != Unchanged || (euid != Unchanged && euid != ou)) c.Suid = c.Euid;
+        c.Fsuid = c.Euid;
+        Capabilities.FixSetuid(c, ou, oe, os);
+        return 0;
+    }
+
+    public static long SetResUid(Task t, in SyscallArguments a)
+    {
+        uint ruid = (uint)a.A0, euid = (uint)a.A1, suid = (uint)a.A2;
+        var c = t.ThreadGroup.Creds;
+        if ((ruid == Unchanged || ruid == c.Uid) && (euid == Unchanged || euid == c.Euid) && (suid == Unchanged || suid == c.Suid))
+            return 0;
+        bool New(uint id) => id != Unchanged && id != c.Uid && id != c.Euid && id != c.Suid;
+        if ((New(ruid) || New(euid) || New(suid)) && !Capabilities.Has(t, Capabilities.SETUID)) return -Errno.EPERM;
+        uint ou = c.Uid, oe = c.Euid, os = c.Suid;
+        if (ruid != Unchanged) c.Uid = ruid;
+        if (euid != Unchanged) c.Euid = euid;
+        if (suid != Unchanged) c.Suid = suid;
+        c.Fsuid = c.Euid;
+        Capabilities.FixSetuid(c, ou, oe, os);
+        return 0;
+    }
+
+    public static long SetGid(Task t, in SyscallArguments a)
+    {
+        uint gid = (uint)a.A0;
+        if (gid == Unchanged) return -Errno.EINVAL;
+        var c = t.ThreadGroup.Creds;
+        if (Capabilities.Has(t, Capabilities.SETGID)) c.Gid = c.Sgid = gid;
+        else if (gid != c.Gid && gid != c.Sgid) return -Errno.EPERM;
+        c.Egid = c.Fsgid = gid;
+        return 0;
+    }
+
+    public static long SetReGid(Task t, in SyscallArguments a)
+    {
+        uint rgid = (uint)a.A0, egid = (uint)a.A1;
+        var c = t.ThreadGroup.Creds;
+        bool cap = Capabilities.Has(t, Capabilities.SETGID);
+        if (rgid != Unchanged && rgid != c.Gid && rgid != c.Egid && !cap) return -Errno.EPERM;
+        if (egid != Unchanged && egid != c.Gid && egid != c.Egid && egid != c.Sgid && !cap) return -Errno.EPERM;
+        uint og = c.Gid;
+        if (rgid != Unchanged) c.Gid = rgid;
+        if (egid != Unchanged) c.Egid = egid;
+        if (rgid != Unchanged || (egid != Unchanged && egid != og)) c.Sgid = c.Egid;
+        c.Fsgid = c.Egid;
+        return 0;
+    }
+
+    public static long SetResGid(Task t, in SyscallArguments a)
+    {
+        uint rgid = (uint)a.A0, egid = (uint)a.A1, sgid = (uint)a.A2;
+        var c = t.ThreadGroup.Creds;
+        if ((rgid == Unchanged || rgid == c.Gid) && (egid == Unchanged || egid == c.Egid) && (sgid == Unchanged || sgid == c.Sgid))
+            return 0;
+        bool New(uint id) => id != Unchanged && id != c.Gid && id != c.Egid && id != c.Sgid;
+        if ((New(rgid) || New(egid) || New(sgid)) && !Capabilities.Has(t, Capabilities.SETGID)) return -Errno.EPERM;
+        if (rgid != Unchanged) c.Gid = rgid;
+        if (egid != Unchanged) c.Egid = egid;
+        if (sgid != Unchanged) c.Sgid = sgid;
+        c.Fsgid = c.Egid;
+        return 0;
+    }
+
+    /// <summary>setfsuid: always returns the old fs uid; changes it to one of the caller's ids, or any with CAP_SETUID.</summary>
+    public static long SetFsUid(Task t, in SyscallArguments a)
+    {
+        uint uid = (uint)a.A0;
+        var c = t.ThreadGroup.Creds;
+        uint old = c.Fsuid;
+        if (uid == Unchanged) return old;
+        if (uid == c.Uid || uid == c.Euid || uid == c.Suid || uid == c.Fsuid || Capabilities.Has(t, Capabilities.SETUID))
+        {
+            if (uid != old)
+            {
+                c.Fsuid = uid;
+                Capabilities.FixSetfsuid(c, old);
+            }
+        }
+        return old;
+    }
+
+    public static long SetFsGid(Task t, in SyscallArguments a)
+    {
+        uint gid = (uint)a.A0;
+        var c = t.ThreadGroup.Creds;
+        uint old = c.Fsgid;
+        if (gid == Unchanged) return old;
+        if (gid == c.Gid || gid == c.Egid || gid == c.Sgid || gid == c.Fsgid || Capabilities.Has(t, Capabilities.SETGID))
+            c.Fsgid = gid;
+        return old;
+    }
+
+    public static long GetResUid(Task t, in SyscallArguments a)
+    {
+        var c = t.ThreadGroup.Creds;
+        if (t.WriteStruct(a.A0, c.Uid) < 0 || t.WriteStruct(a.A1, c.Euid) < 0 || t.WriteStruct(a.A2, c.Suid) < 0) return -Errno.EFAULT;
+        return 0;
+    }
+
+    public static long GetResGid(Task t, in SyscallArguments a)
+    {
+        var c = t.ThreadGroup.Creds;
+        if (t.WriteStruct(a.A0, c.Gid) < 0 || t.WriteStruct(a.A1, c.Egid) < 0 || t.WriteStruct(a.A2, c.Sgid) < 0) return -Errno.EFAULT;
+        return 0;
+    }
+
+    public const int NGROUPS_MAX = 65536;
+
+    public static long GetGroups(Task t, in SyscallArguments a)
+    {
+        var groups = t.ThreadGroup.Creds.Groups;
+        int size = a.Int(0);
+        if (size < 0) return -Errno.EINVAL;
+        if (size == 0) return groups.Length;
+        if (size < groups.Length) return -Errno.EINVAL;
+        for (int i = 0; i < groups.Length; i++)
+            if (t.WriteStruct(a.A1 + (ulong)(i * 4), groups[i]) < 0) return -Errno.EFAULT;
+        return groups.Length;
+    }
+
+    public static long SetGroups(Task t, in SyscallArguments a)
+    {
+        int size = a.Int(0);
+        if ((uint)size > NGROUPS_MAX) return -Errno.EINVAL;
+        if (!Capabilities.Has(t, Capabilities.SETGID)) return -Errno.EPERM;
+        var groups = new uint[size];
+        for (int i = 0; i < size; i++)
+            if (t.ReadStruct(a.A1 + (ulong)(i * 4), out groups[i]) < 0) return -Errno.EFAULT;
+        Array.Sort(groups); // the kernel keeps them sorted (getgroups returns them so)
+        t.ThreadGroup.Creds.Groups = groups;
+        return 0;
+    }
+
+    public const uint LINUX_CAPABILITY_VERSION_1 = 0x19980330, LINUX_CAPABILITY_VERSION_2 = 0x20071026,
+        LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+    /// <summary>capget: the caller's (or another process's) permitted/effective/inheritable sets.</summary>
+    public static long Capget(Task t, in SyscallArguments a)
+    {
+        if (t.ReadStruct(a.A0, out (uint Version, int Pid) hdr) < 0) return -Errno.EFAULT;
+        int words = hdr.Version switch { LINUX_CAPABILITY_VERSION_1 => 1, LINUX_CAPABILITY_VERSION_2 or LINUX_CAPABILITY_VERSION_3 => 2, _ => 0 };
+        if (words == 0)
+        {
+            // Unknown version: the kernel answers with the one it prefers.
+            if (t.WriteStruct(a.A0, LINUX_CAPABILITY_VERSION_3) < 0) return -Errno.EFAULT;
+            return a.A1 == 0 ? 0 : -Errno.EINVAL;
+        }
+        if (hdr.Pid < 0) return -Errno.EINVAL;
+        var g = hdr.Pid == 0 ? t.ThreadGroup : t.Kernel.Pids.TaskById(hdr.Pid)?.ThreadGroup;
+        if (g is null) return -Errno.ESRCH;
+        if (a.A1 == 0) return 0;
+        var c = g.Creds;
+        Span<uint> data = stackalloc uint[6];
+        for (int i = 0; i < 2; i++)
+        {
+            data[i * 3] = (uint)(c.CapEffective >> (32 * i));
+            data[i * 3 + 1] = (uint)(c.CapPermitted >> (32 * i));
+            data[i * 3 + 2] = (uint)(c.CapInheritable >> (32 * i));
+        }
+        return t.CopyOut(a.A1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data[..(3 * words)])) < 0 ? -Errno.EFAULT : 0;
+    }
+
+    /// <summary>
+    /// capset on the caller itself: permitted may only shrink, effective must stay within the new
+    /// permitted, inheritable within old inheritable ∪ permitted (CAP_SETPCAP: within the configured set).
+    /// </summary>
+    public static long Capset(Task t, in SyscallArguments a)
+    {
+        if (t.ReadStruct(a.A0, out (uint Version, int Pid) hdr) < 0) return -Errno.EFAULT;
+        int words = hdr.Version switch { LINUX_CAPABILITY_VERSION_1 => 1, LINUX_CAPABILITY_VERSION_2 or LINUX_CAPABILITY_VERSION_3 => 2, _ => 0 };
+        if (words == 0)
+        {
+            if (t.WriteStruct(a.A0, LINUX_CAPABILITY_VERSION_3) < 0) return -Errno.EFAULT;
+            return -Errno.EINVAL;
+        }
+        if (hdr.Pid != 0 && hdr.Pid != t.Tid && hdr.Pid != t.ThreadGroup.Tgid) return -Errno.EPERM;
+        Span<uint> data = stackalloc uint[6];
+        data.Clear();
+        if (t.CopyIn(a.A1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data[..(3 * words)])) < 0) return -Errno.EFAULT;
+        ulong eff = data[0] | ((ulong)data[3] << 32), perm = data[1] | ((ulong)data[4] << 32), inh = data[2] | ((ulong)data[5] << 32);
+        eff &= Capabilities.AllMask;
+        perm &= Capabilities.AllMask;
+        inh &= Capabilities.AllMask;
+        var c = t.ThreadGroup.Creds;
+        if (words == 1)
+        {
+            // Version 1 sets only the low word; the high word stays as it is.
+            eff |= c.CapEffective & ~0xFFFF_FFFFUL;
+            perm |= c.CapPermitted & ~0xFFFF_FFFFUL;
+            inh |= c.CapInheritable & ~0xFFFF_FFFFUL;
+        }
+        ulong inhLimit = Capabilities.Has(t, Capabilities.SETPCAP) ? c.CapInheritable | t.Kernel.ConfiguredCapabilities : c.CapInheritable | c.CapPermitted;
+        if ((inh & ~inhLimit) != 0 || (inh & ~(c.CapInheritable | t.Kernel.ConfiguredCapabilities)) != 0) return -Errno.EPERM;
+        if ((perm & ~c.CapPermitted) != 0) return -Errno.EPERM;
+        if ((eff & ~perm) != 0) return -Errno.EPERM;
+        c.CapEffective = eff;
+        c.CapPermitted = perm;
+        c.CapInheritable = inh;
+        return 0;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Csrunsc.Tests.Differential;
+
+/// <summary>
+/// Process control as Linux has it, under runc and csrunsc (same stdout and exit status): job
+/// control (tests/progs/jobctl.c and a shell's kill -STOP/-CONT), subreapers and init reaping
+/// (subreaper.c), the set*id rules and their capability effects as root and as a user (creds.c),
+/// resource limits (rlimits.c) including a fork under a pids cgroup limit.
+/// </summary>
+[Collection(DifferentialCollection.Name)]
+public sealed class ProcessControlTests(DifferentialFixture fixture)
+{
+    private static void AsUser(JsonObject config) => config["process"]!["user"] = new JsonObject { ["uid"] = 4321, ["gid"] = 1234 };
+
+    /// <summary>Root with CAP_SETUID, CAP_SETGID and CAP_CHOWN on top of runc's default set.</summary>
+    private static void RootWithSetid(JsonObject config)
+    {
+        var caps = (JsonObject)config["process"]!["capabilities"]!;
+        foreach (var set in new[] { "bounding", "effective", "permitted" })
+        {
+            var list = (JsonArray)caps[set]!;
+            foreach (var c in new[] { "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN" }) list.Add((JsonNode)JsonValue.Create(c)!);
+        }
+    }
+
+    [RootRequiredFact]
+    public void StopContinueAndWaitReports()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/jobctl");
+        Assert.Contains("jobctl: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void ShellStopsAndContinuesABackgroundJob()
+    {
+        const string script =
+            "sleep 10 & p=$!; kill -STOP $p; sleep 0.3; grep State /proc/$p/status; " +
+            "kill -CONT $p; sleep 0.3; grep State /proc/$p/status; kill $p; wait $p; echo exit=$?";
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "sh", "-c", script);
+        Assert.Equal("State:\tT (stopped)\nState:\tS (sleeping)\nexit=143\n", runc.Stdout);
+    }
+
+    [RootRequiredFact]
+    public void OrphansGoToTheSubreaperOrInit()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/subreaper");
+        Assert.Contains("subreaper: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void SetidRulesAndCapabilitiesAsRoot()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, RootWithSetid, "/bin/creds", "root");
+        Assert.Contains("ok   setresuid(-1,0,-1) back to the saved uid 0 = 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("creds: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void SetidRulesAsAnUnprivilegedUser()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, AsUser, "/bin/creds", "user");
+        Assert.Contains("creds: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void ResourceLimitsEnforced()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/rlimits");
+        Assert.Contains("rlimits: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void ResourceLimitsForAnUnprivilegedUser()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, AsUser, "/bin/rlimits", "user");
+        Assert.Contains("ok   fork over NPROC = -11\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("rlimits: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void ForkUnderAPidsLimitAnswersEagain()
+    {
+        static void PidsLimit(JsonObject config) =>
+            ((JsonObject)config["linux"]!["resources"]!)["pids"] = new JsonObject { ["limit"] = 96 };
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, PidsLimit, "/bin/rlimits", "pids");
+        Assert.Contains("rlimits: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+}
