@@ -41,6 +41,13 @@ public sealed partial class Task
                 ExitSignal = (int)(flags & 0xff),
             };
             foreach (var (k, v) in parentGroup.Rlimits) group.Rlimits[k] = v;
+            if ((flags & CLONE_SYSVSEM) != 0)
+            {
+                // The child shares the parent's SEM_UNDO list (fork gives it none).
+                lock (kernel.Ipc.Sem.Lock) parentGroup.SemUndo ??= new Ipc.SemUndoList();
+                parentGroup.SemUndo.AddRef();
+                group.SemUndo = parentGroup.SemUndo;
+            }
         }
 
         var mm = Mm;

@@ -16,6 +16,8 @@ public sealed class Vma
     public long FileOffset;
     /// <summary>MAP_SHARED: the pages (of the file, or of the anonymous mapping) every sharer sees; indexed by file page.</summary>
     public SharedPages? Pages;
+    /// <summary>The object told of this VMA's copies and removal (a SysV shm attachment), or null.</summary>
+    public IVmaOps? Ops;
     /// <summary>Name in /proc/self/maps: a path, [heap], [stack], or empty.</summary>
     public string Name = "";
 
@@ -29,10 +31,11 @@ public sealed class Vma
     {
         File?.IncRef();
         Pages?.AddRef();
+        Ops?.Open();
         return new Vma
         {
             Start = start, End = end, Prot = Prot, Shared = Shared, File = File, Pages = Pages,
-            FileOffset = FileOffset + (long)(start - Start), Name = Name,
+            FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
         };
     }
 
@@ -40,6 +43,7 @@ public sealed class Vma
     {
         Pages?.Release();
         File?.DecRef();
+        Ops?.Close();
     }
 
     /// <summary>The file page index (file offset / page size) of guest address addr in this VMA.</summary>

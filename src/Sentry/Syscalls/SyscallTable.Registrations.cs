@@ -13,6 +13,7 @@ public static partial class SyscallTable
     {
         RegisterFile();
         RegisterSocket();
+        RegisterIpc();
 
         // Memory
         Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously");

@@ -1,0 +1,27 @@
+namespace Csrunsc.Sentry.Kernel.Ipc;
+
+/// <summary>
+/// A process's SEM_UNDO record (sem_undo_list): the sets holding adjustments for it. Shared by the
+/// threads of a process and by processes cloned with CLONE_SYSVSEM; applied when the last of them exits.
+/// </summary>
+public sealed class SemUndoList
+{
+    private int _refs = 1;
+
+    /// <summary>Sets with an adjustment array for this list (guarded by the semaphore registry lock).</summary>
+    public readonly List<SemSet> Sets = new();
+
+    public void AddRef() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Drops a sharer; the last one applies every adjustment (exit_sem).</summary>
+    public void Release(IpcNamespace ns, int pid)
+    {
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        lock (ns.Sem.Lock)
+        {
+            foreach (var set in Sets.ToArray())
+                if (!set.Removed) set.ApplyUndo(this, pid);
+            Sets.Clear();
+        }
+    }
+}
