@@ -57,7 +57,7 @@ public sealed partial class Task
         int status = tg.GroupExitStatus ?? _exitStatus;
         Fds.CloseAll();
         // exit_sem(): the process's SEM_UNDO adjustments are applied once its last thread is gone.
-        tg.SemUndo?.Release(kernel.Ipc, tg.Tgid);
+        tg.SemUndo?.Release(tg.Tgid);
         tg.SemUndo = null;
         ThreadGroupExited(tg, status);
     }

@@ -15,7 +15,7 @@ public sealed unsafe partial class MemoryManager
     /// or new anonymous shared pages. Returns the address or -errno.
     /// </summary>
     public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
-        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, IVmaOps? ops = null)
+        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, IVmaOps? ops = null, bool mayWrite = true)
     {
         if (length == 0) return -Errno.EINVAL;
         length = PageUp(length);
@@ -51,7 +51,7 @@ public sealed unsafe partial class MemoryManager
             var vma = new Vma
             {
                 Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name,
-                Pages = pages, Ops = ops,
+                Pages = pages, Ops = ops, MayWrite = mayWrite,
             };
             ops?.Open();
             Insert(vma);
@@ -258,6 +258,7 @@ public sealed unsafe partial class MemoryManager
             for (int j = i; cur < end; j++)
             {
                 if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
+                if ((prot & Libc.PROT_WRITE) != 0 && !_vmas[j].MayWrite) return -Errno.EACCES;
                 cur = _vmas[j].End;
             }
             SplitAt(addr);
@@ -353,7 +354,7 @@ public sealed unsafe partial class MemoryManager
             if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
         }
         long dst = Map(ctx, newAddr, newLength, vma.Prot, (flags & MREMAP_FIXED) != 0, false, vma.Shared, vma.File,
-            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name, vma.Pages, vma.Ops);
+            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name, vma.Pages, vma.Ops, vma.MayWrite);
         if (dst < 0) return dst;
         if (vma.Pages is not null)
         {

@@ -9,6 +9,8 @@ public sealed class Vma
     public ulong Start;
     public ulong End;
     public int Prot;
+    /// <summary>VM_MAYWRITE: false for a shared mapping of something opened read-only (mprotect cannot add PROT_WRITE).</summary>
+    public bool MayWrite = true;
     /// <summary>MAP_SHARED: the pages are shared with other address spaces after fork.</summary>
     public bool Shared;
     /// <summary>File whose contents fill the pages when first touched (private file mappings); null for anonymous memory.</summary>
@@ -34,7 +36,7 @@ public sealed class Vma
         Ops?.Open();
         return new Vma
         {
-            Start = start, End = end, Prot = Prot, Shared = Shared, File = File, Pages = Pages,
+            Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
         };
     }

@@ -123,7 +123,7 @@ public static partial class SyscallTable
         Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
         Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
         Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
-        Error(272, "unshare", Errno.EPERM, "no nested namespaces");
+        Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");
         Error(317, "seccomp", Errno.EINVAL, "guest seccomp filters not supported yet");

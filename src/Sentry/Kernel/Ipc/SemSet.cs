@@ -44,7 +44,13 @@ public sealed class SemSet : IpcObject
     /// <summary>semadj of each process (undo list) that used SEM_UNDO on this set.</summary>
     public readonly Dictionary<SemUndoList, int[]> Undo = new();
 
-    public SemSet(int nsems) => Sems = new Sem[nsems];
+    public SemSet(IpcNamespace ns, int nsems)
+    {
+        Namespace = ns;
+        Sems = new Sem[nsems];
+    }
+
+    public IpcNamespace Namespace { get; }
 
     /// <summary>This set's semadj array for an undo list, made on first use.</summary>
     public int[] UndoFor(SemUndoList list)
@@ -53,7 +59,7 @@ public sealed class SemSet : IpcObject
         {
             adj = new int[Sems.Length];
             Undo[list] = adj;
-            list.Sets.Add(this);
+            lock (list.Sets) list.Sets.Add(this);
         }
         return adj;
     }
@@ -147,7 +153,8 @@ public sealed class SemSet : IpcObject
     /// <summary>IPC_RMID: every waiter wakes to EIDRM; the undo entries go with the set.</summary>
     public void Destroy()
     {
-        foreach (var list in Undo.Keys) list.Sets.Remove(this);
+        foreach (var list in Undo.Keys)
+            lock (list.Sets) list.Sets.Remove(this);
         Undo.Clear();
         Waiters.Notify();
     }

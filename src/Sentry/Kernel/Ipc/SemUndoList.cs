@@ -8,20 +8,22 @@ public sealed class SemUndoList
 {
     private int _refs = 1;
 
-    /// <summary>Sets with an adjustment array for this list (guarded by the semaphore registry lock).</summary>
+    /// <summary>Sets with an adjustment array for this list (guarded by itself: the sets may be of several namespaces).</summary>
     public readonly List<SemSet> Sets = new();
 
     public void AddRef() => Interlocked.Increment(ref _refs);
 
     /// <summary>Drops a sharer; the last one applies every adjustment (exit_sem).</summary>
-    public void Release(IpcNamespace ns, int pid)
+    public void Release(int pid)
     {
         if (Interlocked.Decrement(ref _refs) != 0) return;
-        lock (ns.Sem.Lock)
+        SemSet[] sets;
+        lock (Sets) sets = Sets.ToArray();
+        foreach (var set in sets)
         {
-            foreach (var set in Sets.ToArray())
+            lock (set.Namespace.Sem.Lock)
                 if (!set.Removed) set.ApplyUndo(this, pid);
-            Sets.Clear();
         }
+        lock (Sets) Sets.Clear();
     }
 }

@@ -7,7 +7,7 @@ namespace Csrunsc.Sentry.Syscalls.Ipc;
 /// <summary>What the SysV IPC calls share: the namespace of a task and the sleep/wake pattern.</summary>
 internal static class IpcCommon
 {
-    public static IpcNamespace Ns(Task t) => t.Kernel.Ipc;
+    public static IpcNamespace Ns(Task t) => t.IpcNs;
 
     /// <summary>0444 / 0222: the flags ipcperms() is asked with for reading and altering.</summary>
     public const int Read = 0x124, Write = 0x92;

@@ -34,7 +34,7 @@ internal static class SysMq
         r = CheckName(name);
         if (r < 0) return r;
         if ((oflag & Libc.O_ACCMODE) == Libc.O_ACCMODE) return -Errno.EINVAL;
-        var dir = t.Kernel.Ipc.Mqueue.Directory;
+        var dir = t.IpcNs.Mqueue.Directory;
         MqueueInode? queue;
         lock (dir.Lock)
         {
@@ -82,7 +82,7 @@ internal static class SysMq
         if (r < 0) return r;
         r = CheckName(name);
         if (r < 0) return r;
-        var dir = t.Kernel.Ipc.Mqueue.Directory;
+        var dir = t.IpcNs.Mqueue.Directory;
         lock (dir.Lock)
         {
             if (dir.Lookup(name, out Inode? queue) < 0) return -Errno.ENOENT;

@@ -91,6 +91,8 @@ internal static class SysMsg
                     {
                         var m = q.Messages[i];
                         if (m.Text.Length > bufSize && (flags & MsgQueue.MSG_NOERROR) == 0) return -Errno.E2BIG;
+                        // A copy is never truncated (copy_msg refuses a smaller buffer).
+                        if (copy && m.Text.Length > bufSize) return -Errno.EINVAL;
                         if (copy)
                         {
                             msg = m;

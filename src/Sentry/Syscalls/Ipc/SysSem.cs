@@ -14,10 +14,11 @@ internal static class SysSem
     {
         int key = a.Int(0), nsems = a.Int(1), flags = a.Int(2);
         if (nsems < 0 || nsems > IpcNamespace.SemMsl) return -Errno.EINVAL;
-        var reg = IpcCommon.Ns(t).Sem;
+        var ns = IpcCommon.Ns(t);
+        var reg = ns.Sem;
         return reg.Get(t, key, flags,
             set => nsems > set.Sems.Length ? -Errno.EINVAL : 0,
-            () => new SemSet(nsems),
+            () => new SemSet(ns, nsems),
             () =>
             {
                 if (nsems == 0) return -Errno.EINVAL;

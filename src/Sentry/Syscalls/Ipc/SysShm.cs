@@ -77,7 +77,7 @@ internal static class SysShm
         string name = "/SYSV" + seg.Key.ToString("x8", CultureInfo.InvariantCulture) + " (deleted)";
         bool fixedAddr = addr != 0;
         long r = t.Mm.Map(t.Context, addr, seg.Size, prot, fixedAddr, fixedAddr && (flags & ShmSegment.SHM_REMAP) == 0,
-            shared: true, null, 0, name, seg.Pages, seg);
+            shared: true, null, 0, name, seg.Pages, seg, mayWrite: (flags & ShmSegment.SHM_RDONLY) == 0);
         lock (ns.Shm.Lock)
         {
             seg.Nattch--;
