@@ -16,6 +16,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <stdlib.h>
 
 static int failures;
 
@@ -71,6 +73,38 @@ int main(void)
     check(counter != (void *)-1, "shmat");
     check(counter[0] == 0 && ((char *)counter)[9999] == 0, "new segment is zero-filled");
     check(nattch(id) == 1, "nattch 1 after shmat");
+
+    /* /proc/sysvipc/shm lists it: key, perms, size, nattch. */
+    FILE *f = fopen("/proc/sysvipc/shm", "r");
+    char line[512];
+    int listed = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        long k, sid, size, cpid, lpid, n;
+        char perms[16];
+        if (sscanf(line, "%ld %ld %15s %ld %ld %ld %ld", &k, &sid, perms, &size, &cpid, &lpid, &n) == 7 && k == key)
+            listed = printf("/proc/sysvipc/shm: perms %s size %ld nattch %ld\n", perms, size, n) > 0;
+    }
+    if (f) fclose(f);
+    check(listed, "listed in /proc/sysvipc/shm");
+
+    /* exec detaches: a child attaches, then execs; once the exec closed its CLOEXEC pipe, nattch is back. */
+    int cpipe[2];
+    pipe2(cpipe, O_CLOEXEC);
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
+        close(cpipe[0]);
+        shmat(id, NULL, 0);
+        execl("/bin/sleep", "sleep", "5", (char *)NULL);
+        _exit(1);
+    }
+    close(cpipe[1]);
+    char c;
+    while (read(cpipe[0], &c, 1) > 0) {
+    }
+    close(cpipe[0]);
+    check(nattch(id) == 1, "exec dropped the child's attachment");
+    kill(sleeper, SIGKILL);
+    waitpid(sleeper, NULL, 0);
 
     int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
     semctl(sem, 0, SETVAL, 1);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Csrunsc.Tests.Differential;
@@ -37,6 +38,24 @@ public sealed class IpcTests(DifferentialFixture fixture)
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/posix_mq");
         Assert.True(runc.Stdout.Contains("posix_mq: ok (0 failures)", StringComparison.Ordinal), runc.Stdout);
+    }
+
+    [RootRequiredFact]
+    public void PermissionsByOwnerGroupAndMode()
+    {
+        // The program switches to other users itself: it needs CAP_SETUID and CAP_SETGID (not in the default set).
+        static void WithSetId(JsonObject config)
+        {
+            var caps = config["process"]!["capabilities"]!.AsObject();
+            foreach (var set in new[] { "bounding", "effective", "permitted" })
+            {
+                caps[set]!.AsArray().Add((JsonNode?)"CAP_SETUID");
+                caps[set]!.AsArray().Add((JsonNode?)"CAP_SETGID");
+            }
+        }
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, WithSetId, "/bin/sysv_perm");
+        Assert.True(runc.Stdout.Contains("other user: shmat read-only = Permission denied\n", StringComparison.Ordinal) &&
+            runc.Stdout.Contains("sysv_perm: ok (0 failures)", StringComparison.Ordinal), runc.Stdout);
     }
 
     [RootRequiredFact]
