@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -215,6 +216,24 @@ int main(void)
     mq_close(q);
     close(fd);
     check(unlink("/dev/mqueue/csrunsc-test-default") == 0, "unlink(2) in /dev/mqueue");
+
+    /* RLIMIT_MSGQUEUE: each queue reserves maxmsg * msgsize (+ overheads) of its creator's limit. */
+    struct rlimit rl = {30000, 30000};
+    check(setrlimit(RLIMIT_MSGQUEUE, &rl) == 0, "setrlimit RLIMIT_MSGQUEUE 30000");
+    struct mq_attr small = {.mq_maxmsg = 10, .mq_msgsize = 1024};
+    mqd_t r1 = mq_open("/csrunsc-rl-1", O_RDWR | O_CREAT, 0600, &small);
+    mqd_t r2 = mq_open("/csrunsc-rl-2", O_RDWR | O_CREAT, 0600, &small);
+    check(r1 != (mqd_t)-1 && r2 != (mqd_t)-1, "two 10 x 1024 queues fit");
+    check_errno(mq_open("/csrunsc-rl-3", O_RDWR | O_CREAT, 0600, &small), EMFILE, "a third is over the limit");
+    mq_unlink("/csrunsc-rl-1");
+    check_errno(mq_open("/csrunsc-rl-3", O_RDWR | O_CREAT, 0600, &small), EMFILE, "an unlinked queue still open keeps its reservation");
+    mq_close(r1);
+    mqd_t r3 = mq_open("/csrunsc-rl-3", O_RDWR | O_CREAT, 0600, &small);
+    check(r3 != (mqd_t)-1, "closing the unlinked queue gave it back");
+    mq_close(r2);
+    mq_close(r3);
+    mq_unlink("/csrunsc-rl-2");
+    mq_unlink("/csrunsc-rl-3");
 
     printf("posix_mq: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures != 0;

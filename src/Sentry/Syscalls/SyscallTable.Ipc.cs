@@ -19,7 +19,7 @@ public static partial class SyscallTable
         Partial(69, "msgsnd", SysMsg.Msgsnd, "a message is queued, never handed straight to a waiting receiver (Linux's pipelined send); the order seen is the same");
         Full(70, "msgrcv", SysMsg.Msgrcv);
         Full(71, "msgctl", SysMsg.Msgctl);
-        Partial(240, "mq_open", SysMq.MqOpen, "RLIMIT_MSGQUEUE is not charged");
+        Full(240, "mq_open", SysMq.MqOpen);
         Full(241, "mq_unlink", SysMq.MqUnlink);
         Full(242, "mq_timedsend", SysMq.MqTimedsend);
         Full(243, "mq_timedreceive", SysMq.MqTimedreceive);

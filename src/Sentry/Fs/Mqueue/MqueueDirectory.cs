@@ -70,14 +70,19 @@ public sealed class MqueueDirectory : Inode
     {
         child = null;
         file = null;
-        int r = CreateQueue(name, mode, uid, gid, MqueueFileSystem.MsgDefault, MqueueFileSystem.MsgSizeDefault, overLimit: false, out var q);
+        var t = Kernel.Task.Current;
+        if (t is null) return -Errno.EPERM;
+        int r = CreateQueue(t, name, mode, uid, gid, MqueueFileSystem.MsgDefault, MqueueFileSystem.MsgSizeDefault, overLimit: false, out var q);
         if (r < 0) return r;
         child = q;
         return q!.Open(flags, out file);
     }
 
-    /// <summary>A new queue named name; -EEXIST, -ENAMETOOLONG, or -ENOSPC past queues_max (unless overLimit: CAP_SYS_RESOURCE).</summary>
-    public int CreateQueue(string name, uint mode, uint uid, uint gid, long maxMsg, long msgSize, bool overLimit, out MqueueInode? queue)
+    /// <summary>
+    /// A new queue named name; -EEXIST, -ENAMETOOLONG, -ENOSPC past queues_max (unless overLimit:
+    /// CAP_SYS_RESOURCE), -EMFILE past the creator's RLIMIT_MSGQUEUE.
+    /// </summary>
+    public int CreateQueue(Kernel.Task t, string name, uint mode, uint uid, uint gid, long maxMsg, long msgSize, bool overLimit, out MqueueInode? queue)
     {
         queue = null;
         if (name.Length > NameMax) return -Errno.ENAMETOOLONG;
@@ -85,7 +90,11 @@ public sealed class MqueueDirectory : Inode
         {
             if (_queues.ContainsKey(name)) return -Errno.EEXIST;
             if (_queues.Count >= MqueueFileSystem.QueuesMax && !overLimit) return -Errno.ENOSPC;
-            queue = new MqueueInode(_fs, mode & 0xFFF, uid, gid, maxMsg, msgSize);
+            // Charged to the creator's real uid (its user_struct), as Linux does.
+            uint chargeUid = t.ThreadGroup.Creds.Uid;
+            long bytes = MqueueFileSystem.Reservation(maxMsg, msgSize);
+            if (!_fs.Charge(chargeUid, bytes, MqueueFileSystem.LimitOf(t))) return -Errno.EMFILE;
+            queue = new MqueueInode(_fs, mode & 0xFFF, uid, gid, maxMsg, msgSize, chargeUid, bytes);
             _queues[name] = queue;
             _mtime = _ctime = MonotonicClock.Now();
         }

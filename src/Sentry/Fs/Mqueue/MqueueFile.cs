@@ -14,6 +14,7 @@ public sealed class MqueueFile : FileDescription
     public MqueueFile(MqueueInode queue, int flags) : base(queue, flags & (Libc.O_ACCMODE | Libc.O_NONBLOCK | Libc.O_CLOEXEC))
     {
         Queue = queue;
+        queue.FileOpened();
     }
 
     public MqueueInode Queue { get; }
@@ -45,5 +46,6 @@ public sealed class MqueueFile : FileDescription
     protected override void OnRelease()
     {
         if (Task.Current?.ThreadGroup is { } closer) Queue.Unregister(closer);
+        Queue.FileClosed();
     }
 }

@@ -16,6 +16,11 @@ public sealed class MqueueFileSystem : FileSystem
     public const int PrioMax = 32768;
 
     private readonly MqueueDirectory _root;
+    private readonly Dictionary<uint, long> _userBytes = new();
+
+    /// <summary>RLIMIT_MSGQUEUE's default (bytes a user's queues may reserve).</summary>
+    public const long DefaultMsgQueueLimit = 819200;
+    private const int RLIMIT_MSGQUEUE = 12;
 
     public MqueueFileSystem() : base("mqueue", readOnly: false)
     {
@@ -25,4 +30,37 @@ public sealed class MqueueFileSystem : FileSystem
     public override Inode Root => _root;
 
     public MqueueDirectory Directory => _root;
+
+    /// <summary>
+    /// What a queue reserves against its creator's RLIMIT_MSGQUEUE (mqueue_get_inode): its messages
+    /// plus Linux's per-message (struct msg_msg) and per-priority (tree node) overheads, 48 bytes each.
+    /// </summary>
+    public static long Reservation(long maxMsg, long msgSize) => maxMsg * msgSize + maxMsg * 48 + Math.Min(maxMsg, PrioMax) * 48;
+
+    /// <summary>The creating task's RLIMIT_MSGQUEUE.</summary>
+    public static long LimitOf(Kernel.Task t)
+    {
+        lock (t.ThreadGroup.Rlimits)
+            return t.ThreadGroup.Rlimits.TryGetValue(RLIMIT_MSGQUEUE, out var v) ? (long)Math.Min(v.Cur, long.MaxValue) : DefaultMsgQueueLimit;
+    }
+
+    /// <summary>Charges a new queue to uid; false (EMFILE) past the limit. This bounds the Sentry memory queues can hold.</summary>
+    public bool Charge(uint uid, long bytes, long limit)
+    {
+        lock (_userBytes)
+        {
+            _userBytes.TryGetValue(uid, out long used);
+            if (used + bytes < used || used + bytes > limit) return false;
+            _userBytes[uid] = used + bytes;
+            return true;
+        }
+    }
+
+    public void Uncharge(uint uid, long bytes)
+    {
+        lock (_userBytes)
+        {
+            if (_userBytes.TryGetValue(uid, out long used)) _userBytes[uid] = Math.Max(0, used - bytes);
+        }
+    }
 }

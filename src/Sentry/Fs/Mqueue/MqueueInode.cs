@@ -33,8 +33,15 @@ public sealed class MqueueInode : Inode
     private int _notifyKind, _notifySigno;
     private ulong _notifyValue;
 
-    public MqueueInode(MqueueFileSystem fs, uint perm, uint uid, uint gid, long maxMsg, long msgSize)
+    private readonly uint _chargeUid;
+    private readonly long _charge;
+    private int _openFiles;
+    private bool _unlinked, _released;
+
+    public MqueueInode(MqueueFileSystem fs, uint perm, uint uid, uint gid, long maxMsg, long msgSize, uint chargeUid, long charge)
     {
+        _chargeUid = chargeUid;
+        _charge = charge;
         _fs = fs;
         Ino = fs.NextIno();
         _mode = FileMode.Regular | perm;
@@ -83,9 +90,35 @@ public sealed class MqueueInode : Inode
         return 0;
     }
 
-    /// <summary>Its name is gone; open descriptions keep the queue.</summary>
+    /// <summary>Its name is gone; open descriptions keep the queue until the last closes.</summary>
     internal void Unlinked()
     {
+        lock (_messages) _unlinked = true;
+        ReleaseIfUnused();
+    }
+
+    internal void FileOpened()
+    {
+        lock (_messages) _openFiles++;
+    }
+
+    internal void FileClosed()
+    {
+        lock (_messages) _openFiles--;
+        ReleaseIfUnused();
+    }
+
+    /// <summary>mqueue_evict_inode(): no name and no description: the messages go and the creator's reservation is given back.</summary>
+    private void ReleaseIfUnused()
+    {
+        lock (_messages)
+        {
+            if (!_unlinked || _openFiles > 0 || _released) return;
+            _released = true;
+            _messages.Clear();
+            _bytes = 0;
+        }
+        _fs.Uncharge(_chargeUid, _charge);
     }
 
     public short Readiness(short mask)

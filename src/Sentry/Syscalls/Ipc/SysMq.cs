@@ -68,7 +68,7 @@ internal static class SysMq
                         return -Errno.EINVAL;
                 }
                 var creds = t.ThreadGroup.Creds;
-                r = dir.CreateQueue(name, mode & 0xFFF & ~t.Fs.Umask, creds.Fsuid, creds.Fsgid, maxMsg, msgSize, resource, out queue);
+                r = dir.CreateQueue(t, name, mode & 0xFFF & ~t.Fs.Umask, creds.Fsuid, creds.Fsgid, maxMsg, msgSize, resource, out queue);
                 if (r < 0) return r;
             }
         }
