@@ -58,6 +58,15 @@ public sealed class IpcTests(DifferentialFixture fixture)
             runc.Stdout.Contains("sysv_perm: ok (0 failures)", StringComparison.Ordinal), runc.Stdout);
     }
 
+    [RootRequiredTheory]
+    [InlineData("7")]
+    [InlineData("0x5eed")]
+    public void GarbageArgumentsGetErrnos(string seed)
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/ipc_fuzz", seed, "20000");
+        Assert.Contains("ipc_fuzz: ok (20000 calls)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void IpcLimitsAndProcSysvipc()
     {
