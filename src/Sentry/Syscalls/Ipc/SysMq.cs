@@ -116,7 +116,7 @@ internal static class SysMq
     {
         ulong len = a.A2;
         uint prio = (uint)a.A3;
-        if (a.A3 >= MqueueFileSystem.PrioMax) return -Errno.EINVAL;
+        if (prio >= MqueueFileSystem.PrioMax) return -Errno.EINVAL;
         int r = Deadline(t, a.A4, out long deadline);
         if (r < 0) return r;
         var f = QueueFile(t, a.Int(0));

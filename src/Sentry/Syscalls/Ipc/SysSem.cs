@@ -28,13 +28,14 @@ internal static class SysSem
             });
     }
 
-    public static long Semop(Task t, in SyscallArguments a) => Do(t, a.Int(0), a.A1, (long)a.A2, long.MaxValue);
+    // nsops is an unsigned int: the register's upper half is not looked at.
+    public static long Semop(Task t, in SyscallArguments a) => Do(t, a.Int(0), a.A1, (uint)a.A2, long.MaxValue);
 
     public static long Semtimedop(Task t, in SyscallArguments a)
     {
         int r = ReadinessWait.DeadlineFromTimespec(t, a.A3, out long deadline, out _);
         if (r < 0) return r;
-        return Do(t, a.Int(0), a.A1, (long)a.A2, deadline);
+        return Do(t, a.Int(0), a.A1, (uint)a.A2, deadline);
     }
 
     private static long Do(Task t, int id, ulong sops, long nsops, long deadline)
