@@ -279,7 +279,7 @@ public sealed class Sandbox
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),
         "devpts" => DevFileSystem.CreateDevPts(),
-        "mqueue" => DevFileSystem.CreateMqueue(),
+        "mqueue" => kernel.Ipc.Mqueue,
         "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
         "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly),
         _ => null,

@@ -21,7 +21,11 @@ public sealed partial class Kernel
         BootTimeNs = MonotonicClock.NowNs();
         BootRealtimeNs = MonotonicClock.RealtimeNs();
         Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.Unix.UnixSocketFamily());
+        Ipc = new global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace(memoryFile);
     }
+
+    /// <summary>The sandbox's IPC namespace: SysV shm/sem/msg ids and the POSIX message queues.</summary>
+    public global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace Ipc { get; }
 
     public IPlatform Platform { get; }
     public MemoryFile MemoryFile { get; }

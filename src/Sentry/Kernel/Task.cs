@@ -24,7 +24,11 @@ public sealed partial class Task
         Mm = mm;
         Fds = fds;
         Fs = fs;
+        IpcNs = kernel.Ipc;
     }
+
+    /// <summary>The IPC namespace the task's SysV and POSIX IPC calls use (nsproxy's ipc_ns).</summary>
+    public Ipc.IpcNamespace IpcNs { get; set; }
 
     public Kernel Kernel { get; }
     public ThreadGroup ThreadGroup { get; set; }

@@ -19,7 +19,10 @@ public sealed partial class Task
     {
         if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) return -Errno.EINVAL;
         if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) return -Errno.EINVAL;
-        if ((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) != 0)
+        if ((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) != 0)
+            return -Errno.EPERM;
+        // A new IPC namespace is the only one a guest can make (CAP_SYS_ADMIN); it cannot share SEM_UNDO lists.
+        if ((flags & CLONE_NEWIPC) != 0 && (!Capabilities.Has(this, Capabilities.SYS_ADMIN) || (flags & CLONE_SYSVSEM) != 0))
             return -Errno.EPERM;
         var kernel = Kernel;
         int nproc = Rlimits.CheckNproc(this);
@@ -43,6 +46,13 @@ public sealed partial class Task
                 ExitSignal = (int)(flags & 0xff), NoNewPrivs = parentGroup.NoNewPrivs, Dumpable = parentGroup.Dumpable,
             };
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
+            if ((flags & CLONE_SYSVSEM) != 0)
+            {
+                // The child shares the parent's SEM_UNDO list (fork gives it none).
+                lock (kernel.Ipc.Sem.Lock) parentGroup.SemUndo ??= new Ipc.SemUndoList();
+                parentGroup.SemUndo.AddRef();
+                group.SemUndo = parentGroup.SemUndo;
+            }
         }
 
         var mm = Mm;
@@ -57,6 +67,7 @@ public sealed partial class Task
             SignalMask = SignalMask,
             Nice = Nice,
         };
+        child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
         child.Regs.Rax = 0;
         if (stack != 0) child.Regs.Rsp = stack;
         if ((flags & CLONE_SETTLS) != 0) child.Regs.FsBase = tls;

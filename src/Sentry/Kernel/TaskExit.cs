@@ -61,6 +61,9 @@ public sealed partial class Task
 
         int status = tg.GroupExitStatus ?? _exitStatus;
         Fds.CloseAll();
+        // exit_sem(): the process's SEM_UNDO adjustments are applied once its last thread is gone.
+        tg.SemUndo?.Release(tg.Tgid);
+        tg.SemUndo = null;
         ThreadGroupExited(tg, status);
     }
 

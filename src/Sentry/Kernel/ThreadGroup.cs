@@ -83,6 +83,9 @@ public sealed class ThreadGroup
     /// <summary>A continue not yet reported by wait (WCONTINUED).</summary>
     public bool ContinueUnreported { get; set; }
 
+    /// <summary>SEM_UNDO adjustments (made on first use; shared with CLONE_SYSVSEM children), applied at exit.</summary>
+    public Ipc.SemUndoList? SemUndo { get; set; }
+
     /// <summary>Told the wait status when the group exits (the host side of an exec'd process).</summary>
     public Action<int>? ExitObserver { get; set; }
 

@@ -15,7 +15,7 @@ public sealed unsafe partial class MemoryManager
     /// or new anonymous shared pages. Returns the address or -errno.
     /// </summary>
     public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
-        FileDescription? file, long fileOffset, string name, SharedPages? pages = null)
+        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, IVmaOps? ops = null, bool mayWrite = true)
     {
         if (length == 0) return -Errno.EINVAL;
         length = PageUp(length);
@@ -51,8 +51,9 @@ public sealed unsafe partial class MemoryManager
             var vma = new Vma
             {
                 Start = addr, End = addr + length, Prot = prot, Shared = shared, File = file, FileOffset = fileOffset, Name = name,
-                Pages = pages,
+                Pages = pages, Ops = ops, MayWrite = mayWrite,
             };
+            ops?.Open();
             Insert(vma);
             PrepareExistingBlocks(vma);
             ForgetMapped(vma.Start, vma.End);
@@ -174,6 +175,46 @@ public sealed unsafe partial class MemoryManager
         return 0;
     }
 
+    /// <summary>
+    /// shmdt(2): finds the first VMA at or above addr that is an attachment begun at addr (its
+    /// offset equals its distance from addr), and unmaps every piece of that attachment within
+    /// its size from addr, as Linux does. -EINVAL when there is none.
+    /// </summary>
+    public int Detach(IContext? ctx, ulong addr)
+    {
+        if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i < 0) i = ~i;
+            IVmaOps? ops = null;
+            for (; i < _vmas.Count; i++)
+            {
+                var v = _vmas[i];
+                if (v.Ops is not null && (long)(v.Start - addr) == v.FileOffset)
+                {
+                    ops = v.Ops;
+                    break;
+                }
+            }
+            if (ops is null) return -Errno.EINVAL;
+            ulong size = PageUp(ops.AttachSize), end = addr + size < addr ? ulong.MaxValue : addr + size;
+            for (; i < _vmas.Count && _vmas[i].End <= end;)
+            {
+                var v = _vmas[i];
+                if (ReferenceEquals(v.Ops, ops) && (long)(v.Start - addr) == v.FileOffset)
+                {
+                    RemoveRange(ctx, v.Start, v.End);
+                    i = FindIndex(v.Start);
+                    if (i < 0) i = ~i;
+                    continue;
+                }
+                i++;
+            }
+        }
+        return 0;
+    }
+
     /// <summary>msync(2): writes shared file pages of [addr, addr+length) back to their files; -ENOMEM if a page is unmapped.</summary>
     public int Sync(ulong addr, ulong length)
     {
@@ -217,6 +258,7 @@ public sealed unsafe partial class MemoryManager
             for (int j = i; cur < end; j++)
             {
                 if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
+                if ((prot & Libc.PROT_WRITE) != 0 && !_vmas[j].MayWrite) return -Errno.EACCES;
                 cur = _vmas[j].End;
             }
             SplitAt(addr);
@@ -312,7 +354,7 @@ public sealed unsafe partial class MemoryManager
             if ((flags & MREMAP_MAYMOVE) == 0) return -Errno.ENOMEM;
         }
         long dst = Map(ctx, newAddr, newLength, vma.Prot, (flags & MREMAP_FIXED) != 0, false, vma.Shared, vma.File,
-            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name, vma.Pages);
+            vma.FileOffset + (long)(oldAddr - vma.Start), vma.Name, vma.Pages, vma.Ops, vma.MayWrite);
         if (dst < 0) return dst;
         if (vma.Pages is not null)
         {

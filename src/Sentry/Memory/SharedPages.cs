@@ -62,6 +62,12 @@ public sealed class SharedPages
         }
     }
 
+    /// <summary>Pages materialized so far (a SysV segment's shm_rss).</summary>
+    public int MaterializedPages
+    {
+        get { lock (this) return _pages.Count; }
+    }
+
     public void AddRef()
     {
         lock (this) _refs++;

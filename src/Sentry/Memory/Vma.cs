@@ -9,6 +9,8 @@ public sealed class Vma
     public ulong Start;
     public ulong End;
     public int Prot;
+    /// <summary>VM_MAYWRITE: false for a shared mapping of something opened read-only (mprotect cannot add PROT_WRITE).</summary>
+    public bool MayWrite = true;
     /// <summary>MAP_SHARED: the pages are shared with other address spaces after fork.</summary>
     public bool Shared;
     /// <summary>File whose contents fill the pages when first touched (private file mappings); null for anonymous memory.</summary>
@@ -16,6 +18,8 @@ public sealed class Vma
     public long FileOffset;
     /// <summary>MAP_SHARED: the pages (of the file, or of the anonymous mapping) every sharer sees; indexed by file page.</summary>
     public SharedPages? Pages;
+    /// <summary>The object told of this VMA's copies and removal (a SysV shm attachment), or null.</summary>
+    public IVmaOps? Ops;
     /// <summary>Name in /proc/self/maps: a path, [heap], [stack], or empty.</summary>
     public string Name = "";
 
@@ -29,10 +33,11 @@ public sealed class Vma
     {
         File?.IncRef();
         Pages?.AddRef();
+        Ops?.Open();
         return new Vma
         {
-            Start = start, End = end, Prot = Prot, Shared = Shared, File = File, Pages = Pages,
-            FileOffset = FileOffset + (long)(start - Start), Name = Name,
+            Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
+            FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
         };
     }
 
@@ -40,6 +45,7 @@ public sealed class Vma
     {
         Pages?.Release();
         File?.DecRef();
+        Ops?.Close();
     }
 
     /// <summary>The file page index (file offset / page size) of guest address addr in this VMA.</summary>

@@ -13,6 +13,7 @@ public static partial class SyscallTable
     {
         RegisterFile();
         RegisterSocket();
+        RegisterIpc();
 
         // Memory
         Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously");
@@ -54,7 +55,7 @@ public static partial class SyscallTable
         Partial(61, "wait4", SysLifecycle.Wait4, "rusage is zero; no ptrace-stop reports (no guest ptrace)");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
-        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS; CPU, DATA, STACK, MEMLOCK, SIGPENDING, MSGQUEUE recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
+        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open); CPU, DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
         Partial(98, "getrusage", SysSystem.Getrusage, "all zero");
         Full(99, "sysinfo", SysSystem.Sysinfo);
         Partial(100, "times", SysSystem.Times, "CPU times zero");
@@ -126,7 +127,7 @@ public static partial class SyscallTable
         Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
         Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
         Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
-        Error(272, "unshare", Errno.EPERM, "no nested namespaces");
+        Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");
         Error(317, "seccomp", Errno.EINVAL, "guest seccomp filters not supported yet");

@@ -51,6 +51,23 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void UtilLinuxIpcmkIpcsIpcrm()
+    {
+        // ipcmk picks random keys: the key column is left out. Ids are the fresh namespace's (0, 1, ...).
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            ipcmk -M 8192 -p 0640; ipcmk -S 4 -p 0600; ipcmk -Q -p 0660
+            ipcs -m | awk 'NR > 3 && NF { print $2, $3, $4, $5, $6 }'
+            ipcs -s | awk 'NR > 3 && NF { print $2, $3, $4, $5 }'
+            ipcs -q | awk 'NR > 3 && NF { print $2, $3, $4, $5, $6 }'
+            ipcs -l
+            ipcrm -m 0 -s 0 -q 0; echo "ipcrm $?"
+            ipcs -a | grep -c '^0x' || true
+            """);
+        Assert.Contains("0 root 640 8192 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("max ops per semop call = 500\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
     public void Python3JsonThreadPoolAndLocks()
     {
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["python3", "-c", """

@@ -53,9 +53,6 @@ public static class DevFileSystem
     /// <summary>A tmpfs for /dev/shm (mode 1777).</summary>
     public static TmpfsFileSystem CreateShm() => new("tmpfs", readOnly: false, rootMode: FileMode.Directory | 0x3FF);
 
-    /// <summary>A placeholder for /dev/mqueue (POSIX message queues are not implemented).</summary>
-    public static TmpfsFileSystem CreateMqueue() => new("mqueue", readOnly: false, rootMode: FileMode.Directory | 0x3FF);
-
     /// <summary>Registers the memory devices and /dev/tty in <see cref="DeviceRegistry"/>.</summary>
     public static void RegisterDrivers(CharDeviceOpener? console = null)
     {

@@ -47,9 +47,22 @@ public sealed class ProcRootDirectory : ProcDirectory
         kernel.Add("threads-max", Text(fs, () => "257004"));
         kernel.Add("ngroups_max", Text(fs, () => "65536"));
         kernel.Add("cap_last_cap", Text(fs, () => "40"));
-        kernel.Add("shmmax", Text(fs, () => "18446744073692774399"));
-        kernel.Add("shmall", Text(fs, () => "18446744073692774399"));
-        kernel.Add("shmmni", Text(fs, () => "4096"));
+        // The reader's IPC namespace, as Linux shows it.
+        Kernel.Ipc.IpcNamespace Ipc() => Kernel.Task.Current?.IpcNs ?? k.Ipc;
+        kernel.Add("shmmax", Text(fs, () => Ipc().ShmMax.ToString(CultureInfo.InvariantCulture)));
+        kernel.Add("shmall", Text(fs, () => Ipc().ShmAll.ToString(CultureInfo.InvariantCulture)));
+        kernel.Add("shmmni", Text(fs, () => Str(Ipc().Shm.Mni)));
+        kernel.Add("shm_rmid_forced", Text(fs, () => "0"));
+        kernel.Add("sem", Text(fs, ProcSysvipcContent.SemLimits));
+        kernel.Add("msgmax", Text(fs, () => Str(Kernel.Ipc.IpcNamespace.MsgMax)));
+        kernel.Add("msgmnb", Text(fs, () => Str(Kernel.Ipc.IpcNamespace.MsgMnb)));
+        kernel.Add("msgmni", Text(fs, () => Str(Ipc().Msg.Mni)));
+        foreach (var next in new[] { "msg_next_id", "sem_next_id", "shm_next_id" }) kernel.Add(next, Text(fs, () => "-1"));
+        var sysvipc = new ProcDirectory(fs, fs.NextIno());
+        Add("sysvipc", sysvipc);
+        sysvipc.Add("shm", Text(fs, () => ProcSysvipcContent.Shm(Ipc())));
+        sysvipc.Add("sem", Text(fs, () => ProcSysvipcContent.Sem(Ipc())));
+        sysvipc.Add("msg", Text(fs, () => ProcSysvipcContent.Msg(Ipc())));
         kernel.Add("yama", new ProcDirectory(fs, fs.NextIno()));
         var random = Dir(fs, kernel, "random");
         random.Add("boot_id", Text(fs, () => fs.BootId));
@@ -62,6 +75,12 @@ public sealed class ProcRootDirectory : ProcDirectory
         var fsDir = Dir(fs, sys, "fs");
         fsDir.Add("file-max", Text(fs, () => "9223372036854775807"));
         fsDir.Add("nr_open", Text(fs, () => "1048576"));
+        var mqueue = Dir(fs, fsDir, "mqueue");
+        mqueue.Add("queues_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.QueuesMax)));
+        mqueue.Add("msg_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgMax)));
+        mqueue.Add("msgsize_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgSizeMax)));
+        mqueue.Add("msg_default", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgDefault)));
+        mqueue.Add("msgsize_default", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgSizeDefault)));
         if (k.Network is { } network)
         {
             // The guest's network namespace's own values (writes need CAP_NET_ADMIN, as for a container's root).

@@ -35,7 +35,7 @@ internal static class SysMemory
         int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
         if (limit < 0) return limit;
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
-            shared, file, offset, name);
+            shared, file, offset, name, mayWrite: !shared || file is null || file.Writable);
     }
 
     public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
