@@ -15,7 +15,7 @@ public sealed unsafe partial class MemoryManager
     /// or new anonymous shared pages. Returns the address or -errno.
     /// </summary>
     public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
-        FileDescription? file, long fileOffset, string name, SharedPages? pages = null)
+        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, bool low32 = false)
     {
         if (length == 0) return -Errno.EINVAL;
         length = PageUp(length);
@@ -31,9 +31,11 @@ public sealed unsafe partial class MemoryManager
             }
             else
             {
+                // A hint is used only if [hint, hint+length) is free and below the top (no wrap-around);
+                // else Linux picks another address, as here.
                 ulong hint = PageDown(addr);
-                if (hint < MinAddress || hint + length > MaxAddress || Overlaps(hint, hint + length))
-                    hint = FindGap(length);
+                if (hint < MinAddress || hint > MaxAddress || length > MaxAddress - hint || Overlaps(hint, hint + length))
+                    hint = low32 ? FindGapBottomUp(length, Map32BitLow, Map32BitHigh) : FindGap(length);
                 if (hint == 0) return -Errno.ENOMEM;
                 addr = hint;
             }
@@ -96,6 +98,25 @@ public sealed unsafe partial class MemoryManager
     {
         int i = FindIndex(vma.Start);
         _vmas.Insert(i < 0 ? ~i : i, vma);
+    }
+
+    /// <summary>x86-64's MAP_32BIT range: the second GiB (code and data a 32-bit jump or pointer can reach).</summary>
+    public const ulong Map32BitLow = 0x4000_0000, Map32BitHigh = 0x8000_0000;
+
+    /// <summary>Bottom-up search for a free range of length inside [low, high) (MAP_32BIT); 0 if none.</summary>
+    private ulong FindGapBottomUp(ulong length, ulong low, ulong high)
+    {
+        ulong at = Math.Max(low, MinAddress);
+        int i = FindIndex(at);
+        if (i >= 0) at = _vmas[i++].End;
+        else i = ~i;
+        for (; ; i++)
+        {
+            ulong next = i < _vmas.Count ? _vmas[i].Start : ulong.MaxValue;
+            if (at > high || length > high - at) return 0;
+            if (next >= at + length) return at;
+            at = Math.Max(at, _vmas[i].End);
+        }
     }
 
     /// <summary>Top-down search for a free range of length below the mmap base.</summary>

@@ -33,7 +33,7 @@ internal static class SysMemory
             name = file?.Location?.AbsolutePath ?? "";
         }
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
-            shared, file, offset, name);
+            shared, file, offset, name, low32: (flags & Libc.MAP_32BIT) != 0);
     }
 
     public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
