@@ -65,7 +65,7 @@ public sealed unsafe partial class MemoryManager
     /// <summary>A new mapping over blocks that already exist: give them fresh contents.</summary>
     private void PrepareExistingBlocks(Vma vma)
     {
-        for (ulong bi = vma.Start >> MemoryFile.BlockShift; bi < BlockUp(vma.End) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(vma.Start >> MemoryFile.BlockShift, BlockUp(vma.End) >> MemoryFile.BlockShift, _blocks.Keys))
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             b = Unshare(bi, b);
@@ -82,7 +82,7 @@ public sealed unsafe partial class MemoryManager
     /// </summary>
     private void ForgetMapped(ulong start, ulong end)
     {
-        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _mapped))
             _mapped.Remove(bi);
     }
 
@@ -170,7 +170,7 @@ public sealed unsafe partial class MemoryManager
     /// <summary>Frees blocks no VMA covers any more; zeroes uncovered pages of the others.</summary>
     private void ReleasePages(ulong start, ulong end)
     {
-        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _blocks.Keys))
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
@@ -306,13 +306,14 @@ public sealed unsafe partial class MemoryManager
         if ((oldAddr & 0xFFF) != 0 || newLength == 0) return -Errno.EINVAL;
         oldLength = PageUp(oldLength);
         newLength = PageUp(newLength);
+        if (newLength == 0) return -Errno.EINVAL; // rounded past 2^64, as Linux's PAGE_ALIGN check
         Vma? vma;
         lock (_lock)
         {
             int i = FindIndex(oldAddr);
             if (i < 0) return -Errno.EFAULT;
             vma = _vmas[i];
-            if (oldAddr + oldLength > vma.End) return -Errno.EFAULT;
+            if (oldLength > vma.End - oldAddr) return -Errno.EFAULT;
         }
         if ((flags & MREMAP_FIXED) == 0)
         {
@@ -323,7 +324,7 @@ public sealed unsafe partial class MemoryManager
             }
             lock (_lock)
             {
-                if (oldAddr + oldLength == vma.End && !Overlaps(vma.End, oldAddr + newLength) && oldAddr + newLength <= MaxAddress)
+                if (oldAddr + oldLength == vma.End && newLength <= MaxAddress - oldAddr && !Overlaps(vma.End, oldAddr + newLength))
                 {
                     ForgetMapped(vma.End, oldAddr + newLength);
                     vma.End = oldAddr + newLength;
@@ -343,17 +344,26 @@ public sealed unsafe partial class MemoryManager
         }
         ulong copy = Math.Min(oldLength, newLength);
         int prot = vma.Prot;
-        // Copy through the Sentry's view, regardless of the guest's protection.
-        for (ulong done = 0; done < copy; done += 4096)
+        // Copy through the Sentry's view, regardless of the guest's protection; only blocks that
+        // exist (never-touched pages read as zeros or come from the file at the new place too).
+        ulong srcEnd = oldAddr + copy;
+        lock (_lock)
         {
-            lock (_lock)
+            foreach (ulong bi in new BlockRange(oldAddr >> MemoryFile.BlockShift, BlockUp(srcEnd) >> MemoryFile.BlockShift, _blocks.Keys))
             {
-                var src = GetBlock((oldAddr + done) >> MemoryFile.BlockShift);
-                var dblk = GetBlock(((ulong)dst + done) >> MemoryFile.BlockShift);
-                if (src is null || dblk is null) return -Errno.ENOMEM;
-                long so = src.Offset + (long)((oldAddr + done) & (ulong)(MemoryFile.BlockSize - 1));
-                long d = dblk.Offset + (long)(((ulong)dst + done) & (ulong)(MemoryFile.BlockSize - 1));
-                Buffer.MemoryCopy(File.Base + so, File.Base + d, 4096, 4096);
+                if (!_blocks.ContainsKey(bi)) continue;
+                ulong from = Math.Max(oldAddr, bi << MemoryFile.BlockShift);
+                ulong to = Math.Min(srcEnd, (bi + 1) << MemoryFile.BlockShift);
+                for (ulong at = from; at < to; at += 4096)
+                {
+                    ulong done = at - oldAddr;
+                    var src = GetBlock(at >> MemoryFile.BlockShift);
+                    var dblk = GetBlock(((ulong)dst + done) >> MemoryFile.BlockShift);
+                    if (src is null || dblk is null) return -Errno.ENOMEM;
+                    long so = src.Offset + (long)(at & (ulong)(MemoryFile.BlockSize - 1));
+                    long d = dblk.Offset + (long)(((ulong)dst + done) & (ulong)(MemoryFile.BlockSize - 1));
+                    Buffer.MemoryCopy(File.Base + so, File.Base + d, 4096, 4096);
+                }
             }
         }
         Unmap(ctx, oldAddr, oldLength);
@@ -427,7 +437,7 @@ public sealed unsafe partial class MemoryManager
                 var v = _vmas[i];
                 if (v.File is not null || v.Shared) continue;
                 ulong s = Math.Max(v.Start, addr), e = Math.Min(v.End, end);
-                for (ulong bi = s >> MemoryFile.BlockShift; bi < BlockUp(e) >> MemoryFile.BlockShift; bi++)
+                foreach (ulong bi in new BlockRange(s >> MemoryFile.BlockShift, BlockUp(e) >> MemoryFile.BlockShift, _blocks.Keys))
                 {
                     if (!_blocks.TryGetValue(bi, out var b)) continue;
                     b = Unshare(bi, b);

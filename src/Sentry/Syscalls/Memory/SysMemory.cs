@@ -70,6 +70,8 @@ internal static class SysMemory
 
     public static long Mincore(Task t, in SyscallArguments a)
     {
+        if ((a.A0 & 0xFFF) != 0) return -Errno.EINVAL;
+        if (a.A1 > ulong.MaxValue - 0xFFF || a.A0 + ((a.A1 + 0xFFF) & ~0xFFFUL) < a.A0) return -Errno.ENOMEM;
         ulong pages = (a.A1 + 0xFFF) / 0x1000;
         for (ulong i = 0; i < pages; i++)
         {
