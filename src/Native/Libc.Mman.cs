@@ -9,7 +9,7 @@ public static unsafe partial class Libc
     public const int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20,
         MAP_GROWSDOWN = 0x100, MAP_DENYWRITE = 0x800, MAP_EXECUTABLE = 0x1000, MAP_LOCKED = 0x2000,
         MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000, MAP_NONBLOCK = 0x10000, MAP_STACK = 0x20000,
-        MAP_HUGETLB = 0x40000, MAP_FIXED_NOREPLACE = 0x100000;
+        MAP_HUGETLB = 0x40000, MAP_FIXED_NOREPLACE = 0x100000, MAP_32BIT = 0x40;
     public const uint MFD_CLOEXEC = 1;
 
     [LibraryImport(Lib, EntryPoint = "mmap", SetLastError = true)]

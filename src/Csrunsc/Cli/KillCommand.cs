@@ -14,6 +14,11 @@ public static class KillCommand
         return 1;
     }
 
+    private const int KillSignal = 9;
+
+    /// <summary>How long the sandbox gets to end its tasks after a SIGKILL before it is killed itself.</summary>
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(3);
+
     private static bool Kill(GlobalOptions global, CommandArgs a, out string? error)
     {
         var store = new StateStore(global.Root);
@@ -32,7 +37,15 @@ public static class KillCommand
             error = "container not running";
             return false;
         }
-        if (ControlClient.Request(store.ControlSocket(state.Id), $"kill {sig} {(a.Flag("all") ? 1 : 0)}", out _)) return true;
+        if (ControlClient.Request(store.ControlSocket(state.Id), $"kill {sig} {(a.Flag("all") ? 1 : 0)}", out _))
+        {
+            // SIGKILL must end the container even when the Sentry cannot end its tasks (a tracer
+            // thread wedged in the host): then the sandbox process itself is killed (its stubs die
+            // with their tracers, PTRACE_O_EXITKILL).
+            if (sig == KillSignal && !SandboxProcess.WaitGone(state.Pid, state.PidStartTime, KillGrace))
+                SandboxProcess.Signal(state.Pid, KillSignal);
+            return true;
+        }
         // The control socket is gone but the process lives: signal it directly (SIGKILL always works).
         if (SandboxProcess.Signal(state.Pid, sig) == 0) return true;
         error = "no such process";

@@ -30,7 +30,11 @@ public sealed class PidNamespace
 
     public void RemoveTask(Task task)
     {
-        lock (this) _tasks.Remove(task.Tid);
+        // Only this task's own entry: after an exec from a non-leader thread its tid names the exec'ing task.
+        lock (this)
+        {
+            if (_tasks.TryGetValue(task.Tid, out var t) && t == task) _tasks.Remove(task.Tid);
+        }
     }
 
     public void AddGroup(ThreadGroup group)

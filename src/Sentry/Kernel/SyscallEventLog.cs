@@ -23,5 +23,14 @@ public sealed class SyscallEventLog(Action<string> sink, bool strace)
         Write($"csrunsc: unimplemented syscall {nr} ({name}) by tid {tid}: ENOSYS\n");
     }
 
+    private int _compatReported;
+
+    /// <summary>A 32-bit entry (int 0x80, or a syscall in compatibility mode), reported once.</summary>
+    public void CompatEntry(int tid)
+    {
+        if (Interlocked.Exchange(ref _compatReported, 1) == 0)
+            Write($"csrunsc: 32-bit syscall entry (int 0x80 or compatibility mode) by tid {tid}: ENOSYS\n");
+    }
+
     public void Write(string line) => sink(line);
 }

@@ -34,7 +34,7 @@ public sealed partial class Task
     public ThreadGroup ThreadGroup { get; set; }
 
     /// <summary>Guest thread id in the sandbox's pid namespace.</summary>
-    public int Tid { get; }
+    public int Tid { get; private set; }
 
     public MemoryManager Mm { get; set; }
     public FdTable Fds { get; set; }

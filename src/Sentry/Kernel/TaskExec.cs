@@ -88,6 +88,13 @@ public sealed partial class Task
 
         // Point of no return: other threads go, the old address space and stub go.
         KillOtherThreads();
+        if (Tid != ThreadGroup.Tgid)
+        {
+            // Linux's de_thread: a non-leader that execs takes over the leader's tid.
+            kernel.Pids.RemoveTask(this);
+            Tid = ThreadGroup.Tgid;
+            kernel.Pids.AddTask(this);
+        }
         r = kernel.Platform.NewAddressSpace(out IContext ctx);
         if (r < 0)
         {

@@ -139,6 +139,9 @@ public sealed partial class Task
                 case SwitchResult.Fault:
                     HandleFault(in info);
                     break;
+                case SwitchResult.Vsyscall:
+                    DoVsyscall(info.Status);
+                    break;
                 case SwitchResult.Interrupted:
                     break;
                 case SwitchResult.Dead:
@@ -148,8 +151,23 @@ public sealed partial class Task
         }
     }
 
+    /// <summary>
+    /// A 32-bit entry: the guest ran `int 0x80`, or `syscall`/`sysenter` in the 32-bit code segment.
+    /// Its registers follow the i386 ABI (ebx, ecx, edx... and the i386 numbers), so dispatching them
+    /// as a 64-bit call would run an unrelated call with unrelated arguments. A 64-bit `syscall` always
+    /// leaves rcx = rip and r11 = rflags (the CPU writes them), which int 0x80 does not.
+    /// </summary>
+    private bool IsCompatEntry() => Regs.Cs != UserCs64 || Regs.Rcx != Regs.Rip || Regs.R11 != Regs.Eflags;
+
     private void DoSyscall()
     {
+        if (IsCompatEntry())
+        {
+            // The 32-bit table is not implemented (as gVisor's ptrace platform): ENOSYS, once noted.
+            Kernel.Events.CompatEntry(Tid);
+            Regs.Rax = unchecked((ulong)-Errno.ENOSYS);
+            return;
+        }
         long nr = (long)Regs.OrigRax;
         var args = new SyscallArguments(Regs.Rdi, Regs.Rsi, Regs.Rdx, Regs.R10, Regs.R8, Regs.R9);
         var entry = SyscallTable.Get(nr);
@@ -174,6 +192,32 @@ public sealed partial class Task
         }
         if (Kernel.Events.Strace) Kernel.Events.Write($"[{Tid}] {SyscallTable.NameOf(nr)}({args.A0:x}, {args.A1:x}, {args.A2:x}) = {(ret == SyscallTable.NoReturn ? "?" : ret.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
         if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;
+    }
+
+    /// <summary>
+    /// A call into the vsyscall page (only gettimeofday, time and getcpu get here): answered as the
+    /// syscall it stands for. A bad pointer is SIGSEGV, as Linux's emulate_vsyscall.
+    /// </summary>
+    private void DoVsyscall(int nr)
+    {
+        var entry = SyscallTable.Get(nr);
+        var args = new SyscallArguments(Regs.Rdi, Regs.Rsi, Regs.Rdx, 0, 0, 0);
+        long ret;
+        try
+        {
+            ret = entry is null ? -Errno.ENOSYS : entry.Handler(this, in args);
+        }
+        catch (Exception e)
+        {
+            ret = -Errno.EIO;
+            Kernel.Events.Write($"csrunsc: vsyscall {nr} by tid {Tid} raised {e.GetType().Name}: {e.Message} (answered EIO)\n");
+        }
+        if (ret == -Errno.EFAULT)
+        {
+            SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = 0x80 /* SI_KERNEL */ });
+            return;
+        }
+        Regs.Rax = (ulong)ret;
     }
 
     private void HandleFault(in SigInfo info)

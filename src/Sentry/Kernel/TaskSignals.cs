@@ -149,6 +149,8 @@ public sealed partial class Task
         }
     }
 
+    private const ulong UserCs64 = 0x33, UserCs32 = 0x23, UserDs = 0x2b, FlagTf = 1UL << 8, FlagDf = 1UL << 10, FlagRf = 1UL << 16;
+
     // struct rt_sigframe layout (x86-64): pretcode(8) | ucontext(304) | siginfo(128); fpstate separately.
     private const int UcOffset = 8, UcMcontext = 40, UcSigmask = 296, InfoOffset = 312, FrameSize = 440;
 
@@ -194,7 +196,11 @@ public sealed partial class Task
         Regs.Rsi = frame + InfoOffset;
         Regs.Rdx = frame + UcOffset;
         Regs.Rax = 0;
-        Regs.Eflags &= ~(1UL << 10); // DF cleared for the handler, as the ABI requires
+        // As Linux's setup_rt_frame: the handler runs in 64-bit mode (whatever code segment the guest
+        // was in) with DF (the ABI), TF (no single-stepping into the handler) and RF cleared.
+        Regs.Cs = UserCs64;
+        Regs.Ss = UserDs;
+        Regs.Eflags &= ~(FlagTf | FlagDf | FlagRf);
         SignalMask |= act.Mask;
         if ((act.Flags & SigAction.SA_NODEFER) == 0) SignalMask |= Bit(info.Signo);
         SignalMask &= ~Unblockable;
@@ -217,6 +223,16 @@ public sealed partial class Task
         Regs.R8 = g[0]; Regs.R9 = g[1]; Regs.R10 = g[2]; Regs.R11 = g[3]; Regs.R12 = g[4]; Regs.R13 = g[5];
         Regs.R14 = g[6]; Regs.R15 = g[7]; Regs.Rdi = g[8]; Regs.Rsi = g[9]; Regs.Rbp = g[10]; Regs.Rbx = g[11];
         Regs.Rdx = g[12]; Regs.Rax = g[13]; Regs.Rcx = g[14]; Regs.Rsp = g[15]; Regs.Rip = g[16];
+        // The code segment comes back from the frame (a handler may return into 32-bit code); any
+        // selector but the two user code segments would fault on the way back: SIGSEGV, as there.
+        ulong cs = MemoryMarshal.Read<ushort>(mc[144..]) | 3UL;
+        if (cs != UserCs64 && cs != UserCs32)
+        {
+            SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = 0x80 /* SI_KERNEL */ });
+            return SyscallTable.NoReturn;
+        }
+        Regs.Cs = cs;
+        Regs.Ss = UserDs;
         // Only user-changeable flags (CF PF AF ZF SF TF DF OF, AC, ID...) come from the frame.
         const ulong userFlags = 0x0025_4DD5;
         Regs.Eflags = (Regs.Eflags & ~userFlags) | (g[17] & userFlags);

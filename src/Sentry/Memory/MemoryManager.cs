@@ -345,7 +345,7 @@ public sealed unsafe partial class MemoryManager
     {
         ulong s = BlockDown(start), e = BlockUp(end);
         bool any = false;
-        for (ulong bi = s >> MemoryFile.BlockShift; bi < e >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(s >> MemoryFile.BlockShift, e >> MemoryFile.BlockShift, _mapped))
             any |= _mapped.Remove(bi);
         if (any) ctx?.Unmap(s, e - s);
     }

@@ -15,7 +15,8 @@ public sealed unsafe partial class MemoryManager
     /// or new anonymous shared pages. Returns the address or -errno.
     /// </summary>
     public long Map(IContext? ctx, ulong addr, ulong length, int prot, bool fixedAddr, bool noReplace, bool shared,
-        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, IVmaOps? ops = null, bool mayWrite = true)
+        FileDescription? file, long fileOffset, string name, SharedPages? pages = null, IVmaOps? ops = null, bool mayWrite = true,
+        bool low32 = false)
     {
         if (length == 0) return -Errno.EINVAL;
         length = PageUp(length);
@@ -31,9 +32,11 @@ public sealed unsafe partial class MemoryManager
             }
             else
             {
+                // A hint is used only if [hint, hint+length) is free and below the top (no wrap-around);
+                // else Linux picks another address, as here.
                 ulong hint = PageDown(addr);
-                if (hint < MinAddress || hint + length > MaxAddress || Overlaps(hint, hint + length))
-                    hint = FindGap(length);
+                if (hint < MinAddress || hint > MaxAddress || length > MaxAddress - hint || Overlaps(hint, hint + length))
+                    hint = low32 ? FindGapBottomUp(length, Map32BitLow, Map32BitHigh) : FindGap(length);
                 if (hint == 0) return -Errno.ENOMEM;
                 addr = hint;
             }
@@ -64,7 +67,7 @@ public sealed unsafe partial class MemoryManager
     /// <summary>A new mapping over blocks that already exist: give them fresh contents.</summary>
     private void PrepareExistingBlocks(Vma vma)
     {
-        for (ulong bi = vma.Start >> MemoryFile.BlockShift; bi < BlockUp(vma.End) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(vma.Start >> MemoryFile.BlockShift, BlockUp(vma.End) >> MemoryFile.BlockShift, _blocks.Keys))
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             b = Unshare(bi, b);
@@ -81,7 +84,7 @@ public sealed unsafe partial class MemoryManager
     /// </summary>
     private void ForgetMapped(ulong start, ulong end)
     {
-        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _mapped))
             _mapped.Remove(bi);
     }
 
@@ -97,6 +100,25 @@ public sealed unsafe partial class MemoryManager
     {
         int i = FindIndex(vma.Start);
         _vmas.Insert(i < 0 ? ~i : i, vma);
+    }
+
+    /// <summary>x86-64's MAP_32BIT range: the second GiB (code and data a 32-bit jump or pointer can reach).</summary>
+    public const ulong Map32BitLow = 0x4000_0000, Map32BitHigh = 0x8000_0000;
+
+    /// <summary>Bottom-up search for a free range of length inside [low, high) (MAP_32BIT); 0 if none.</summary>
+    private ulong FindGapBottomUp(ulong length, ulong low, ulong high)
+    {
+        ulong at = Math.Max(low, MinAddress);
+        int i = FindIndex(at);
+        if (i >= 0) at = _vmas[i++].End;
+        else i = ~i;
+        for (; ; i++)
+        {
+            ulong next = i < _vmas.Count ? _vmas[i].Start : ulong.MaxValue;
+            if (at > high || length > high - at) return 0;
+            if (next >= at + length) return at;
+            at = Math.Max(at, _vmas[i].End);
+        }
     }
 
     /// <summary>Top-down search for a free range of length below the mmap base.</summary>
@@ -150,7 +172,7 @@ public sealed unsafe partial class MemoryManager
     /// <summary>Frees blocks no VMA covers any more; zeroes uncovered pages of the others.</summary>
     private void ReleasePages(ulong start, ulong end)
     {
-        for (ulong bi = start >> MemoryFile.BlockShift; bi < BlockUp(end) >> MemoryFile.BlockShift; bi++)
+        foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _blocks.Keys))
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             ulong bs = bi << MemoryFile.BlockShift, be = bs + (ulong)MemoryFile.BlockSize;
@@ -327,13 +349,14 @@ public sealed unsafe partial class MemoryManager
         if ((oldAddr & 0xFFF) != 0 || newLength == 0) return -Errno.EINVAL;
         oldLength = PageUp(oldLength);
         newLength = PageUp(newLength);
+        if (newLength == 0) return -Errno.EINVAL; // rounded past 2^64, as Linux's PAGE_ALIGN check
         Vma? vma;
         lock (_lock)
         {
             int i = FindIndex(oldAddr);
             if (i < 0) return -Errno.EFAULT;
             vma = _vmas[i];
-            if (oldAddr + oldLength > vma.End) return -Errno.EFAULT;
+            if (oldLength > vma.End - oldAddr) return -Errno.EFAULT;
         }
         if ((flags & MREMAP_FIXED) == 0)
         {
@@ -344,7 +367,7 @@ public sealed unsafe partial class MemoryManager
             }
             lock (_lock)
             {
-                if (oldAddr + oldLength == vma.End && !Overlaps(vma.End, oldAddr + newLength) && oldAddr + newLength <= MaxAddress)
+                if (oldAddr + oldLength == vma.End && newLength <= MaxAddress - oldAddr && !Overlaps(vma.End, oldAddr + newLength))
                 {
                     ForgetMapped(vma.End, oldAddr + newLength);
                     vma.End = oldAddr + newLength;
@@ -364,17 +387,26 @@ public sealed unsafe partial class MemoryManager
         }
         ulong copy = Math.Min(oldLength, newLength);
         int prot = vma.Prot;
-        // Copy through the Sentry's view, regardless of the guest's protection.
-        for (ulong done = 0; done < copy; done += 4096)
+        // Copy through the Sentry's view, regardless of the guest's protection; only blocks that
+        // exist (never-touched pages read as zeros or come from the file at the new place too).
+        ulong srcEnd = oldAddr + copy;
+        lock (_lock)
         {
-            lock (_lock)
+            foreach (ulong bi in new BlockRange(oldAddr >> MemoryFile.BlockShift, BlockUp(srcEnd) >> MemoryFile.BlockShift, _blocks.Keys))
             {
-                var src = GetBlock((oldAddr + done) >> MemoryFile.BlockShift);
-                var dblk = GetBlock(((ulong)dst + done) >> MemoryFile.BlockShift);
-                if (src is null || dblk is null) return -Errno.ENOMEM;
-                long so = src.Offset + (long)((oldAddr + done) & (ulong)(MemoryFile.BlockSize - 1));
-                long d = dblk.Offset + (long)(((ulong)dst + done) & (ulong)(MemoryFile.BlockSize - 1));
-                Buffer.MemoryCopy(File.Base + so, File.Base + d, 4096, 4096);
+                if (!_blocks.ContainsKey(bi)) continue;
+                ulong from = Math.Max(oldAddr, bi << MemoryFile.BlockShift);
+                ulong to = Math.Min(srcEnd, (bi + 1) << MemoryFile.BlockShift);
+                for (ulong at = from; at < to; at += 4096)
+                {
+                    ulong done = at - oldAddr;
+                    var src = GetBlock(at >> MemoryFile.BlockShift);
+                    var dblk = GetBlock(((ulong)dst + done) >> MemoryFile.BlockShift);
+                    if (src is null || dblk is null) return -Errno.ENOMEM;
+                    long so = src.Offset + (long)(at & (ulong)(MemoryFile.BlockSize - 1));
+                    long d = dblk.Offset + (long)(((ulong)dst + done) & (ulong)(MemoryFile.BlockSize - 1));
+                    Buffer.MemoryCopy(File.Base + so, File.Base + d, 4096, 4096);
+                }
             }
         }
         Unmap(ctx, oldAddr, oldLength);
@@ -448,7 +480,7 @@ public sealed unsafe partial class MemoryManager
                 var v = _vmas[i];
                 if (v.File is not null || v.Shared) continue;
                 ulong s = Math.Max(v.Start, addr), e = Math.Min(v.End, end);
-                for (ulong bi = s >> MemoryFile.BlockShift; bi < BlockUp(e) >> MemoryFile.BlockShift; bi++)
+                foreach (ulong bi in new BlockRange(s >> MemoryFile.BlockShift, BlockUp(e) >> MemoryFile.BlockShift, _blocks.Keys))
                 {
                     if (!_blocks.TryGetValue(bi, out var b)) continue;
                     b = Unshare(bi, b);

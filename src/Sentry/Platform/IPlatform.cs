@@ -33,6 +33,12 @@ public enum SwitchResult
     Fault,
     /// <summary>Stopped early by <see cref="IContext.Interrupt"/> (or a stray host signal).</summary>
     Interrupted,
+    /// <summary>
+    /// The guest called into the legacy vsyscall page: info.Status holds the syscall number
+    /// (gettimeofday, time or getcpu), regs its arguments, and the call has already returned
+    /// (rip = the caller): only rax is left to set.
+    /// </summary>
+    Vsyscall,
     /// <summary>The context died (killed from outside); the task cannot continue.</summary>
     Dead,
 }

@@ -16,7 +16,7 @@ public static partial class SyscallTable
         RegisterIpc();
 
         // Memory
-        Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously");
+        Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously; MAP_32BIT places the mapping in [1 GiB, 2 GiB) as x86-64 Linux; a hint whose range wraps or passes the top is ignored");
         Full(10, "mprotect", SysMemory.Mprotect);
         Full(11, "munmap", SysMemory.Munmap);
         Full(12, "brk", SysMemory.Brk);

@@ -21,6 +21,8 @@ public sealed unsafe class PtraceContext : IContext
     /// <summary>The CPU the stub thread is bound to: the one its tracer last ran on (-1 until the first switch).</summary>
     private int _stubCpu = -1;
 
+    private const int SysSeccomp = 1; // si_code of a seccomp SIGSYS
+
     private const int RaxOffset = 10 * 8; // offsetof(struct user, regs.rax)
 
     internal PtraceContext(PtracePlatform platform, int pid, int tid, bool isLeader)
@@ -60,6 +62,14 @@ public sealed unsafe class PtraceContext : IContext
                 case Libc.SIGTRAP:
                     fixed (SigInfo* si = &info) Libc.Ptrace(Libc.PTRACE_GETSIGINFO, _tid, 0, (nint)si);
                     return SwitchResult.Fault;
+                case Libc.SIGSYS:
+                    // The stub's filter traps the host's vsyscall emulation (the kernel has already
+                    // done the `ret`); any other SIGSYS is a stray host signal.
+                    fixed (SigInfo* si = &info) Libc.Ptrace(Libc.PTRACE_GETSIGINFO, _tid, 0, (nint)si);
+                    if (info.Code == SysSeccomp && info.Addr >= StubFilter.VsyscallBase && info.Addr < StubFilter.VsyscallEnd)
+                        return SwitchResult.Vsyscall;
+                    info = default;
+                    return SwitchResult.Interrupted;
                 default:
                     return SwitchResult.Interrupted;
             }
@@ -130,6 +140,7 @@ public sealed unsafe class PtraceContext : IContext
         UserRegs regs = default;
         if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
         _currentValid = false;
+        StubMode(ref regs);
         regs.Rip = site;
         regs.Rax = (ulong)nr;
         regs.OrigRax = ulong.MaxValue;
@@ -149,11 +160,35 @@ public sealed unsafe class PtraceContext : IContext
                 _dead = true;
                 return -Errno.ESRCH;
             }
-            if (Libc.WStopSig(status) == Libc.SIGTRAP && (status >> 16) == 0) break;
+            int sig = Libc.WStopSig(status);
+            if (sig == Libc.SIGTRAP && (status >> 16) == 0) break;
+            if ((status >> 16) == 0 && sig is Libc.SIGSEGV or Libc.SIGBUS or Libc.SIGILL or Libc.SIGFPE or Libc.SIGSYS)
+            {
+                // The stub's own code faulted: its state is not what the Sentry set up. Continuing
+                // would re-run the fault forever; the address space is lost, so end it.
+                Libc.Kill(_pid, Libc.SIGKILL);
+                _dead = true;
+                return -Errno.ESRCH;
+            }
             // Interrupt signals (or event stops) arriving meanwhile are suppressed; callers re-check.
         }
         if (Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs)) < 0) return -Errno.ESRCH;
         return (long)regs.Rax;
+    }
+
+    private const ulong UserCs64 = 0x33, UserDs = 0x2b, FlagsReserved = 0x2, FlagsIf = 0x200;
+
+    /// <summary>
+    /// The stub's code runs in 64-bit mode with plain flags, whatever the guest left: a guest in the
+    /// 32-bit code segment (a far jump to CS 0x23) would otherwise run the injected `syscall` in
+    /// compatibility mode (#UD on Intel, a fault at a truncated address elsewhere), and TF, DF or AC
+    /// would trap or misbehave. The guest's own values come back with its registers at the next switch.
+    /// </summary>
+    private static void StubMode(ref UserRegs regs)
+    {
+        regs.Cs = UserCs64;
+        regs.Ss = UserDs;
+        regs.Eflags = FlagsReserved | FlagsIf;
     }
 
     public int Map(ulong addr, ulong length, int prot, long fileOffset)
@@ -213,6 +248,7 @@ public sealed unsafe class PtraceContext : IContext
             // in pause() and detach (without EXITKILL, so our OS thread may end).
             UserRegs regs = default;
             Libc.Ptrace(Libc.PTRACE_GETREGS, _tid, 0, (nint)(&regs));
+            StubMode(ref regs);
             regs.Rip = _platform.Image.ParkSite;
             regs.OrigRax = ulong.MaxValue;
             Libc.Ptrace(Libc.PTRACE_SETREGS, _tid, 0, (nint)(&regs));

@@ -39,9 +39,9 @@ public sealed unsafe class PtracePlatform : IPlatform
         context = null!;
         int pid = SpawnStub();
         if (pid < 0) return pid;
-        // The stub traces itself to us (TRACEME: tracer = this OS thread) and stops with SIGSTOP.
+        // The stub traces itself to us (TRACEME: tracer = this OS thread) and stops at an int3 (SIGTRAP).
         int r = Libc.WaitPidRetry(pid, out int status, Libc.__WALL);
-        if (r != pid || !Libc.WIfStopped(status) || Libc.WStopSig(status) != Libc.SIGSTOP)
+        if (r != pid || !Libc.WIfStopped(status) || Libc.WStopSig(status) != Libc.SIGTRAP)
         {
             Libc.Kill(pid, Libc.SIGKILL);
             Libc.WaitPidRetry(pid, out _, Libc.__WALL);

@@ -19,8 +19,7 @@ public sealed class StubImage
     /// <summary>The fd number at which every stub holds the memory file.</summary>
     public const int MemoryFileFd = 3;
 
-    private const int SYS_mmap = 9, SYS_munmap = 11, SYS_getpid = 39, SYS_kill = 62, SYS_ptrace = 101, SYS_pause = 34,
-        SYS_clone = 56, SYS_exit = 60, SYS_prctl = 157, SYS_seccomp = 317;
+    private const int SYS_munmap = 11, SYS_ptrace = 101, SYS_pause = 34, SYS_prctl = 157, SYS_seccomp = 317;
 
     /// <summary>The only clone the Sentry injects: a thread in the same address space.</summary>
     public const ulong CloneThreadFlags = 0x00000100 /*VM*/ | 0x00000200 /*FS*/ | 0x00000400 /*FILES*/ |
@@ -82,13 +81,9 @@ public sealed class StubImage
         a.jz(filtered);
         a.ud2(); // fail closed: no stub runs unfiltered
         a.Label(ref filtered);
-        // kill(getpid(), SIGSTOP): the tracer takes over from here.
-        a.mov(eax, SYS_getpid);
-        a.syscall();
-        a.mov(edi, eax);
-        a.mov(esi, 19);
-        a.mov(eax, SYS_kill);
-        a.syscall();
+        // int3: a traced process stops for its tracer with SIGTRAP; the tracer takes over from here
+        // (no kill() needed, so the filter allows none).
+        a.int3();
         a.ud2();
 
         a.Label(ref syscallSite);
@@ -124,53 +119,11 @@ public sealed class StubImage
         Elf = BuildElf(stream.ToArray(), codeBase);
     }
 
-    /// <summary>
-    /// The stub's seccomp program: x86-64 only; mmap only of the memory file (fd 3); clone only of a
-    /// thread; munmap, exit, pause; getpid and kill for its own start-up stop. Anything else kills it.
-    /// </summary>
-    private static byte[] Filter(out ushort count)
-    {
-        const ushort LD = 0x20, JEQ = 0x15, RET = 0x06;
-        const uint KILL = 0x80000000, ALLOW = 0x7fff0000, AUDIT_ARCH_X86_64 = 0xC000003E;
-        (ushort Code, byte Jt, byte Jf, uint K)[] prog =
-        [
-            (LD, 0, 0, 4),                       // 0: arch
-            (JEQ, 1, 0, AUDIT_ARCH_X86_64),      // 1
-            (RET, 0, 0, KILL),                   // 2
-            (LD, 0, 0, 0),                       // 3: nr
-            (JEQ, 0, 3, SYS_mmap),               // 4: mmap → 5, else → 8
-            (LD, 0, 0, 16 + 4 * 8),              // 5: args[4] (fd), low half
-            (JEQ, 11, 0, StubImage.MemoryFileFd),// 6: → 18 allow
-            (RET, 0, 0, KILL),                   // 7
-            (JEQ, 0, 3, SYS_clone),              // 8: clone → 9, else → 12
-            (LD, 0, 0, 16),                      // 9: args[0] (flags), low half
-            (JEQ, 7, 0, (uint)CloneThreadFlags), // 10: → 18 allow
-            (RET, 0, 0, KILL),                   // 11
-            (JEQ, 5, 0, SYS_munmap),             // 12
-            (JEQ, 4, 0, SYS_exit),               // 13
-            (JEQ, 3, 0, SYS_pause),              // 14
-            (JEQ, 2, 0, SYS_getpid),             // 15
-            (JEQ, 1, 0, SYS_kill),               // 16
-            (RET, 0, 0, KILL),                   // 17
-            (RET, 0, 0, ALLOW),                  // 18
-        ];
-        var bytes = new byte[prog.Length * 8];
-        for (int i = 0; i < prog.Length; i++)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(i * 8), prog[i].Code);
-            bytes[i * 8 + 2] = prog[i].Jt;
-            bytes[i * 8 + 3] = prog[i].Jf;
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 8 + 4), prog[i].K);
-        }
-        count = (ushort)prog.Length;
-        return bytes;
-    }
-
     private static byte[] BuildElf(byte[] code, ulong entry)
     {
         if (CodeOffset + code.Length > FprogOffset) throw new InvalidOperationException("stub code overlaps its data");
         var elf = new byte[(int)Size];
-        byte[] filter = Filter(out ushort count);
+        byte[] filter = StubFilter.Build(MemoryFileFd, (uint)CloneThreadFlags, out ushort count);
         filter.CopyTo(elf, FilterOffset);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(elf.AsSpan(FprogOffset), count);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(elf.AsSpan(FprogOffset + 8), Base + FilterOffset);

@@ -14,7 +14,9 @@ internal static class SysReadlink
 
     private static long ReadLinkAt(Task t, int dirfd, ulong pathAddr, ulong buf, long size)
     {
-        if ((int)size <= 0) return -Errno.EINVAL;
+        // bufsiz is an int in Linux: only its low 32 bits count.
+        int bufsiz = (int)size;
+        if (bufsiz <= 0) return -Errno.EINVAL;
         int r = GuestPath.Read(t, pathAddr, out string path);
         if (r < 0) return r;
         VfsPath? p;
@@ -33,7 +35,7 @@ internal static class SysReadlink
         r = p.Inode.ReadLink(out string? target);
         if (r < 0) return r;
         byte[] bytes = Encoding.UTF8.GetBytes(target ?? "");
-        int n = (int)Math.Min(bytes.Length, size);
+        int n = Math.Min(bytes.Length, bufsiz);
         r = t.CopyOut(buf, bytes.AsSpan(0, n));
         return r < 0 ? r : n;
     }

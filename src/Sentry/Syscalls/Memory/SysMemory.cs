@@ -35,7 +35,7 @@ internal static class SysMemory
         int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
         if (limit < 0) return limit;
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
-            shared, file, offset, name, mayWrite: !shared || file is null || file.Writable);
+            shared, file, offset, name, mayWrite: !shared || file is null || file.Writable, low32: (flags & Libc.MAP_32BIT) != 0);
     }
 
     public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
@@ -84,6 +84,8 @@ internal static class SysMemory
 
     public static long Mincore(Task t, in SyscallArguments a)
     {
+        if ((a.A0 & 0xFFF) != 0) return -Errno.EINVAL;
+        if (a.A1 > ulong.MaxValue - 0xFFF || a.A0 + ((a.A1 + 0xFFF) & ~0xFFFUL) < a.A0) return -Errno.ENOMEM;
         ulong pages = (a.A1 + 0xFFF) / 0x1000;
         for (ulong i = 0; i < pages; i++)
         {

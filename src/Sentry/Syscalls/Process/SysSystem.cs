@@ -23,7 +23,10 @@ internal static unsafe class SysSystem
 
     private static void Put(Span<byte> u, int field, string s)
     {
-        int n = Encoding.UTF8.GetBytes(s.AsSpan(0, Math.Min(s.Length, 64)), u.Slice(field * 65, 64));
+        // A name set from arbitrary bytes may encode longer than it was (U+FFFD is 3 bytes): cut it to fit.
+        var chars = s.AsSpan(0, Math.Min(s.Length, 64));
+        while (Encoding.UTF8.GetByteCount(chars) > 64) chars = chars[..^1];
+        int n = Encoding.UTF8.GetBytes(chars, u.Slice(field * 65, 64));
         u[field * 65 + n] = 0;
     }
 
