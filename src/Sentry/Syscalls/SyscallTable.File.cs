@@ -32,8 +32,8 @@ public static partial class SyscallTable
         Full(33, "dup2", SysDup.Dup2);
         Full(292, "dup3", SysDup.Dup3);
         Partial(72, "fcntl", SysFcntl.Fcntl,
-            "record locks always succeed and are not enforced; F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; seals answer EINVAL");
-        Partial(73, "flock", SysFcntl.Flock, "always succeeds; locks are not enforced");
+            "record locks (POSIX and OFD) enforced across the sandbox with Linux's ranges, merging, close semantics and EDEADLK, not shared with host processes; leases answer EINVAL (as gVisor); F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; seals answer EINVAL");
+        Partial(73, "flock", SysLock.Flock, "enforced across the sandbox (keyed by filesystem and inode); not shared with host processes or between bind mounts of one host directory; LOCK_MAND ignored as Linux does");
         Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default)");
         Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");

@@ -31,6 +31,9 @@ public abstract class FileDescription
 
     public Inode? Inode { get; }
 
+    /// <summary>The lock state of the file while this description may hold OFD or flock locks (guarded by FileLocks.Sync).</summary>
+    internal Lock.FileLockState? LockState;
+
     /// <summary>Where this file was opened (for *at() calls, fchdir and /proc/self/fd).</summary>
     public VfsPath? Location { get; set; }
 
@@ -168,6 +171,7 @@ public abstract class FileDescription
                 foreach (var w in watchers) w.Released(this);
             }
         }
+        if (Volatile.Read(ref LockState) is not null) Lock.FileLocks.DescriptionReleased(this);
         OnRelease();
     }
 
