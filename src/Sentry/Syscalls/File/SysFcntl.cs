@@ -22,6 +22,9 @@ internal static class SysFcntl
         int cmd = a.Int(1);
         var f = t.Fds.Get(fd);
         if (f is null) return -Errno.EBADF;
+        // An O_PATH descriptor answers only these (Linux's check_fcntl_cmd).
+        if ((f.Flags & Libc.O_PATH) != 0 && cmd is not (Libc.F_DUPFD or Libc.F_DUPFD_CLOEXEC or Libc.F_GETFD or Libc.F_SETFD or Libc.F_GETFL))
+            return -Errno.EBADF;
         switch (cmd)
         {
             case Libc.F_DUPFD:
