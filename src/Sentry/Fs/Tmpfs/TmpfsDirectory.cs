@@ -123,9 +123,14 @@ public sealed class TmpfsDirectory : TmpfsNode
         lock (Fs.TreeLock) return AddChildLocked(name, node, force: true);
     }
 
-    private int AddNew(string name, Inode node)
+    private int AddNew(string name, TmpfsNode node)
     {
-        lock (Fs.TreeLock) return AddChildLocked(name, node, force: false);
+        if (!Fs.TakeInode()) return -Errno.ENOSPC;
+        node.CountsInode = true;
+        int r;
+        lock (Fs.TreeLock) r = AddChildLocked(name, node, force: false);
+        if (r < 0) Fs.ReturnInode();
+        return r;
     }
 
     public override int Unlink(string name, bool dir)
@@ -217,12 +222,13 @@ public sealed class TmpfsDirectory : TmpfsNode
             d.Nlink = 0;
             d.Removed = true;
             d.TouchChanged();
+            d.Unlinked();
         }
         else if (node is TmpfsNode t)
         {
             t.Nlink--;
             t.TouchChanged();
-            if (t.Nlink == 0) t.OnUnlinked();
+            if (t.Nlink == 0) t.Unlinked();
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Csrunsc.Sentry.Fs.Tmpfs;
 public sealed class TmpfsRegularFile(TmpfsFileSystem fs, uint permissions, uint uid, uint gid)
     : TmpfsNode(fs, FileMode.Regular | (permissions & 0xFFF), uid, gid)
 {
-    private readonly TmpfsFileData _data = new();
+    private readonly TmpfsFileData _data = new(fs);
     private int _openCount;
 
     protected override long StatSize => _data.Size;

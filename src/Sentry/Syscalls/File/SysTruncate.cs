@@ -21,7 +21,9 @@ internal static class SysTruncate
         r = FilePermissions.Check(t, p.Inode, FilePermissions.MayWrite);
         if (r < 0) return r;
         var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
-        return p.Inode.SetAttr(in req);
+        r = p.Inode.SetAttr(in req);
+        if (r == 0) FilePermissions.RemovePrivs(t, p.Inode);
+        return r;
     }
 
     public static long FTruncate(Task t, in SyscallArguments a)
@@ -35,7 +37,9 @@ internal static class SysTruncate
             if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
             if (!f.Writable) return -Errno.EINVAL;
             if (f.Inode is not null && !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.EINVAL;
-            return f.Truncate(length);
+            int r = f.Truncate(length);
+            if (r == 0) FilePermissions.RemovePrivs(t, f.Inode);
+            return r;
         }
         finally
         {
