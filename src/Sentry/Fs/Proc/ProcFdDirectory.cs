@@ -48,6 +48,7 @@ public sealed class ProcFdDirectory(ProcFileSystem fs, ProcPidDirectory process,
         if (file.Location is { } loc) return loc.AbsolutePath;
         var inode = file.Inode;
         if (inode is null) return "anon_inode:[unknown]";
+        if (inode is Tmpfs.TmpfsRegularFile { MemfdName: { } memfd }) return "/memfd:" + memfd + " (deleted)";
         inode.GetStat(out StatBuf st);
         if (inode is PipeInode) return $"pipe:[{st.Ino}]";
         return inode.FileSystem.Type switch

@@ -88,9 +88,14 @@ internal static class SysFcntl
                 // The pipe keeps its capacity; report what it really holds.
                 return ps.Pipe.Capacity;
             }
-            case F_ADD_SEALS:
             case F_GET_SEALS:
-                return -Errno.EINVAL;
+                return f.Inode is Fs.Tmpfs.TmpfsRegularFile withSeals ? withSeals.Seals : -Errno.EINVAL;
+            case F_ADD_SEALS:
+                // memfd_add_seals' order: write access, known bits, then a file that has seals.
+                if (!f.Writable) return -Errno.EPERM;
+                if ((a.Int(2) & ~0x1F) != 0) return -Errno.EINVAL;
+                if (f.Inode is not Fs.Tmpfs.TmpfsRegularFile toSeal) return -Errno.EINVAL;
+                return toSeal.AddSeals(a.Int(2));
             default:
                 return -Errno.EINVAL;
         }
