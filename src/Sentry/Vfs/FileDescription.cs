@@ -61,6 +61,9 @@ public abstract class FileDescription
     /// <summary>Writes at offset (pwrite) or, with offset &lt; 0, at and advancing the file offset.</summary>
     public virtual long Write(Task task, ReadOnlySpan<byte> buffer, long offset) => -Errno.EINVAL;
 
+    /// <summary>Writes pages of a shared mapping back (the page cache's write, which file seals do not stop); a plain pwrite unless overridden.</summary>
+    public virtual long WriteBack(Task task, ReadOnlySpan<byte> buffer, long offset) => Write(task, buffer, offset);
+
     /// <summary>Size used by SEEK_END.</summary>
     public virtual long Size
     {

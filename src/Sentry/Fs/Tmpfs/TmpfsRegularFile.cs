@@ -89,14 +89,15 @@ public sealed class TmpfsRegularFile(TmpfsFileSystem fs, uint permissions, uint 
     }
 
     /// <summary>Writes at offset, or at the end when append; reports where the write landed.</summary>
-    public int WriteAt(ReadOnlySpan<byte> src, long offset, bool append, out long at)
+    public int WriteAt(ReadOnlySpan<byte> src, long offset, bool append, out long at, bool writeBack = false)
     {
         var now = MonotonicClock.Now();
         lock (this)
         {
             at = append ? _data.Size : offset;
             if (at < 0) return -Errno.EINVAL;
-            if (_seals != 0 && src.Length > 0)
+            // A mapping's write-back is the page cache's: seals only stop write() and new mappings.
+            if (_seals != 0 && src.Length > 0 && !writeBack)
             {
                 if ((_seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0) return -Errno.EPERM;
                 if ((_seals & F_SEAL_GROW) != 0 && at + src.Length > _data.Size)
