@@ -2,7 +2,8 @@
  * invalid flags and names), the file (mode, size, /proc/self/fd link, shared with a forked child,
  * shared mmap coherent with read/write), F_GET_SEALS/F_ADD_SEALS (F_SEAL_SEAL, SHRINK, GROW,
  * WRITE, FUTURE_WRITE) enforced on write, pwrite, ftruncate, fallocate and mmap, EBUSY for
- * F_SEAL_WRITE over a writable shared mapping, seals of tmpfs and rootfs files.
+ * F_SEAL_WRITE over a writable shared mapping, seals of tmpfs and rootfs files; O_TMPFILE on
+ * tmpfs, linked through /proc/self/fd (a magic link).
  * Deterministic output; exit 0 when all checks pass. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,6 +161,36 @@ int main(void)
     check("add via a read-only fd", res(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE)), -EPERM);
     close(fd);
     unlink("/tmp/memfd-test");
+
+    /* O_TMPFILE on tmpfs: an unnamed file, given a name through /proc/self/fd. */
+    fd = open("/dev/shm", O_TMPFILE | O_RDWR, 0640);
+    check("O_TMPFILE", fd >= 0, 1);
+    fstat(fd, &st);
+    check("O_TMPFILE mode", st.st_mode, 0100640 & ~022);
+    check("O_TMPFILE nlink", st.st_nlink, 0);
+    check("O_TMPFILE write", res(write(fd, "tmp", 3)), 3);
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    n = readlink(path, link, sizeof(link) - 1);
+    link[n > 0 ? n : 0] = 0;
+    check("O_TMPFILE link names the directory", strncmp(link, "/dev/shm/#", 10) == 0, 1);
+    check("O_TMPFILE link says deleted", n > 10 && strcmp(link + n - 10, " (deleted)") == 0, 1);
+    check("linkat through /proc/self/fd", res(linkat(AT_FDCWD, path, AT_FDCWD, "/dev/shm/named", AT_SYMLINK_FOLLOW)), 0);
+    check("named file size", ({ struct stat s2; stat("/dev/shm/named", &s2) < 0 ? -errno : s2.st_size; }), 3);
+    check("named file nlink", ({ struct stat s2; stat("/dev/shm/named", &s2) < 0 ? -errno : (long)s2.st_nlink; }), 1);
+    check("a second name (it has one now)", res(linkat(AT_FDCWD, path, AT_FDCWD, "/dev/shm/named2", AT_SYMLINK_FOLLOW)), 0);
+    unlink("/dev/shm/named");
+    unlink("/dev/shm/named2");
+    close(fd);
+    fd = open("/dev/shm", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    check("O_TMPFILE|O_EXCL is not linkable", res(linkat(AT_FDCWD, path, AT_FDCWD, "/dev/shm/named", AT_SYMLINK_FOLLOW)), -ENOENT);
+    close(fd);
+    check("O_TMPFILE read-only", res(open("/dev/shm", O_TMPFILE | O_RDONLY, 0600)), -EINVAL);
+    check("O_TMPFILE with O_CREAT", res(open("/dev/shm", O_TMPFILE | O_CREAT | O_RDWR, 0600)), -EINVAL);
+    fd = open("/dev/shm/plain", O_RDWR | O_CREAT, 0600);
+    close(fd);
+    check("O_TMPFILE on a file", res(open("/dev/shm/plain", O_TMPFILE | O_RDWR, 0600)), -ENOTDIR);
+    unlink("/dev/shm/plain");
 
     printf("memfd: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures ? 1 : 0;

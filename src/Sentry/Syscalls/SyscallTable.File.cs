@@ -23,8 +23,8 @@ public static partial class SyscallTable
         Error(326, "copy_file_range", Native.Errno.EXDEV, "EXDEV so that userspace falls back to read/write");
 
         // Descriptors
-        Partial(2, "open", SysOpen.Open, "O_TMPFILE answers EOPNOTSUPP");
-        Partial(257, "openat", SysOpen.OpenAtCall, "O_TMPFILE answers EOPNOTSUPP");
+        Partial(2, "open", SysOpen.Open, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
+        Partial(257, "openat", SysOpen.OpenAtCall, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
         Full(85, "creat", SysOpen.Creat);
         Partial(319, "memfd_create", SysMemfd.MemfdCreate, "MFD_HUGETLB and MFD_NOEXEC_SEAL (F_SEAL_EXEC) answer EINVAL");
         Full(3, "close", SysOpen.Close);

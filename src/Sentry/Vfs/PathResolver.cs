@@ -176,6 +176,13 @@ public static class PathResolver
             if (child!.Inode.IsSymlink && (!isLast || followFinal || trailingSlash))
             {
                 if (++links > MaxSymlinks) return -Errno.ELOOP;
+                if (child.Inode is IMagicLink magic && magic.JumpTarget() is { } jump)
+                {
+                    cur = jump;
+                    if (trailingSlash && !cur.Inode.IsDirectory) return -Errno.ENOTDIR;
+                    i = next;
+                    continue;
+                }
                 r = child.Inode.ReadLink(out string? target);
                 if (r < 0) return r;
                 if (string.IsNullOrEmpty(target)) return -Errno.ENOENT;

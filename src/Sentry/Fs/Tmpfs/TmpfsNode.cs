@@ -119,6 +119,9 @@ public abstract class TmpfsNode : Inode
         lock (this) TouchModifiedLocked(now);
     }
 
+    /// <summary>An O_TMPFILE file not yet linked, made without O_EXCL: linkat may give it a name (Linux's I_LINKABLE).</summary>
+    internal bool Linkable;
+
     /// <summary>Whether this node holds one of the filesystem's nr_inodes (made by the guest, not pre-populated).</summary>
     internal bool CountsInode;
 

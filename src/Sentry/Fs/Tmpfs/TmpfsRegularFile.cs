@@ -156,7 +156,16 @@ public sealed class TmpfsRegularFile(TmpfsFileSystem fs, uint permissions, uint 
     {
         lock (this)
         {
-            if (Nlink == 0 && Volatile.Read(ref _openCount) == 0) _data.Release();
+            if (Nlink == 0 && Volatile.Read(ref _openCount) == 0)
+            {
+                _data.Release();
+                // An O_TMPFILE file never linked holds its inode until its last close.
+                if (CountsInode)
+                {
+                    CountsInode = false;
+                    Fs.ReturnInode();
+                }
+            }
         }
     }
 }
