@@ -78,12 +78,18 @@ public static class BootCommand
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
         if (isolation is not null) options.EventSink(isolation);
         if (isolated) SetSandboxHostname(options.Hostname);
-        var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
-        if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
-        new ControlServer(listenFd, sandbox, bundle).Start();
-        // Last: the pid-file process's namespace is what the pod's other containers join.
+        // The pid-file process's namespace is what the pod's other containers join; setns needs
+        // host privileges, which the Sentry gives up in Create.
         int joined = network.JoinFromCallingThread();
         if (joined < 0) return Fail(readyFd, "cannot enter the container's network namespace: " + Errno.Name(-joined), goferPid);
+        var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
+        if (sandbox is null)
+        {
+            // No longer root, so the gofer cannot be killed: closing its channel ends it.
+            Libc.Close(sentryEnd);
+            return Fail(readyFd, error ?? "sandbox start failed", goferPid);
+        }
+        new ControlServer(listenFd, sandbox, bundle).Start();
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();
