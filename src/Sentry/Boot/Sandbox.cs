@@ -99,6 +99,11 @@ public sealed class Sandbox
                 mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
             }
         }
+        catch (TmpfsOptionException e)
+        {
+            error = e.Message;
+            return null;
+        }
         catch (IOException e)
         {
             error = "cannot attach the root filesystem through the gofer: " + e.Message;
@@ -276,14 +281,34 @@ public sealed class Sandbox
         "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
         "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
-        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
-        "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(),
         "mqueue" => kernel.Ipc.Mqueue,
         "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
-        "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly),
+        "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly).With(TmpfsOptions(m, meminfo)),
         _ => null,
     };
+
+    /// <summary>A tmpfs mount's options (throws TmpfsOptionException for one Linux would refuse); size=N% is of MemTotal.</summary>
+    private static TmpfsMountOptions TmpfsOptions(SandboxMount m, string meminfo)
+    {
+        long memTotal = 0;
+        foreach (var line in meminfo.Split('\n'))
+        {
+            if (!line.StartsWith("MemTotal:", StringComparison.Ordinal)) continue;
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 2 && long.TryParse(parts[1], out long kb)) memTotal = kb * 1024;
+        }
+        try
+        {
+            return TmpfsMountOptions.Parse(m.Options, memTotal);
+        }
+        catch (TmpfsOptionException e)
+        {
+            throw new TmpfsOptionException($"mount tmpfs at {m.Destination}: {e.Message}");
+        }
+    }
 
     public static string NormalizePath(string p) => "/" + string.Join('/', p.Split('/', StringSplitOptions.RemoveEmptyEntries));
 

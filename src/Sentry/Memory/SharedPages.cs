@@ -179,7 +179,7 @@ public sealed class SharedPages
             int done = 0;
             while (done < data.Length)
             {
-                long n = file.Write(Kernel.Task.Current!, data[done..], at + done);
+                long n = file.WriteBack(Kernel.Task.Current!, data[done..], at + done);
                 if (n <= 0) break;
                 done += (int)n;
             }

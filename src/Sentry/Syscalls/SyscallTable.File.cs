@@ -23,17 +23,18 @@ public static partial class SyscallTable
         Error(326, "copy_file_range", Native.Errno.EXDEV, "EXDEV so that userspace falls back to read/write");
 
         // Descriptors
-        Partial(2, "open", SysOpen.Open, "O_TMPFILE answers EOPNOTSUPP");
-        Partial(257, "openat", SysOpen.OpenAtCall, "O_TMPFILE answers EOPNOTSUPP");
+        Partial(2, "open", SysOpen.Open, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
+        Partial(257, "openat", SysOpen.OpenAtCall, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
         Full(85, "creat", SysOpen.Creat);
+        Partial(319, "memfd_create", SysMemfd.MemfdCreate, "MFD_HUGETLB and MFD_NOEXEC_SEAL (F_SEAL_EXEC) answer EINVAL");
         Full(3, "close", SysOpen.Close);
         Partial(436, "close_range", SysOpen.CloseRange, "CLOSE_RANGE_UNSHARE is ignored (the table stays shared)");
         Full(32, "dup", SysDup.Dup);
         Full(33, "dup2", SysDup.Dup2);
         Full(292, "dup3", SysDup.Dup3);
         Partial(72, "fcntl", SysFcntl.Fcntl,
-            "record locks always succeed and are not enforced; F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; seals answer EINVAL");
-        Partial(73, "flock", SysFcntl.Flock, "always succeeds; locks are not enforced");
+            "record locks (POSIX and OFD) enforced across the sandbox with Linux's ranges, merging, close semantics and EDEADLK, not shared with host processes; leases answer EINVAL (as gVisor); F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; F_ADD_SEALS/F_GET_SEALS on tmpfs files and memfds (SEAL_SEAL/SHRINK/GROW/WRITE/FUTURE_WRITE enforced on write, truncate, fallocate and new shared writable mmaps; not on mprotect of an existing mapping; SEAL_WRITE answers EBUSY while any shared mapping exists, writable or not; F_SEAL_EXEC answers EINVAL)");
+        Partial(73, "flock", SysLock.Flock, "enforced across the sandbox (keyed by filesystem and inode); not shared with host processes or between bind mounts of one host directory; LOCK_MAND ignored as Linux does");
         Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default)");
         Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");

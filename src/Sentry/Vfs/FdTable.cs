@@ -12,6 +12,16 @@ public sealed class FdTable
     /// <summary>RLIMIT_NOFILE soft limit: the first fd number that may not be allocated.</summary>
     public int Limit { get; set; } = 1024;
 
+    /// <summary>POSIX record locks this table owns (guarded by FileLocks.Sync): a close checks the lock table only when non-zero.</summary>
+    internal int PosixLockCount;
+
+    /// <summary>Drops a closed descriptor's reference, releasing this table's POSIX locks on its file first (Linux's filp_close).</summary>
+    private void Closed(FileDescription file)
+    {
+        Lock.FileLocks.ClosedByFdTable(this, file);
+        file.DecRef();
+    }
+
     public FileDescription? Get(int fd)
     {
         var files = _files;
@@ -80,7 +90,7 @@ public sealed class FdTable
             _files[fd] = file;
             _cloexec[fd] = cloexec;
         }
-        old?.DecRef();
+        if (old is not null) Closed(old);
         return fd;
     }
 
@@ -94,7 +104,7 @@ public sealed class FdTable
             _files[fd] = null;
             _cloexec[fd] = false;
         }
-        old!.DecRef();
+        Closed(old!);
         return 0;
     }
 
@@ -127,7 +137,7 @@ public sealed class FdTable
                 }
             }
         }
-        foreach (var f in toClose) f.DecRef();
+        foreach (var f in toClose) Closed(f);
     }
 
     /// <summary>Closes everything (process exit).</summary>
@@ -140,7 +150,7 @@ public sealed class FdTable
             _files = new FileDescription?[8];
             _cloexec = new bool[8];
         }
-        foreach (var f in files) f?.DecRef();
+        foreach (var f in files) if (f is not null) Closed(f);
     }
 
     /// <summary>Open fds in ascending order (for /proc/self/fd).</summary>

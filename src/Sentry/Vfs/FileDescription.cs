@@ -31,6 +31,9 @@ public abstract class FileDescription
 
     public Inode? Inode { get; }
 
+    /// <summary>The lock state of the file while this description may hold OFD or flock locks (guarded by FileLocks.Sync).</summary>
+    internal Lock.FileLockState? LockState;
+
     /// <summary>Where this file was opened (for *at() calls, fchdir and /proc/self/fd).</summary>
     public VfsPath? Location { get; set; }
 
@@ -57,6 +60,9 @@ public abstract class FileDescription
 
     /// <summary>Writes at offset (pwrite) or, with offset &lt; 0, at and advancing the file offset.</summary>
     public virtual long Write(Task task, ReadOnlySpan<byte> buffer, long offset) => -Errno.EINVAL;
+
+    /// <summary>Writes pages of a shared mapping back (the page cache's write, which file seals do not stop); a plain pwrite unless overridden.</summary>
+    public virtual long WriteBack(Task task, ReadOnlySpan<byte> buffer, long offset) => Write(task, buffer, offset);
 
     /// <summary>Size used by SEEK_END.</summary>
     public virtual long Size
@@ -168,6 +174,7 @@ public abstract class FileDescription
                 foreach (var w in watchers) w.Released(this);
             }
         }
+        if (Volatile.Read(ref LockState) is not null) Lock.FileLocks.DescriptionReleased(this);
         OnRelease();
     }
 

@@ -81,8 +81,30 @@ public static class PathResolver
             if (r < 0) return r;
         }
         if (!dir!.Inode.IsDirectory) return -Errno.ENOTDIR;
+        // The last component is looked up in dir too: Linux checks search permission on it first.
+        int perm = MayLookup(t, dir.Inode);
+        if (perm < 0) return perm;
         parent = dir;
         return 0;
+    }
+
+    /// <summary>
+    /// Search (x) permission on a directory before looking a name up in it (may_lookup): the
+    /// owner, group or other class alone decides; CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE overrides.
+    /// </summary>
+    public static int MayLookup(Task t, Inode dir)
+    {
+        uint mode = dir.Mode;
+        if ((mode & 0x49) == 0x49) return 0; // 0111: every class may search
+        var creds = t.ThreadGroup.Creds;
+        if (dir.GetStat(out StatBuf st) < 0) return -Errno.EACCES;
+        uint bit;
+        if (creds.Fsuid == st.Uid) bit = 0x40;
+        else if (creds.Fsgid == st.Gid || Array.IndexOf(creds.Groups, st.Gid) >= 0) bit = 0x8;
+        else bit = 0x1;
+        if ((mode & bit) != 0) return 0;
+        if (Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_READ_SEARCH) || Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_OVERRIDE)) return 0;
+        return -Errno.EACCES;
     }
 
     /// <summary>The directory a relative path starts from: the cwd or dirfd's location. Absolute paths start at the root.</summary>
@@ -131,6 +153,8 @@ public static class PathResolver
             int compLen = compEnd - i;
 
             if (!cur.Inode.IsDirectory) return -Errno.ENOTDIR;
+            int perm = MayLookup(t, cur.Inode);
+            if (perm < 0) return perm;
 
             if (compLen == 1 && path[i] == '.')
             {
@@ -152,6 +176,13 @@ public static class PathResolver
             if (child!.Inode.IsSymlink && (!isLast || followFinal || trailingSlash))
             {
                 if (++links > MaxSymlinks) return -Errno.ELOOP;
+                if (child.Inode is IMagicLink magic && magic.JumpTarget() is { } jump)
+                {
+                    cur = jump;
+                    if (trailingSlash && !cur.Inode.IsDirectory) return -Errno.ENOTDIR;
+                    i = next;
+                    continue;
+                }
                 r = child.Inode.ReadLink(out string? target);
                 if (r < 0) return r;
                 if (string.IsNullOrEmpty(target)) return -Errno.ENOENT;

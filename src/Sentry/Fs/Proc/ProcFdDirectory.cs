@@ -45,9 +45,15 @@ public sealed class ProcFdDirectory(ProcFileSystem fs, ProcPidDirectory process,
     /// <summary>What readlink of /proc/pid/fd/N shows for a description.</summary>
     public static string LinkTarget(FileDescription file)
     {
-        if (file.Location is { } loc) return loc.AbsolutePath;
+        if (file.Location is { } loc)
+        {
+            // An unlinked (or O_TMPFILE) regular file shows as Linux's d_path does.
+            bool gone = file.Inode is { IsDirectory: false } i && FileMode.IsRegular(i.Mode) && i.GetStat(out StatBuf gst) == 0 && gst.Nlink == 0;
+            return gone ? loc.AbsolutePath + " (deleted)" : loc.AbsolutePath;
+        }
         var inode = file.Inode;
         if (inode is null) return "anon_inode:[unknown]";
+        if (inode is Tmpfs.TmpfsRegularFile { MemfdName: { } memfd }) return "/memfd:" + memfd + " (deleted)";
         inode.GetStat(out StatBuf st);
         if (inode is PipeInode) return $"pipe:[{st.Ino}]";
         return inode.FileSystem.Type switch

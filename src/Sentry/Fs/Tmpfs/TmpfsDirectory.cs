@@ -74,6 +74,24 @@ public sealed class TmpfsDirectory : TmpfsNode
         return node.Open(flags & ~Libc.O_TRUNC, out file);
     }
 
+    /// <summary>O_TMPFILE: a regular file with no name in this directory's filesystem, open; linkable once (linkat) when asked.</summary>
+    public int CreateUnnamed(int flags, uint mode, uint uid, uint gid, bool linkable, out Inode? child, out FileDescription? file)
+    {
+        child = null;
+        file = null;
+        if (Fs.ReadOnly) return -Errno.EROFS;
+        if (!Fs.TakeInode()) return -Errno.ENOSPC;
+        var node = new TmpfsRegularFile(Fs, mode, uid, gid) { CountsInode = true, Linkable = linkable };
+        int r = node.Open(flags & ~Libc.O_TRUNC, out file);
+        if (r < 0)
+        {
+            Fs.ReturnInode();
+            return r;
+        }
+        child = node;
+        return 0;
+    }
+
     public override int Mkdir(string name, uint mode, uint uid, uint gid) =>
         AddNew(name, new TmpfsDirectory(Fs, mode, uid, gid, this));
 
@@ -109,9 +127,11 @@ public sealed class TmpfsDirectory : TmpfsNode
         if (node.IsDirectory) return -Errno.EPERM;
         lock (Fs.TreeLock)
         {
-            if (node.Nlink == 0) return -Errno.ENOENT;
+            // An unlinked inode comes back only from O_TMPFILE without O_EXCL, once (I_LINKABLE).
+            if (node.Nlink == 0 && !node.Linkable) return -Errno.ENOENT;
             int r = AddChildLocked(name, node, force: false);
             if (r < 0) return r;
+            node.Linkable = false;
         }
         node.TouchChanged();
         return 0;
@@ -123,9 +143,14 @@ public sealed class TmpfsDirectory : TmpfsNode
         lock (Fs.TreeLock) return AddChildLocked(name, node, force: true);
     }
 
-    private int AddNew(string name, Inode node)
+    private int AddNew(string name, TmpfsNode node)
     {
-        lock (Fs.TreeLock) return AddChildLocked(name, node, force: false);
+        if (!Fs.TakeInode()) return -Errno.ENOSPC;
+        node.CountsInode = true;
+        int r;
+        lock (Fs.TreeLock) r = AddChildLocked(name, node, force: false);
+        if (r < 0) Fs.ReturnInode();
+        return r;
     }
 
     public override int Unlink(string name, bool dir)
@@ -217,12 +242,13 @@ public sealed class TmpfsDirectory : TmpfsNode
             d.Nlink = 0;
             d.Removed = true;
             d.TouchChanged();
+            d.Unlinked();
         }
         else if (node is TmpfsNode t)
         {
             t.Nlink--;
             t.TouchChanged();
-            if (t.Nlink == 0) t.OnUnlinked();
+            if (t.Nlink == 0) t.Unlinked();
         }
     }
 }

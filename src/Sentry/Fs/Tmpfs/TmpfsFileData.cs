@@ -8,8 +8,23 @@ namespace Csrunsc.Sentry.Fs.Tmpfs;
 /// needs a host fd (mmap), the contents move into a memfd and all I/O goes there. Not thread-safe:
 /// the owning <see cref="TmpfsRegularFile"/> locks around every call.
 /// </summary>
-public sealed unsafe class TmpfsFileData
+public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
 {
+    /// <summary>Bytes charged to the filesystem's size= now (chunk bytes, or page-rounded size once in a memfd).</summary>
+    private long _charged;
+
+    /// <summary>Moves the charge to newCharged; false (nothing changed) when the growth does not fit and force is off.</summary>
+    private bool Recharge(long newCharged, bool force = false)
+    {
+        long delta = newCharged - _charged;
+        if (delta == 0) return true;
+        if (fs is not null && !fs.ChargeBytes(delta, force)) return false;
+        _charged = newCharged;
+        return true;
+    }
+
+    private static long Pages(long bytes) => (bytes + 4095) & ~4095L;
+
     public const int ChunkShift = 16;
     public const int ChunkSize = 1 << ChunkShift;
     private const int MinChunk = 64;
@@ -63,6 +78,7 @@ public sealed unsafe class TmpfsFileData
         long end = offset + src.Length;
         if (_memfd >= 0)
         {
+            if (end > Size && !Recharge(Pages(end))) return -Errno.ENOSPC;
             int w = HostWrite(src, offset);
             if (w > 0 && offset + w > Size) Size = offset + w;
             return w;
@@ -87,6 +103,11 @@ public sealed unsafe class TmpfsFileData
                 // Grow geometrically, so appending a byte at a time stays linear; a chunk never exceeds ChunkSize.
                 int size = Math.Max(within + len, Math.Max(MinChunk, (chunk?.Length ?? 0) * 2));
                 if (ci < lastChunk || size > ChunkSize) size = ChunkSize;
+                if (!Recharge(_charged + size - (chunk?.Length ?? 0)))
+                {
+                    if (done > 0 && offset + done > Size) Size = offset + done;
+                    return done > 0 ? done : -Errno.ENOSPC;
+                }
                 var grown = new byte[size];
                 chunk?.CopyTo(grown, 0);
                 _chunks[ci] = chunk = grown;
@@ -105,12 +126,19 @@ public sealed unsafe class TmpfsFileData
         {
             if (Libc.FTruncate(_memfd, length) < 0) return -Libc.LastErrno;
             Size = length;
+            Recharge(Pages(length), force: true);
             return 0;
         }
         if (length < Size)
         {
             int keep = (int)((length + ChunkSize - 1) >> ChunkShift);
-            for (int i = keep; i < _chunks.Length; i++) _chunks[i] = null;
+            long freed = 0;
+            for (int i = keep; i < _chunks.Length; i++)
+            {
+                freed += _chunks[i]?.Length ?? 0;
+                _chunks[i] = null;
+            }
+            Recharge(_charged - freed);
             int within = (int)(length & (ChunkSize - 1));
             if (within != 0 && keep - 1 < _chunks.Length && _chunks[keep - 1] is { } last && last.Length > within)
                 last.AsSpan(within).Clear();
@@ -157,12 +185,14 @@ public sealed unsafe class TmpfsFileData
         }
         _chunks = [];
         _memfd = fd;
+        Recharge(Pages(Size), force: true);
         return fd;
     }
 
     /// <summary>Frees the storage (the last link and the last open description are gone).</summary>
     public void Release()
     {
+        Recharge(0);
         _chunks = [];
         if (_memfd >= 0)
         {

@@ -40,6 +40,9 @@ public sealed class TmpfsFileDescription : FileDescription
         }
     }
 
+    public override long WriteBack(Kernel.Task task, ReadOnlySpan<byte> buffer, long offset) =>
+        _file.WriteAt(buffer, offset, append: false, out _, writeBack: true);
+
     public override int Truncate(long length)
     {
         if (!Writable) return -Errno.EINVAL;

@@ -21,6 +21,57 @@ public sealed class TmpfsFileSystem : FileSystem
 
     public override Inode Root => _root;
 
+    private long _bytes;
+
+    /// <summary>Inodes held, the root's included (Linux counts it against nr_inodes).</summary>
+    private long _inodes = 1;
+
+    /// <summary>size= of the mount: bytes of file data it may hold (ENOSPC beyond).</summary>
+    public long SizeLimit { get; set; } = long.MaxValue;
+
+    /// <summary>nr_inodes= of the mount: inodes it may hold (ENOSPC beyond).</summary>
+    public long InodeLimit { get; set; } = long.MaxValue;
+
+    /// <summary>Applies a mount's size, inode limit and root owner/mode (mode=, uid=, gid=).</summary>
+    public TmpfsFileSystem With(TmpfsMountOptions options)
+    {
+        SizeLimit = options.SizeLimit;
+        InodeLimit = options.InodeLimit;
+        _root.SetOwnerAndMode(options.Mode, options.Uid, options.Gid);
+        return this;
+    }
+
+    /// <summary>Bytes of file data held now.</summary>
+    public long BytesUsed => Volatile.Read(ref _bytes);
+
+    /// <summary>Inodes held now: the root and what the guest made (pre-populated nodes are not counted).</summary>
+    public long InodesUsed => Volatile.Read(ref _inodes);
+
+    /// <summary>Charges (or with a negative delta returns) file data; false when it would pass size= (unless forced).</summary>
+    internal bool ChargeBytes(long delta, bool force = false)
+    {
+        while (true)
+        {
+            long cur = Volatile.Read(ref _bytes);
+            long next = cur + delta;
+            if (delta > 0 && !force && next > SizeLimit) return false;
+            if (Interlocked.CompareExchange(ref _bytes, next, cur) == cur) return true;
+        }
+    }
+
+    /// <summary>Takes one inode of nr_inodes; false when none is left.</summary>
+    internal bool TakeInode()
+    {
+        while (true)
+        {
+            long cur = Volatile.Read(ref _inodes);
+            if (cur >= InodeLimit) return false;
+            if (Interlocked.CompareExchange(ref _inodes, cur + 1, cur) == cur) return true;
+        }
+    }
+
+    internal void ReturnInode() => Interlocked.Decrement(ref _inodes);
+
     public TmpfsDirectory RootDirectory => _root;
 
     /// <summary>Serialises every change to the directory tree of this filesystem.</summary>

@@ -54,6 +54,17 @@ public abstract class TmpfsNode : Inode
         return 0;
     }
 
+    /// <summary>Sets the owner and permissions at mount time (read-only mounts too).</summary>
+    internal void SetOwnerAndMode(uint mode, uint uid, uint gid)
+    {
+        lock (this)
+        {
+            _mode = (_mode & FileMode.TypeMask) | (mode & 0xFFF);
+            _uid = uid;
+            _gid = gid;
+        }
+    }
+
     public override int SetAttr(in SetAttrRequest request)
     {
         if (Fs.ReadOnly) return -Errno.EROFS;
@@ -106,6 +117,23 @@ public abstract class TmpfsNode : Inode
     {
         var now = MonotonicClock.Now();
         lock (this) TouchModifiedLocked(now);
+    }
+
+    /// <summary>An O_TMPFILE file not yet linked, made without O_EXCL: linkat may give it a name (Linux's I_LINKABLE).</summary>
+    internal bool Linkable;
+
+    /// <summary>Whether this node holds one of the filesystem's nr_inodes (made by the guest, not pre-populated).</summary>
+    internal bool CountsInode;
+
+    /// <summary>The last link went: the node's inode returns to nr_inodes, then the node's own clean-up runs.</summary>
+    internal void Unlinked()
+    {
+        if (CountsInode)
+        {
+            CountsInode = false;
+            Fs.ReturnInode();
+        }
+        OnUnlinked();
     }
 
     /// <summary>Called (under the tree lock) when the last name of this inode goes away.</summary>

@@ -50,6 +50,7 @@ internal static class FileIo
         if (f is SocketFile socket && len >= 0) return SysSocketMessages.Write(t, socket, addr, Math.Min(len, MaxRwCount));
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
+        if (f.Seekable) FilePermissions.RemovePrivs(t, f.Inode);
         long r = f.Seekable ? WriteSeekable(t, f, addr, len, offset) : WriteStream(t, f, addr, len);
         if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;
@@ -147,6 +148,7 @@ internal static class FileIo
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
         if (f is SocketFile socket) return SysSocketMessages.WriteVector(t, socket, iovAddr, iovCnt);
+        if (f.Seekable && iovCnt > 0) FilePermissions.RemovePrivs(t, f.Inode);
         long r = f.Seekable ? WriteVectorSeekable(t, f, iovAddr, iovCnt, offset) : WriteVectorStream(t, f, iovAddr, iovCnt);
         if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;

@@ -1,5 +1,6 @@
 using Csrunsc.Native;
 using Csrunsc.Sentry.Vfs;
+using Csrunsc.Sentry.Kernel;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -59,6 +60,33 @@ internal static class FilePermissions
     {
         if (PathResolver.IsReadOnly(dir)) return -Errno.EROFS;
         return Check(t, dir.Inode, MayWrite | MayExec);
+    }
+
+    /// <summary>
+    /// file_remove_privs before a write or truncate: a regular file loses set-user-id, and
+    /// set-group-id when it has group execute or the caller is not in its group, unless the
+    /// caller holds CAP_FSETID.
+    /// </summary>
+    public static void RemovePrivs(Task t, Inode? inode)
+    {
+        if (inode is null) return;
+        uint mode = inode.Mode;
+        if ((mode & 0xC00) == 0 || !FileMode.IsRegular(mode)) return;
+        uint kill = mode & 0x800;
+        if ((mode & 0x400) != 0)
+        {
+            if ((mode & 0x8) != 0) kill |= 0x400;
+            else if (inode.GetStat(out StatBuf st) == 0 && !InGroup(t, st.Gid) && !Capabilities.Has(t, Capabilities.FSETID)) kill |= 0x400;
+        }
+        if (kill == 0 || Capabilities.Has(t, Capabilities.FSETID)) return;
+        var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF & ~kill };
+        inode.SetAttr(in req);
+    }
+
+    private static bool InGroup(Task t, uint gid)
+    {
+        var creds = t.ThreadGroup.Creds;
+        return creds.Fsgid == gid || InGroups(creds.Groups, gid);
     }
 
     private static bool InGroups(uint[] groups, uint gid)

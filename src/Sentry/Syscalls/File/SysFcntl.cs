@@ -4,14 +4,12 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
-/// <summary>fcntl and flock. Record locks and flock are accepted and not enforced (one sandbox, no lock contention model yet).</summary>
+/// <summary>fcntl. The record-lock commands are SysLock's; leases answer EINVAL, as gVisor's fcntl does.</summary>
 internal static class SysFcntl
 {
-    private const int F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7, F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11,
-        F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026,
+    private const int F_GETLK = SysLock.F_GETLK, F_SETLK = SysLock.F_SETLK, F_SETLKW = SysLock.F_SETLKW, F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11,
+        F_OFD_GETLK = SysLock.F_OFD_GETLK, F_OFD_SETLK = SysLock.F_OFD_SETLK, F_OFD_SETLKW = SysLock.F_OFD_SETLKW, F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026,
         F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
-    private const short F_UNLCK = 2;
-
     /// <summary>Status flags F_SETFL may change.</summary>
     private const int SettableFlags = Libc.O_APPEND | Libc.O_NONBLOCK;
 
@@ -24,6 +22,9 @@ internal static class SysFcntl
         int cmd = a.Int(1);
         var f = t.Fds.Get(fd);
         if (f is null) return -Errno.EBADF;
+        // An O_PATH descriptor answers only these (Linux's check_fcntl_cmd).
+        if ((f.Flags & Libc.O_PATH) != 0 && cmd is not (Libc.F_DUPFD or Libc.F_DUPFD_CLOEXEC or Libc.F_GETFD or Libc.F_SETFD or Libc.F_GETFL))
+            return -Errno.EBADF;
         switch (cmd)
         {
             case Libc.F_DUPFD:
@@ -50,27 +51,33 @@ internal static class SysFcntl
             }
             case F_GETLK:
             case F_OFD_GETLK:
-            {
-                // No conflicting lock is ever reported: l_type = F_UNLCK.
-                Span<byte> type = stackalloc byte[2];
-                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(type, F_UNLCK);
-                return t.CopyOut(a.A2, type);
-            }
             case F_SETLK:
             case F_SETLKW:
             case F_OFD_SETLK:
             case F_OFD_SETLKW:
-                return 0;
+            {
+                // A waiting F_SETLKW keeps the description alive even if another thread closes the fd.
+                var lf = t.Fds.GetRef(fd);
+                if (lf is null) return -Errno.EBADF;
+                try
+                {
+                    return cmd is F_GETLK or F_OFD_GETLK ? SysLock.GetLock(t, lf, cmd, a.A2) : SysLock.SetLock(t, fd, lf, cmd, a.A2);
+                }
+                finally
+                {
+                    lf.DecRef();
+                }
+            }
             case F_GETOWN:
             case F_GETSIG:
-            case F_GETLEASE:
-                return cmd == F_GETLEASE ? F_UNLCK : 0;
+                return 0;
             case F_SETOWN:
             case F_SETSIG:
             case F_NOTIFY:
                 return 0;
             case F_SETLEASE:
-                return -Errno.EAGAIN;
+            case F_GETLEASE:
+                return -Errno.EINVAL;
             case F_GETPIPE_SZ:
                 return f is PipeFileDescription pg ? pg.Pipe.Capacity : -Errno.EBADF;
             case F_SETPIPE_SZ:
@@ -81,19 +88,16 @@ internal static class SysFcntl
                 // The pipe keeps its capacity; report what it really holds.
                 return ps.Pipe.Capacity;
             }
-            case F_ADD_SEALS:
             case F_GET_SEALS:
-                return -Errno.EINVAL;
+                return f.Inode is Fs.Tmpfs.TmpfsRegularFile withSeals ? withSeals.Seals : -Errno.EINVAL;
+            case F_ADD_SEALS:
+                // memfd_add_seals' order: write access, known bits, then a file that has seals.
+                if (!f.Writable) return -Errno.EPERM;
+                if ((a.Int(2) & ~0x1F) != 0) return -Errno.EINVAL;
+                if (f.Inode is not Fs.Tmpfs.TmpfsRegularFile toSeal) return -Errno.EINVAL;
+                return toSeal.AddSeals(a.Int(2));
             default:
                 return -Errno.EINVAL;
         }
-    }
-
-    public static long Flock(Task t, in SyscallArguments a)
-    {
-        const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
-        if (t.Fds.Get(a.Int(0)) is null) return -Errno.EBADF;
-        int op = a.Int(1) & ~LOCK_NB;
-        return op is LOCK_SH or LOCK_EX or LOCK_UN ? 0 : -Errno.EINVAL;
     }
 }

@@ -29,7 +29,7 @@ internal static class SysOpen
     /// <summary>The whole of openat once the path is in the Sentry: returns the new fd or -errno.</summary>
     public static long OpenPath(Task t, int dirfd, string path, int flags, uint mode)
     {
-        if ((flags & Libc.O_TMPFILE) == Libc.O_TMPFILE) return -Errno.EOPNOTSUPP;
+        if ((flags & Libc.O_TMPFILE) == Libc.O_TMPFILE) return OpenTmpFile(t, dirfd, path, flags, mode);
         if ((flags & Libc.O_PATH) != 0) flags &= PathFlags;
         else flags |= Libc.O_LARGEFILE;
         bool cloexec = (flags & Libc.O_CLOEXEC) != 0;
@@ -62,6 +62,32 @@ internal static class SysOpen
             if (r < 0) return r;
         }
         return OpenExisting(t, p!, flags, cloexec);
+    }
+
+    /// <summary>
+    /// O_TMPFILE: an unnamed regular file in the directory path names, linkable later with
+    /// linkat(AT_EMPTY_PATH) unless O_EXCL. tmpfs only (other filesystems answer EOPNOTSUPP).
+    /// </summary>
+    private static long OpenTmpFile(Task t, int dirfd, string path, int flags, uint mode)
+    {
+        // build_open_flags: O_TMPFILE (which includes O_DIRECTORY) without O_CREAT, for writing.
+        if ((flags & Libc.O_CREAT) != 0 || (flags & Libc.O_PATH) != 0) return -Errno.EINVAL;
+        int acc = flags & Libc.O_ACCMODE;
+        if (acc != Libc.O_WRONLY && acc != Libc.O_RDWR) return -Errno.EINVAL;
+        int r = PathResolver.Resolve(t, dirfd, path, followFinal: true, out VfsPath? dir);
+        if (r < 0) return r;
+        if (!dir!.Inode.IsDirectory) return -Errno.ENOTDIR;
+        r = FilePermissions.CheckDirWrite(t, dir);
+        if (r < 0) return r;
+        if (dir.Inode is not Fs.Tmpfs.TmpfsDirectory tmp) return -Errno.EOPNOTSUPP;
+        FilePermissions.NewOwner(t, dir.Inode, out uint uid, out uint gid);
+        uint perm = mode & 0xFFF & ~t.Fs.Umask;
+        int openFlags = (flags & ~(Libc.O_TMPFILE | Libc.O_EXCL)) | Libc.O_LARGEFILE;
+        r = tmp.CreateUnnamed(openFlags, perm, uid, gid, linkable: (flags & Libc.O_EXCL) == 0, out Inode? child, out FileDescription? file);
+        if (r < 0) return r;
+        child!.GetStat(out StatBuf st);
+        file!.Location = new VfsPath(dir.Mount, child, dir, "#" + st.Ino.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return t.Fds.Add(file, (flags & Libc.O_CLOEXEC) != 0);
     }
 
     private static long CreateAndOpen(Task t, VfsPath parent, string name, int flags, uint mode, bool cloexec)

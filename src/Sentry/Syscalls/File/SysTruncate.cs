@@ -23,7 +23,9 @@ internal static class SysTruncate
         r = FileSizeLimit(t, p.Inode.GetStat(out StatBuf st) == 0 ? st.Size : 0, length);
         if (r < 0) return r;
         var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
-        return p.Inode.SetAttr(in req);
+        r = p.Inode.SetAttr(in req);
+        if (r == 0) FilePermissions.RemovePrivs(t, p.Inode);
+        return r;
     }
 
     public static long FTruncate(Task t, in SyscallArguments a)
@@ -39,7 +41,9 @@ internal static class SysTruncate
             if (f.Inode is not null && !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.EINVAL;
             int r = FileSizeLimit(t, f.Size, length);
             if (r < 0) return r;
-            return f.Truncate(length);
+            r = f.Truncate(length);
+            if (r == 0) FilePermissions.RemovePrivs(t, f.Inode);
+            return r;
         }
         finally
         {

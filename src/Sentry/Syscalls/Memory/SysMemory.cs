@@ -24,6 +24,7 @@ internal static class SysMemory
             if (file is null) return -Errno.EBADF;
             if (!file.Readable) return -Errno.EACCES;
             if (shared && (prot & Libc.PROT_WRITE) != 0 && !file.Writable) return -Errno.EACCES;
+            if (shared && (prot & Libc.PROT_WRITE) != 0 && file.Inode is Fs.Tmpfs.TmpfsRegularFile { WriteSealed: true }) return -Errno.EPERM;
             if (file.Inode is null || !Vfs.FileMode.IsRegular(file.Inode.Mode))
             {
                 // Device files such as /dev/zero map as anonymous memory.
