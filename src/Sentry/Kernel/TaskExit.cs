@@ -55,6 +55,7 @@ public sealed partial class Task
         if (!last) return;
 
         int status = tg.GroupExitStatus ?? _exitStatus;
+        if (kernel.Events.Strace) kernel.Events.Tracer!.Exited(tg.Tgid, status);
         Fds.CloseAll();
         ThreadGroupExited(tg, status);
     }
