@@ -272,6 +272,20 @@ public sealed class Sandbox
         return list;
     }
 
+    /// <summary>csrunsc debug: "syscall-stats" (strace -c-like table) or "ps" (guest process tree).</summary>
+    public string DebugView(string what)
+    {
+        if (what == "syscall-stats") return Kernel.Stats.Table();
+        if (what != "ps") return "unknown view " + what + "\n";
+        var sb = new System.Text.StringBuilder("PID\tPPID\tTHREADS\tSTATE\tCOMM\n");
+        foreach (var g in Kernel.Pids.Groups().OrderBy(g => g.Tgid))
+        {
+            string state = g.Zombie ? "Z (zombie)" : g.Stopped ? "T (stopped)" : "S/R (live)";
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{g.Tgid}\t{g.Parent?.Tgid ?? 0}\t{g.TasksSnapshot().Length}\t{state}\t{g.Comm}\n");
+        }
+        return sb.ToString();
+    }
+
     public void Pause() => Kernel.Freeze();
 
     public void Resume() => Kernel.Thaw();
