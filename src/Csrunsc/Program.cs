@@ -10,7 +10,8 @@ public static class Program
 
         commands: create start run state kill delete list ps exec pause resume update events spec features
         global flags: --root DIR (default /run/csrunsc) --log FILE --log-format text|json --debug
-                      --systemd-cgroup --platform ptrace --strace --debug-log FILE
+                      --systemd-cgroup --platform ptrace --strace --strace-syscalls LIST --debug-log FILE
+        debug ID --syscall-stats|--ps: guest views from the Sentry
 
         """;
 
@@ -56,6 +57,7 @@ public static class Program
             case "resume": return PauseCommand.Run(rest, global, pause: false);
             case "update": return UpdateCommand.Run(rest, global);
             case "events": return EventsCommand.Run(rest, global);
+            case "debug": return DebugCommand.Run(rest, global);
             case "features": return FeaturesCommand.Run(rest);
             case "spec": return SpecCommand.Run(rest);
             case "checkpoint":

@@ -12,6 +12,9 @@ public sealed class GlobalOptions
     public bool Strace { get; set; }
     public string? DebugLog { get; set; }
 
+    /// <summary>--strace-syscalls LIST: comma-separated syscall names to trace (implies --strace).</summary>
+    public string? StraceSyscalls { get; set; }
+
     /// <summary>Parses leading global flags; returns the index of the command word.</summary>
     public static int Parse(string[] args, GlobalOptions o, out string? error)
     {
@@ -39,6 +42,7 @@ public sealed class GlobalOptions
                 case "systemd-cgroup": o.SystemdCgroup = true; break;
                 case "platform": o.Platform = Next(ref i); break;
                 case "strace": o.Strace = true; break;
+                case "strace-syscalls": o.StraceSyscalls = Next(ref i); o.Strace = true; break;
                 case "debug-log": o.DebugLog = Next(ref i); break;
                 case "network": Next(ref i); break;
                 case "criu": case "rootless": Next(ref i); break;

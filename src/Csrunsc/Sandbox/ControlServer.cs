@@ -57,6 +57,10 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
                 case "ps":
                     Reply(fd, "ok " + string.Join(' ', sandbox.HostPids()));
                     break;
+                case "debug" when parts.Length == 2:
+                    // Multi-line views travel base64-encoded on the one reply line.
+                    Reply(fd, "ok " + Convert.ToBase64String(Encoding.UTF8.GetBytes(sandbox.DebugView(parts[1]))));
+                    break;
                 case "pause":
                     sandbox.Pause();
                     Reply(fd, "ok");

@@ -17,6 +17,7 @@ public static class SandboxLauncher
         }
         var args = new List<string> { "csrunsc-sandbox", "--root", global.Root };
         if (global.Strace) args.Add("--strace");
+        if (!string.IsNullOrEmpty(global.StraceSyscalls)) { args.Add("--strace-syscalls"); args.Add(global.StraceSyscalls); }
         if (global.Debug) args.Add("--debug");
         if (!string.IsNullOrEmpty(global.Log)) { args.Add("--log"); args.Add(global.Log); args.Add("--log-format"); args.Add(global.LogFormat); }
         if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }

@@ -26,6 +26,7 @@ public sealed class Sandbox
 
     private readonly ManualResetEventSlim _startGate = new(false);
     private SignalForwarder? _signalForwards;
+    private bool _exitSummary;
 
     private Sandbox(Kernel.Kernel kernel, Task init)
     {
@@ -49,7 +50,7 @@ public sealed class Sandbox
     public static Sandbox? Create(SandboxOptions options, int goferFd, out string? error)
     {
         error = null;
-        var events = new SyscallEventLog(options.EventSink, options.Strace);
+        var events = new SyscallEventLog(options.EventSink, options.Strace, options.StraceSyscalls);
         Trace("start");
         var (cpuinfo, meminfo) = ProcFileSystem.ReadHostFiles();
 
@@ -113,7 +114,7 @@ public sealed class Sandbox
 
         var init = StartProcess(kernel, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
-        var ready = new Sandbox(kernel, init);
+        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary };
         ready.ForwardHostSignals();
         Trace("init loaded");
         return ready;
@@ -129,8 +130,20 @@ public sealed class Sandbox
         Trace("init exited with status " + Kernel.InitExitStatus);
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
+        WriteExitSummary();
         _signalForwards?.Dispose();
         return Libc.ExitCodeOf(Kernel.InitExitStatus);
+    }
+
+    /// <summary>
+    /// At container exit, to the event log: the unimplemented, partial and refused syscalls the
+    /// workload made (why a workload misbehaves is most often one of these).
+    /// </summary>
+    private void WriteExitSummary()
+    {
+        if (!_exitSummary) return;
+        Kernel.Events.Write($"csrunsc: summary: {Kernel.Stats.Total} syscalls; init exited with status {Libc.ExitCodeOf(Kernel.InitExitStatus)}\n");
+        foreach (var line in Kernel.Stats.Summary().Split('\n', StringSplitOptions.RemoveEmptyEntries)) Kernel.Events.Write(line + "\n");
     }
 
     /// <summary>
@@ -270,6 +283,20 @@ public sealed class Sandbox
         var list = new List<int> { Environment.ProcessId };
         list.AddRange(pids);
         return list;
+    }
+
+    /// <summary>csrunsc debug: "syscall-stats" (strace -c-like table) or "ps" (guest process tree).</summary>
+    public string DebugView(string what)
+    {
+        if (what == "syscall-stats") return Kernel.Stats.Table();
+        if (what != "ps") return "unknown view " + what + "\n";
+        var sb = new System.Text.StringBuilder("PID\tPPID\tTHREADS\tSTATE\tCOMM\n");
+        foreach (var g in Kernel.Pids.Groups().OrderBy(g => g.Tgid))
+        {
+            string state = g.Zombie ? "Z (zombie)" : g.Stopped ? "T (stopped)" : "S/R (live)";
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{g.Tgid}\t{g.Parent?.Tgid ?? 0}\t{g.TasksSnapshot().Length}\t{state}\t{g.Comm}\n");
+        }
+        return sb.ToString();
     }
 
     public void Pause() => Kernel.Freeze();

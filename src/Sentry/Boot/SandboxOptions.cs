@@ -42,6 +42,12 @@ public sealed class SandboxOptions
     /// <summary>Log every guest syscall to the event log.</summary>
     public bool Strace { get; init; }
 
+    /// <summary>Write the syscall summary to the event log at exit (only when it is a log, not the container's stderr).</summary>
+    public bool ExitSummary { get; init; }
+
+    /// <summary>With <see cref="Strace"/>: only these syscall names (empty: all).</summary>
+    public IReadOnlyList<string> StraceSyscalls { get; init; } = [];
+
     /// <summary>Where Sentry events go (unimplemented syscalls, strace, boot errors).</summary>
     public Action<string> EventSink { get; init; } = line => Native.Libc.WriteString(2, line);
 

@@ -31,6 +31,9 @@ public sealed partial class Kernel
     public MemoryFile MemoryFile { get; }
     public MountTable Mounts { get; }
     public SyscallEventLog Events { get; }
+
+    /// <summary>Per-syscall counters since boot (csrunsc debug --syscall-stats, the exit summary, profile).</summary>
+    public SyscallStats Stats { get; } = new();
     public PidNamespace Pids { get; } = new();
     public FutexTable Futexes { get; } = new();
     public NamespaceIds Namespaces { get; set; } = new();

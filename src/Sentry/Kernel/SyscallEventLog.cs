@@ -1,14 +1,30 @@
+using Csrunsc.Sentry.Syscalls.Strace;
+
 namespace Csrunsc.Sentry.Kernel;
 
 /// <summary>
-/// Where the Sentry reports events: unimplemented syscalls (always, once per number), and with
-/// --strace every syscall. The sink writes them to the debug log, the runtime log or stderr.
+/// Where the Sentry reports events: unimplemented syscalls (always, once per number), the exit
+/// summary, and with --strace every syscall. The sink writes them to the debug log, the runtime
+/// log or stderr.
 /// </summary>
-public sealed class SyscallEventLog(Action<string> sink, bool strace)
+public sealed class SyscallEventLog
 {
     private readonly bool[] _reported = new bool[1024];
+    private readonly Action<string> _sink;
 
-    public bool Strace { get; } = strace;
+    /// <param name="straceOnly">--strace-syscalls: the names to trace (null or empty: all).</param>
+    public SyscallEventLog(Action<string> sink, bool strace, IReadOnlyCollection<string>? straceOnly = null)
+    {
+        _sink = sink;
+        Strace = strace;
+        if (strace) Tracer = new SyscallTracer(sink, straceOnly);
+    }
+
+    /// <summary>The one flag the syscall path tests; everything strace does is behind it.</summary>
+    public bool Strace { get; }
+
+    /// <summary>Non-null exactly when <see cref="Strace"/> is set.</summary>
+    public SyscallTracer? Tracer { get; }
 
     public void Unimplemented(int tid, long nr, string name)
     {
@@ -32,5 +48,5 @@ public sealed class SyscallEventLog(Action<string> sink, bool strace)
             Write($"csrunsc: 32-bit syscall entry (int 0x80 or compatibility mode) by tid {tid}: ENOSYS\n");
     }
 
-    public void Write(string line) => sink(line);
+    public void Write(string line) => _sink(line);
 }

@@ -60,6 +60,7 @@ public sealed partial class Task
         }
 
         int status = tg.GroupExitStatus ?? _exitStatus;
+        if (kernel.Events.Strace) kernel.Events.Tracer!.Exited(tg.Tgid, status);
         Fds.CloseAll();
         // exit_sem(): the process's SEM_UNDO adjustments are applied once its last thread is gone.
         tg.SemUndo?.Release(tg.Tgid);

@@ -170,6 +170,30 @@ public sealed partial class Task
         }
         long nr = (long)Regs.OrigRax;
         var args = new SyscallArguments(Regs.Rdi, Regs.Rsi, Regs.Rdx, Regs.R10, Regs.R8, Regs.R9);
+        // With --strace off this one branch is all tracing costs: no formatting, no allocation.
+        if (Kernel.Events.Strace)
+        {
+            DoSyscallTraced(nr, in args);
+            return;
+        }
+        long ret = Dispatch(nr, in args);
+        if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;
+    }
+
+    private void DoSyscallTraced(long nr, in SyscallArguments args)
+    {
+        var tracer = Kernel.Events.Tracer!;
+        bool traced = tracer.Traces(nr);
+        var call = traced ? tracer.Enter(this, nr, in args) : default;
+        long ret = Dispatch(nr, in args);
+        if (traced) tracer.Exit(this, ref call, ret);
+        if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;
+    }
+
+    /// <summary>Runs the handler (ENOSYS for unknown numbers) and counts the call.</summary>
+    private long Dispatch(long nr, in SyscallArguments args)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var entry = SyscallTable.Get(nr);
         long ret;
         if (entry is null)
@@ -190,8 +214,8 @@ public sealed partial class Task
                 Kernel.Events.Write($"csrunsc: {entry.Name} by tid {Tid} raised {e.GetType().Name}: {e.Message} (answered EIO)\n");
             }
         }
-        if (Kernel.Events.Strace) Kernel.Events.Write($"[{Tid}] {SyscallTable.NameOf(nr)}({args.A0:x}, {args.A1:x}, {args.A2:x}) = {(ret == SyscallTable.NoReturn ? "?" : ret.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n");
-        if (ret != SyscallTable.NoReturn) Regs.Rax = (ulong)ret;
+        Kernel.Stats.Record(this, nr, ret, System.Diagnostics.Stopwatch.GetTimestamp() - start);
+        return ret;
     }
 
     /// <summary>

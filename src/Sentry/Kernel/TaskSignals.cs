@@ -90,6 +90,7 @@ public sealed partial class Task
                 ExitGroup(sig);
                 return;
             }
+            if (Kernel.Events.Strace) Kernel.Events.Tracer!.Signal(this, in info);
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)
             {
