@@ -145,7 +145,11 @@ public sealed class Sandbox
         foreach (var (res, soft, hard) in options.Rlimits) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
-            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2), false);
+        {
+            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2, out var console), false);
+            // The caller's terminal is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
+            group.Tty ??= console;
+        }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);
         kernel.Pids.AddTask(task);
@@ -270,7 +274,7 @@ public sealed class Sandbox
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm(),
-        "devpts" => DevFileSystem.CreateDevPts(),
+        "devpts" => DevFileSystem.CreateDevPts(m.Options),
         "mqueue" => DevFileSystem.CreateMqueue(),
         "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
         "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly),

@@ -37,7 +37,7 @@ public sealed partial class Task
             var parent = (flags & CLONE_PARENT) != 0 ? parentGroup.Parent ?? parentGroup : parentGroup;
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {
-                Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Comm = parentGroup.Comm,
+                Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Tty = parentGroup.Tty, Comm = parentGroup.Comm,
                 ExitSignal = (int)(flags & 0xff),
             };
             foreach (var (k, v) in parentGroup.Rlimits) group.Rlimits[k] = v;
