@@ -359,7 +359,7 @@ static void discipline_checks(void)
     raw.c_lflag |= ECHO;
     raw.c_cc[VMIN] = 1;
     tcsetattr(s, TCSANOW, &raw);
-    put(m, "e\x01\r");
+    put(m, "e\x01x");
     usleep(100000);
     n = read(s, buf, sizeof buf);
     int e = slurp(m, buf + 100, 100, 100);
@@ -377,7 +377,9 @@ static void discipline_checks(void)
     tcsetattr(s, TCSANOW, &canon);
     put(m, "\n");
     n = read(s, buf, sizeof buf);
-    check("raw bytes join the canonical line", 1, esc(buf, n > 0 ? n : 0));
+    int n2 = read(s, buf + 100, 100);
+    snprintf(d, sizeof d, "\"%s\" then \"%s\"", esc(buf, n > 0 ? n : 0), esc(buf + 100, n2 > 0 ? n2 : 0));
+    check("raw bytes become a canonical line", 1, d);
 
     /* IXON: ^S stops the replica's output, ^Q restarts it. */
     tcgetattr(s, &t);
@@ -431,9 +433,12 @@ static void discipline_checks(void)
     r = ioctl(s, TIOCGSID, &pg);
     snprintf(d, sizeof d, "%s", r < 0 ? strerror(errno) : "answered");
     check("TIOCGSID without ctty", 1, d);
-    r = ioctl(s, TIOCSCTTY, 0);
-    snprintf(d, sizeof d, "%s", r < 0 ? strerror(errno) : "acquired");
-    check("TIOCSCTTY by a non-leader", r < 0, d);
+    pid_t c = fork();
+    if (c == 0) _exit(ioctl(s, TIOCSCTTY, 0) < 0 ? errno : 0);
+    int cst;
+    waitpid(c, &cst, 0);
+    snprintf(d, sizeof d, "%s", WEXITSTATUS(cst) ? strerror(WEXITSTATUS(cst)) : "acquired");
+    check("TIOCSCTTY by a non-leader", WEXITSTATUS(cst) != 0, d);
 
     /* The replica closes: the master reads what is left, then EIO and POLLHUP. */
     put(s, "bye\n");
@@ -463,15 +468,15 @@ static void note(int sig)
 
 static void catch(int sig)
 {
-    struct sigaction sa = { .sa_handler = note };
+    struct sigaction sa = { .sa_handler = note, .sa_flags = SA_RESTART };
     sigaction(sig, &sa, NULL);
 }
 
-/* Reads one byte the child reports (or '-' after 3 s). */
+/* Reads one byte the child reports (or 0 after 3 s). */
 static char expect(int fd)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    char c = '-';
+    char c = 0;
     if (poll(&p, 1, 3000) > 0) (void)!read(fd, &c, 1);
     return c;
 }
@@ -539,6 +544,8 @@ static void session_checks(void)
         if (bg == 0) {
             setpgid(0, 0);
             signal(SIGTTIN, SIG_IGN);
+            struct sigaction once = { .sa_handler = note }; /* no SA_RESTART: the write gives EINTR */
+            sigaction(SIGTTOU, &once, NULL);
             errno = 0;
             int w = write(s, "bg\n", 3);
             int we = errno;
@@ -589,7 +596,7 @@ static void session_checks(void)
     int n = 0;
     while (n < (int)sizeof buf - 1) {
         char c = expect(rep[0]);
-        if (c == '-' || c == 'R') break;
+        if (c == 0 || c == 'R') break;
         buf[n++] = c;
     }
     buf[n] = 0;
@@ -630,6 +637,7 @@ static void session_checks(void)
     ioctl(m, TIOCSWINSZ, &ws);
     got[0] = expect(rep[0]);
     check("SIGWINCH", got[0] == 'W', "");
+    got[1] = 0;
     ioctl(m, TIOCSWINSZ, &ws);
     n = reports(rep[0], buf, sizeof buf, 300);
     snprintf(d, sizeof d, "reports=%d", n);
@@ -639,7 +647,7 @@ static void session_checks(void)
     n = 0;
     while (n < (int)sizeof buf - 1) {
         char c = expect(rep[0]);
-        if (c == '-' || c == 'B') break;
+        if (c == 0 || c == 'B') break;
         buf[n++] = c;
     }
     buf[n] = 0;
@@ -658,7 +666,7 @@ static void session_checks(void)
     n = 0;
     while (n < (int)sizeof buf - 1) {
         char c = expect(rep[0]);
-        if (c == '-') break;
+        if (c == 0) break;
         buf[n++] = c;
         if (c == '\n') break;
     }
@@ -718,7 +726,7 @@ static void notty_checks(void)
     int n = 0;
     while (n < (int)sizeof buf - 1) {
         char c = expect(rep[0]);
-        if (c == '-') break;
+        if (c == 0) break;
         buf[n++] = c;
         if (c == '\n') break;
     }
@@ -746,8 +754,14 @@ static void spawn_check(const char *name, const char *cmd, int rows, int cols, c
     char buf[4096];
     int n = 0;
     if (input) {
-        /* Typed once the program waits for it. */
-        n = slurp(m, buf, sizeof buf, 300);
+        /* Typed once the program has prompted (and then waits for it). */
+        double t0 = now();
+        while (n < (int)sizeof buf - 1 && now() - t0 < 5) {
+            n += slurp(m, buf + n, sizeof buf - 1 - n, 50);
+            buf[n] = 0;
+            if (strstr(buf, "? ")) break;
+        }
+        usleep(200000);
         put(m, input);
     }
     while (n < (int)sizeof buf) {
@@ -772,16 +786,22 @@ static void spawn_check(const char *name, const char *cmd, int rows, int cols, c
     fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    devpts_checks();
-    discipline_checks();
-    session_checks();
-    notty_checks();
+    const char *part = argc > 1 ? argv[1] : "all";
+    int all = !strcmp(part, "all");
+    if (all || !strcmp(part, "devpts")) devpts_checks();
+    if (all || !strcmp(part, "discipline")) discipline_checks();
+    if (all || !strcmp(part, "session")) {
+        session_checks();
+        notty_checks();
+    }
+    if (all || !strcmp(part, "script")) {
     spawn_check("script echo hi; tty", "echo hi; tty", 0, 0, NULL);
     spawn_check("script stty", "stty size; stty -a; stty raw -echo; stty -g", 25, 90, NULL);
     spawn_check("script read", "printf 'name? '; read x </dev/tty; echo \"got $x\"", 0, 0, "csrunsc\r");
+    }
     printf("pty: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures != 0;
 }

@@ -34,7 +34,10 @@ public static partial class SyscallTable
         Partial(72, "fcntl", SysFcntl.Fcntl,
             "record locks always succeed and are not enforced; F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; seals answer EINVAL");
         Partial(73, "flock", SysFcntl.Flock, "always succeeds; locks are not enforced");
-        Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default)");
+        Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default). " +
+            "Sentry ptys: TCGETS/TCSETS/TCSETSW/TCSETSF (and the termios2 forms), TIOCGWINSZ/TIOCSWINSZ, TIOCINQ/TIOCOUTQ, TCFLSH, TCXONC, " +
+            "TCSBRK/TCSBRKP, TIOCSTI, TIOCEXCL/TIOCNXCL/TIOCGEXCL, TIOCGETD/TIOCSETD (N_TTY only), TIOCSCTTY (EINVAL on a master), TIOCNOTTY, " +
+            "TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCVHANGUP, TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER; TIOCPKT only off (on: EINVAL)");
         Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
         Full(284, "eventfd", SysEventFd.EventFd);

@@ -10,10 +10,25 @@ namespace Csrunsc.Tests.Differential;
 [Collection(DifferentialCollection.Name)]
 public sealed class PtyTests(DifferentialFixture fixture)
 {
+    /// <summary>ptmx, devpts nodes, locking, ptsname/ttyname, TIOCGPTPEER, index reuse, openpty.</summary>
     [RootRequiredFact]
-    public void PtyProgram()
+    public void DevptsAndPtmx() => Part("devpts");
+
+    /// <summary>Canonical editing and echo flags, input/output mappings, VMIN/VTIME, flushes, IXON, window size, replica close.</summary>
+    [RootRequiredFact]
+    public void LineDiscipline() => Part("discipline");
+
+    /// <summary>setsid + acquiring the pty, /dev/tty, ^C ^\ ^Z, SIGWINCH, a background group, master close, TIOCNOTTY.</summary>
+    [RootRequiredFact]
+    public void ControllingTerminalAndJobControl() => Part("session");
+
+    /// <summary>What `script -qc CMD /dev/null` does (forkpty + busybox sh): `echo hi; tty`, `stty size; stty -a`, a prompt read from /dev/tty.</summary>
+    [RootRequiredFact]
+    public void ScriptLikeSession() => Part("script");
+
+    private void Part(string name)
     {
-        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/pty");
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/pty", name);
         Assert.Contains("pty: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 }

@@ -51,6 +51,21 @@ internal sealed class ByteRing(int capacity)
         return n;
     }
 
+    /// <summary>Drops everything after the first keep bytes.</summary>
+    public void KeepFirst(int keep)
+    {
+        if (_count > keep) _count = Math.Max(keep, 0);
+    }
+
+    /// <summary>Drops the first n bytes.</summary>
+    public void Discard(int n)
+    {
+        n = Math.Min(n, _count);
+        _head = (_head + n) % _buf.Length;
+        _count -= n;
+        if (_count == 0) _head = 0;
+    }
+
     public void Clear()
     {
         _head = 0;

@@ -52,6 +52,14 @@ internal sealed class InputQueue
         _committed = _count;
     }
 
+    /// <summary>Marks the last byte queued as a line end and makes everything readable.</summary>
+    public void CommitAllAsLine()
+    {
+        if (_count == 0) return;
+        _buf[(_tail + _count - 1) % Capacity] |= LineEnd;
+        _committed = _count;
+    }
+
     /// <summary>Raw mode: everything queued is readable.</summary>
     public void CommitAll() => _committed = _count;
 

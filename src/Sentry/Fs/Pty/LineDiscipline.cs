@@ -15,6 +15,38 @@ internal sealed class LineDiscipline
     /// <summary>What the replica writes (and echoes) waiting for the master's reader.</summary>
     public const int OutputCapacity = 64 * 1024;
 
+    /// <summary>
+    /// The first <see cref="Pushed"/> bytes of <see cref="Output"/> stand for what Linux has moved
+    /// into the master's own 4 KiB read buffer (its flip-buffer work runs once the producing call
+    /// is done); the rest for the flip buffer. Flushes from the replica side (TCOFLUSH, ISIG) reach
+    /// only the flip buffer, the master's TCIFLUSH only its read buffer.
+    /// </summary>
+    public const int MasterReadBuffer = InputQueue.Capacity;
+
+    public int Pushed;
+
+    /// <summary>flush_to_ldisc: the master's read buffer takes what it has room for.</summary>
+    public void Push() => Pushed = Math.Min(Output.Count, MasterReadBuffer);
+
+    /// <summary>The master reads: from its read buffer, which then takes more.</summary>
+    public int ReadOutput(Span<byte> dst)
+    {
+        int n = Output.Read(dst);
+        Pushed = Math.Max(0, Pushed - n);
+        Push();
+        return n;
+    }
+
+    /// <summary>pty_flush_buffer: what has not reached the master's read buffer goes.</summary>
+    public void FlushUnpushed() => Output.KeepFirst(Pushed);
+
+    /// <summary>The master's TCIFLUSH: its read buffer goes (the flip buffer then refills it).</summary>
+    public void FlushPushed()
+    {
+        Output.Discard(Pushed);
+        Pushed = 0;
+    }
+
     public Termios Termios = Termios.ReplicaDefault();
     public readonly InputQueue Input = new();
     public readonly ByteRing Output = new(OutputCapacity);
@@ -67,7 +99,9 @@ internal sealed class LineDiscipline
         if (wasCanon && !canon) Input.CommitAll();
         else if (!wasCanon && canon)
         {
+            // n_tty_set_termios: what raw mode left queued becomes one complete line.
             Input.Uncommit();
+            if (Input.Count > 0) Input.CommitAllAsLine();
             _erasing = false;
         }
         if (!canon) Input.CommitAll();
@@ -129,7 +163,7 @@ internal sealed class LineDiscipline
         {
             // isig(): flush the read buffer and the output the master has not read yet.
             Input.Clear();
-            Output.Clear();
+            FlushUnpushed();
             _erasing = false;
             Flushed = true;
         }

@@ -117,7 +117,7 @@ public sealed partial class Pty
                 bool pump;
                 lock (_lock)
                 {
-                    n = _ld.Output.Read(dst);
+                    n = _ld.ReadOutput(dst);
                     if (n == 0 && _otherClosed) return -Errno.EIO;
                     pump = n > 0;
                 }
@@ -207,6 +207,7 @@ public sealed partial class Pty
             bool availBefore = _ld.InputAvailable(false);
             while (_pending.Count > 0 && !_hungUp && _ld.CanReceive(_pending.Peek())) _ld.Receive(_pending.Take());
             if (_hungUp) _pending.Clear();
+            _ld.Push();
             signals = _ld.PendingSignals;
             _ld.PendingSignals = 0;
             input = _ld.InputAvailable(false) != availBefore || _ld.Flushed || _ld.InputAvailable(false);
@@ -322,7 +323,11 @@ public sealed partial class Pty
                 lock (_lock)
                 {
                     if (_hungUp) return written > 0 ? written : -Errno.EIO;
-                    if (!_ld.Stopped) n = _ld.Write(src[(int)written..]);
+                    if (!_ld.Stopped)
+                    {
+                        n = _ld.Write(src[(int)written..]);
+                        _ld.Push();
+                    }
                 }
                 if (n > 0)
                 {

@@ -220,11 +220,7 @@ public sealed partial class Pty
                 uint baud = t.CFlag & Termios.CBAUD;
                 if (baud == Termios.B38400) t.ISpeed = t.OSpeed = 38400;
             }
-            if (flush)
-            {
-                _ld.FlushInput();
-                _pending.Clear();
-            }
+            if (flush) _ld.FlushInput();
             _ld.SetTermios(in t);
         }
         // VMIN/VTIME or ICANON changes can make input readable; a mode change can make room.
@@ -234,19 +230,18 @@ public sealed partial class Pty
         return 0;
     }
 
-    /// <summary>TCFLSH: a side's input is what it reads, its output what the other side will read.</summary>
+    /// <summary>TCFLSH: a side's input is what it reads, its output what the other side will read (as far as Linux's flush reaches).</summary>
     private void Flush(bool master, bool input, bool output)
     {
         lock (_lock)
         {
-            // Replica input / master output: the line discipline's buffer and the held master bytes.
-            if (master ? output : input)
-            {
-                _ld.FlushInput();
-                _pending.Clear();
-            }
-            // Replica output / master input: what the master has not read.
-            if (master ? input : output) _ld.Output.Clear();
+            // The replica's input: its read buffer; the master's output: the held bytes not yet taken by it.
+            if (!master && input) _ld.FlushInput();
+            if (master && output) _pending.Clear();
+            // The master's input: its read buffer; the replica's output: what has not reached that buffer.
+            if (master && input) _ld.FlushPushed();
+            if (!master && output) _ld.FlushUnpushed();
+            _ld.Push();
         }
         ReplicaQueue.Notify(PollEvents.All);
         MasterQueue.Notify(PollEvents.All);
