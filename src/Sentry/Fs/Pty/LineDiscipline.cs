@@ -66,6 +66,19 @@ internal sealed class LineDiscipline
     /// <summary>Set when processing discarded input (ISIG without NOFLSH): readers and writers re-check.</summary>
     public bool Flushed;
 
+    /// <summary>Packet-mode status for the master's reader (TIOCPKT_*): flushes, output stopped/started, flow-control changes.</summary>
+    public byte PacketStatus;
+
+    public const byte PktFlushRead = 1, PktFlushWrite = 2, PktStop = 4, PktStart = 8, PktNoStop = 0x10, PktDoStop = 0x20;
+
+    /// <summary>stop_tty/start_tty: output stops or starts, and packet mode says so.</summary>
+    public void SetStopped(bool stopped)
+    {
+        if (Stopped == stopped) return;
+        Stopped = stopped;
+        PacketStatus = (byte)((PacketStatus & ~(stopped ? PktStart : PktStop)) | (stopped ? PktStop : PktStart));
+    }
+
     public bool Canonical => Termios.Has(Termios.ICANON);
 
     /// <summary>
@@ -85,7 +98,7 @@ internal sealed class LineDiscipline
     {
         int free = Input.Free;
         if (free > 1) return true;
-        if (!Canonical) return free > 0;
+        if (!Canonical) return false; // raw mode keeps one slot free (n_tty's receive_room)
         // A full buffer that is one unfinished line drops bytes (n_tty's overflow); only a line end gets in.
         return Input.Committed == 0 || free > 0;
     }
@@ -94,6 +107,13 @@ internal sealed class LineDiscipline
     public void SetTermios(in Termios t)
     {
         bool wasCanon = Canonical;
+        // pty_set_termios: packet mode hears when software flow control changes.
+        bool oldXon = Termios.HasI(Termios.IXON) && Termios.Char(Termios.VSTOP) == 0x13 && Termios.Char(Termios.VSTART) == 0x11;
+        bool newXon = t.HasI(Termios.IXON) && t.Char(Termios.VSTOP) == 0x13 && t.Char(Termios.VSTART) == 0x11;
+        bool flowChange = Termios.HasI(Termios.IXON) != t.HasI(Termios.IXON) || Termios.Char(Termios.VSTOP) != t.Char(Termios.VSTOP)
+            || Termios.Char(Termios.VSTART) != t.Char(Termios.VSTART);
+        if (flowChange && oldXon != newXon)
+            PacketStatus = (byte)((PacketStatus & ~(PktDoStop | PktNoStop)) | (newXon ? PktDoStop : PktNoStop));
         Termios = t;
         bool canon = Canonical;
         if (wasCanon && !canon) Input.CommitAll();
@@ -105,7 +125,7 @@ internal sealed class LineDiscipline
             _erasing = false;
         }
         if (!canon) Input.CommitAll();
-        if (!Termios.HasI(Termios.IXON) && Stopped && !TcoStopped) Stopped = false;
+        if (!Termios.HasI(Termios.IXON) && Stopped && !TcoStopped) SetStopped(false);
     }
 
     /// <summary>One byte from the master (n_tty_receive_char*). The caller checked <see cref="CanReceive"/>.</summary>
@@ -124,12 +144,12 @@ internal sealed class LineDiscipline
         {
             if (t.Is(c, Termios.VSTART))
             {
-                if (!TcoStopped) Stopped = false;
+                if (!TcoStopped) SetStopped(false);
                 return;
             }
             if (t.Is(c, Termios.VSTOP))
             {
-                Stopped = true;
+                SetStopped(true);
                 return;
             }
         }
@@ -142,7 +162,7 @@ internal sealed class LineDiscipline
                 return;
             }
         }
-        if (Stopped && !TcoStopped && t.HasI(Termios.IXON) && t.HasI(Termios.IXANY)) Stopped = false;
+        if (Stopped && !TcoStopped && t.HasI(Termios.IXON) && t.HasI(Termios.IXANY)) SetStopped(false);
         if (c == '\r')
         {
             if (t.HasI(Termios.IGNCR)) return;
@@ -166,8 +186,9 @@ internal sealed class LineDiscipline
             FlushUnpushed();
             _erasing = false;
             Flushed = true;
+            PacketStatus |= PktFlushRead | PktFlushWrite;
         }
-        if (Termios.HasI(Termios.IXON) && !TcoStopped) Stopped = false;
+        if (Termios.HasI(Termios.IXON) && !TcoStopped) SetStopped(false);
         if (Termios.Has(Termios.ECHO)) EchoChar(c);
     }
 

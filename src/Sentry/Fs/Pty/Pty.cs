@@ -29,6 +29,7 @@ public sealed partial class Pty
     private bool _otherClosed;
     private bool _masterStopped;
     private bool _exclusive;
+    private bool _packet;
     private int _replicaOpens;
     private ushort _rows, _cols, _xpixel, _ypixel;
 
@@ -117,7 +118,22 @@ public sealed partial class Pty
                 bool pump;
                 lock (_lock)
                 {
-                    n = _ld.ReadOutput(dst);
+                    if (_packet && _ld.PacketStatus != 0)
+                    {
+                        // Packet mode: a status change is a one-byte packet of its own.
+                        dst[0] = _ld.PacketStatus;
+                        _ld.PacketStatus = 0;
+                        return 1;
+                    }
+                    if (_packet && _ld.Output.Count > 0)
+                    {
+                        dst[0] = 0; // TIOCPKT_DATA
+                        n = 1 + _ld.ReadOutput(dst[1..]);
+                    }
+                    else
+                    {
+                        n = _ld.ReadOutput(dst);
+                    }
                     if (n == 0 && _otherClosed) return -Errno.EIO;
                     pump = n > 0;
                 }
@@ -187,6 +203,7 @@ public sealed partial class Pty
         lock (_lock)
         {
             if (_ld.Output.Count > 0) ev |= Libc.POLLIN | (int)PollEvents.RdNorm;
+            if (_packet && _ld.PacketStatus != 0) ev |= Libc.POLLIN | Libc.POLLPRI | (int)PollEvents.RdNorm;
             if (_otherClosed) ev |= Libc.POLLHUP;
             if (_pending.Free > 0 && !_masterStopped) ev |= Libc.POLLOUT | (int)PollEvents.WrNorm;
         }
@@ -203,7 +220,7 @@ public sealed partial class Pty
         bool input, output, space;
         lock (_lock)
         {
-            int outBefore = _ld.Output.Count, pendingBefore = _pending.Count;
+            int outBefore = _ld.Output.Count, pendingBefore = _pending.Count, statusBefore = _ld.PacketStatus;
             bool availBefore = _ld.InputAvailable(false);
             while (_pending.Count > 0 && !_hungUp && _ld.CanReceive(_pending.Peek())) _ld.Receive(_pending.Take());
             if (_hungUp) _pending.Clear();
@@ -211,7 +228,7 @@ public sealed partial class Pty
             signals = _ld.PendingSignals;
             _ld.PendingSignals = 0;
             input = _ld.InputAvailable(false) != availBefore || _ld.Flushed || _ld.InputAvailable(false);
-            output = _ld.Output.Count != outBefore;
+            output = _ld.Output.Count != outBefore || (_packet && _ld.PacketStatus != statusBefore);
             space = _pending.Count != pendingBefore;
             _ld.Flushed = false;
         }

@@ -133,14 +133,23 @@ public sealed partial class Pty
             }
             case TtyIoctl.TIOCPKT:
             {
-                // Packet mode is not implemented: switching it off (the state it is in) is all that is accepted.
+                if (!master) return -Errno.ENOTTY;
                 int r = task.ReadStruct(arg, out int on);
                 if (r < 0) return r;
-                if (!master) return -Errno.ENOTTY;
-                return on == 0 ? 0 : -Errno.EINVAL;
+                lock (_lock)
+                {
+                    if (on != 0 && !_packet) _ld.PacketStatus = 0;
+                    _packet = on != 0;
+                }
+                return 0;
             }
             case TtyIoctl.TIOCGPKT:
-                return master ? task.WriteStruct(arg, 0) : -Errno.ENOTTY;
+            {
+                if (!master) return -Errno.ENOTTY;
+                bool p;
+                lock (_lock) p = _packet;
+                return task.WriteStruct(arg, p ? 1 : 0);
+            }
             case TtyIoctl.TIOCSTI:
             {
                 if (!ReferenceEquals(task.ThreadGroup.Tty, this) && !Capabilities.Has(task, Capabilities.SYS_ADMIN)) return -Errno.EPERM;
@@ -241,8 +250,12 @@ public sealed partial class Pty
             // The master's input: its read buffer; the replica's output: what has not reached that buffer.
             if (master && input) _ld.FlushPushed();
             if (!master && output) _ld.FlushUnpushed();
+            // Packet mode reports the replica's flushes (n_tty_packet_mode_flush, pty_flush_buffer).
+            if (!master && _packet) _ld.PacketStatus |= (byte)((input ? LineDiscipline.PktFlushRead : 0) | (output ? LineDiscipline.PktFlushWrite : 0));
             _ld.Push();
         }
+        // Room in the read buffer lets held master bytes in (and wakes a blocked master writer).
+        Pump();
         ReplicaQueue.Notify(PollEvents.All);
         MasterQueue.Notify(PollEvents.All);
     }
@@ -256,11 +269,19 @@ public sealed partial class Pty
             {
                 case TtyIoctl.TCOOFF:
                     if (master) _masterStopped = true;
-                    else _ld.Stopped = _ld.TcoStopped = true;
+                    else
+                    {
+                        _ld.SetStopped(true);
+                        _ld.TcoStopped = true;
+                    }
                     break;
                 case TtyIoctl.TCOON:
                     if (master) _masterStopped = false;
-                    else _ld.Stopped = _ld.TcoStopped = false;
+                    else
+                    {
+                        _ld.SetStopped(false);
+                        _ld.TcoStopped = false;
+                    }
                     break;
                 case TtyIoctl.TCIOFF:
                 case TtyIoctl.TCION:
