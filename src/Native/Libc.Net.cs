@@ -16,6 +16,10 @@ public static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int nstype);
+    [LibraryImport(Lib, EntryPoint = "gethostname", SetLastError = true)]
+    public static partial int GetHostname(byte* name, nuint len);
+    [LibraryImport(Lib, EntryPoint = "sethostname", SetLastError = true)]
+    public static partial int SetHostname(byte* name, nuint len);
     [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
     public static partial int GetSockOpt(int fd, int level, int name, void* value, int* len);
     [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]

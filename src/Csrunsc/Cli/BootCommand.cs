@@ -17,7 +17,7 @@ public static class BootCommand
         // The host's network namespace, kept before the Sentry leaves it: a config without a
         // network namespace puts the guest's sockets there, as runc does.
         int hostNetNs = Libc.OpenPath("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
-        string? isolation = Isolate();
+        string? isolation = Isolate(out bool isolated);
         var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         ReportCrashes(readyFd);
@@ -77,12 +77,19 @@ public static class BootCommand
         if (network is null) return Fail(readyFd, error!, goferPid);
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
         if (isolation is not null) options.EventSink(isolation);
-        var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
-        if (sandbox is null) return Fail(readyFd, error ?? "sandbox start failed", goferPid);
-        new ControlServer(listenFd, sandbox, bundle).Start();
-        // Last: the pid-file process's namespace is what the pod's other containers join.
+        if (isolated) SetSandboxHostname(options.Hostname);
+        // The pid-file process's namespace is what the pod's other containers join; setns needs
+        // host privileges, which the Sentry gives up in Create.
         int joined = network.JoinFromCallingThread();
         if (joined < 0) return Fail(readyFd, "cannot enter the container's network namespace: " + Errno.Name(-joined), goferPid);
+        var sandbox = Sentry.Boot.Sandbox.Create(options, sentryEnd, out error);
+        if (sandbox is null)
+        {
+            // No longer root, so the gofer cannot be killed: closing its channel ends it.
+            Libc.Close(sentryEnd);
+            return Fail(readyFd, error ?? "sandbox start failed", goferPid);
+        }
+        new ControlServer(listenFd, sandbox, bundle).Start();
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();
@@ -97,11 +104,24 @@ public static class BootCommand
     /// per thread in Linux, and this runs before the runtime has started more than its one helper
     /// thread, so every thread the Sentry later creates inherits them. Returns a warning line, or null.
     /// </summary>
-    private static string? Isolate()
+    private static string? Isolate(out bool isolated)
     {
+        isolated = false;
         if (Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1") return null;
-        if (Libc.Unshare(Libc.CLONE_NEWNS | Libc.CLONE_NEWIPC | Libc.CLONE_NEWUTS | Libc.CLONE_NEWNET) == 0) return null;
+        isolated = Libc.Unshare(Libc.CLONE_NEWNS | Libc.CLONE_NEWIPC | Libc.CLONE_NEWUTS | Libc.CLONE_NEWNET) == 0;
+        if (isolated) return null;
         return $"csrunsc: warning: the sandbox runs in the host's namespaces: unshare failed: {Errno.Name(Libc.LastErrno)}\n";
+    }
+
+    /// <summary>
+    /// The sandbox process's own UTS namespace (made by <see cref="Isolate"/>) carries the guest's
+    /// hostname, so that whoever joins /proc/PID/ns/uts of the pid-file process (a pod's other
+    /// containers, under any runtime) sees the name the guest sees.
+    /// </summary>
+    private static unsafe void SetSandboxHostname(string hostname)
+    {
+        byte[] name = System.Text.Encoding.UTF8.GetBytes(hostname);
+        fixed (byte* p = name) Libc.SetHostname(p, (nuint)name.Length);
     }
 
     /// <summary>

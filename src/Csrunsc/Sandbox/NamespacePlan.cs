@@ -21,6 +21,55 @@ public static partial class NamespacePlan
     [GeneratedRegex(@"^/proc/(\d+)/ns/([a-z_]+)$")]
     private static partial Regex ProcNsPath();
 
+    /// <summary>CLONE_NEW* of each OCI type that may be joined by path (what NS_GET_NSTYPE answers).</summary>
+    private static readonly Dictionary<string, int> OciToCloneFlag = new(StringComparer.Ordinal)
+    {
+        ["pid"] = 0x20000000, ["network"] = 0x40000000, ["mount"] = 0x00020000, ["ipc"] = 0x08000000,
+        ["uts"] = 0x04000000, ["user"] = 0x10000000, ["cgroup"] = 0x02000000, ["time"] = 0x00000080,
+    };
+
+    /// <summary>
+    /// Every namespace named by path must exist and be a namespace of its type (create fails
+    /// before anything is made otherwise, as runc refuses it). Null when all are valid, else the error.
+    /// </summary>
+    public static unsafe string? Validate(OciSpec spec)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in spec.Linux?.Namespaces ?? [])
+        {
+            if (!OciToCloneFlag.TryGetValue(entry.Type ?? "", out int flag)) return $"unknown namespace type \"{entry.Type}\"";
+            if (!seen.Add(entry.Type!)) return $"malformed spec file: duplicated ns \"{entry.Type}\"";
+            if (string.IsNullOrEmpty(entry.Path)) continue;
+            int fd = Native.Libc.OpenPath(entry.Path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+            if (fd < 0) return $"namespace path: lstat {entry.Path}: {Native.Errno.Describe(Native.Libc.LastErrno)}";
+            int type = Native.Libc.NamespaceType(fd);
+            Native.Libc.Close(fd);
+            if (type != flag) return $"namespace path {entry.Path} is not a {entry.Type} namespace";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The hostname of the UTS namespace at path: what a container joining it sees (CRI's app
+    /// containers join the pause container's). Read by a thread that enters it only for that. Null if unreadable.
+    /// </summary>
+    public static unsafe string? HostnameOf(string path)
+    {
+        int fd = Native.Libc.OpenPath(path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+        if (fd < 0) return null;
+        string? name = null;
+        var reader = new Thread(() =>
+        {
+            if (Native.Libc.SetNs(fd, Native.Libc.CLONE_NEWUTS) != 0) return;
+            byte* buf = stackalloc byte[65];
+            if (Native.Libc.GetHostname(buf, 65) == 0) name = new string((sbyte*)buf);
+        }, 64 * 1024);
+        reader.Start();
+        reader.Join();
+        Native.Libc.Close(fd);
+        return name;
+    }
+
     public static Dictionary<string, ulong> Compute(OciSpec spec, StateStore store)
     {
         var ids = new Dictionary<string, ulong>(StringComparer.Ordinal);

@@ -35,6 +35,18 @@ public static class SandboxConfig
         };
     }
 
+    /// <summary>
+    /// config.json's hostname; else, when the UTS namespace is joined by path (a pod's app
+    /// container), that namespace's hostname, as the container would see it under runc.
+    /// </summary>
+    public static string GuestHostname(OciSpec spec)
+    {
+        if (!string.IsNullOrEmpty(spec.Hostname)) return spec.Hostname;
+        var uts = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "uts");
+        if (!string.IsNullOrEmpty(uts?.Path) && NamespacePlan.HostnameOf(uts.Path) is { Length: > 0 } joined) return joined;
+        return "csrunsc";
+    }
+
     public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio,
         IReadOnlyDictionary<string, ulong>? namespaces = null, Sentry.Fs.Socket.Host.HostNetwork? network = null)
     {
@@ -42,7 +54,7 @@ public static class SandboxConfig
         return new SandboxOptions
         {
             Init = ProcessFrom(spec.Process!, bundle),
-            Hostname = string.IsNullOrEmpty(spec.Hostname) ? "csrunsc" : spec.Hostname,
+            Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
             SandboxDir = sandboxDir,

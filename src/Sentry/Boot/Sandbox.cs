@@ -66,6 +66,12 @@ public sealed class Sandbox
                 return null;
             }
             stubPath = "/stub";
+            // Before the first stub: from here on neither the Sentry nor its stubs are host root.
+            if (HostPrivileges.Drop(options.Network, options.Capabilities, out string? dropError) < 0)
+            {
+                error = "cannot drop the sandbox's host privileges: " + dropError;
+                return null;
+            }
         }
         var platform = new PtracePlatform(stubPath, memoryFile.Fd, image);
 

@@ -18,8 +18,8 @@ public sealed unsafe class PtraceContext : IContext
     private UserRegs _current;
     private bool _currentValid;
 
-    /// <summary>The CPU this tracer thread and its stub thread are bound to (-1 until the first switch).</summary>
-    private int _boundCpu = -1;
+    /// <summary>The CPU the stub thread is bound to: the one its tracer last ran on (-1 until the first switch).</summary>
+    private int _stubCpu = -1;
 
     private const int RaxOffset = 10 * 8; // offsetof(struct user, regs.rax)
 
@@ -38,7 +38,7 @@ public sealed unsafe class PtraceContext : IContext
     {
         info = default;
         if (_dead) return SwitchResult.Dead;
-        FollowTracerCpu();
+        KeepStubWithTracer();
         fixed (UserRegs* r = &regs)
         {
             if (!SetRegisters(r)) return Died();
@@ -89,19 +89,25 @@ public sealed unsafe class PtraceContext : IContext
     }
 
     /// <summary>
-    /// Binds the tracer thread and its stub thread to one CPU (chosen round-robin per context): every
-    /// syscall is a wake-up ping-pong between the two, which costs half as much without a CPU hop.
+    /// Keeps the stub on the CPU its tracer runs on, without fixing either: every syscall is a
+    /// wake-up ping-pong between the two, which costs about half as much without a CPU hop, but a
+    /// pair pinned to one CPU waits behind whatever else runs there (a busy node: futex round trips
+    /// 20x slower). The tracer stays free to be moved by the scheduler; the stub follows it at the
+    /// next switch (one sched_getcpu per switch, one sched_setaffinity per migration).
     /// </summary>
-    private void FollowTracerCpu()
+    private void KeepStubWithTracer()
     {
-        if (_boundCpu >= 0) return;
-        int cpu = _platform.NextCpu();
-        if (cpu < 0 || cpu >= 64) return;
-        ulong mask = 1UL << cpu;
-        Libc.SchedSetAffinity(0, 8, &mask);
-        Libc.SchedSetAffinity(_tid, 8, &mask);
-        _boundCpu = cpu;
+        int cpu = Libc.SchedGetCpu();
+        if (cpu == _stubCpu || cpu < 0 || cpu >= MaxCpus) return;
+        ulong* mask = stackalloc ulong[MaxCpus / 64];
+        new Span<ulong>(mask, MaxCpus / 64).Clear();
+        mask[cpu / 64] = 1UL << (cpu % 64);
+        // A CPU outside the stub's cpuset is refused: then it runs where the host lets it (no retry per switch).
+        Libc.SchedSetAffinity(_tid, MaxCpus / 8, mask);
+        _stubCpu = cpu;
     }
+
+    private const int MaxCpus = 1024;
 
     /// <summary>Waits for the next stop of our tracee; returns the wait status, or -1 if it is gone.</summary>
     private int WaitStop()

@@ -21,22 +21,6 @@ public sealed unsafe class PtracePlatform : IPlatform
 
     public string Name => "ptrace";
 
-    private int[]? _cpus;
-    private int _nextCpu;
-
-    /// <summary>The next CPU (round-robin over the sandbox's allowed CPUs) for a new tracer/stub pair.</summary>
-    internal unsafe int NextCpu()
-    {
-        if (_cpus is null)
-        {
-            ulong mask = 0;
-            var cpus = new List<int>();
-            if (Libc.SchedGetAffinity(0, 8, &mask) == 0)
-                for (int i = 0; i < 64; i++) if ((mask & (1UL << i)) != 0) cpus.Add(i);
-            _cpus = cpus.Count > 0 ? cpus.ToArray() : [-1];
-        }
-        return _cpus[(int)((uint)Interlocked.Increment(ref _nextCpu) % (uint)_cpus.Length)];
-    }
     public ulong MinUserAddress => 0x10000;
     public ulong MaxUserAddress => StubImage.Base;
     public StubImage Image { get; }

@@ -60,6 +60,10 @@ public sealed class CriLifecycleTests(IntegrationFixture fixture)
         var resolv = cri.ExecSync(sleeper, ["cat", "/etc/resolv.conf"]);
         session.Check(resolv.ExitCode == 0 && resolv.Stdout.ToStringUtf8().Split('\n').Contains("nameserver 127.0.0.1"),
             $"the pod's /etc/resolv.conf should name 127.0.0.1 (DNSConfig): exit {resolv.ExitCode}\n{resolv.Stdout.ToStringUtf8()}{resolv.Stderr.ToStringUtf8()}");
+        // The app container joins the pause container's UTS namespace: it sees the pod's hostname.
+        var hostname = cri.ExecSync(sleeper, ["hostname"]);
+        session.Check(hostname.ExitCode == 0 && hostname.Stdout.ToStringUtf8().Trim() == pod.Config.Hostname,
+            $"an app container should see the pod's hostname {pod.Config.Hostname}: exit {hostname.ExitCode}\n{hostname.Stdout.ToStringUtf8()}{hostname.Stderr.ToStringUtf8()}");
 
         var stopClock = System.Diagnostics.Stopwatch.StartNew();
         cri.Call("StopContainer", o => cri.Client.StopContainer(new StopContainerRequest { ContainerId = trapper, Timeout = 20 }, o));

@@ -58,7 +58,7 @@ public sealed class HostNetlinkSocket : HostSocket
             if (!Allowed(t, BinaryPrimitives.ReadUInt16LittleEndian(data[(off + 4)..]))) allAllowed = false;
             off += (int)((len + 3) & ~3u);
         }
-        if (allAllowed) return base.Send(t, data, address, control, flags);
+        if (allAllowed && !Changes(data)) return base.Send(t, data, address, control, flags);
 
         // Relay the allowed messages one by one; answer the others as rtnetlink does.
         for (int off = 0; data.Length - off >= NlmsgHdrLen;)
@@ -66,9 +66,10 @@ public sealed class HostNetlinkSocket : HostSocket
             int len = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[off..]);
             if (len < NlmsgHdrLen || len > data.Length - off) break;
             var message = data.Slice(off, len);
-            if (Allowed(t, BinaryPrimitives.ReadUInt16LittleEndian(message[4..])))
+            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(message[4..]);
+            if (Allowed(t, type))
             {
-                long r = base.Send(t, message, address, control, flags);
+                long r = IsChange(type) ? SendPrivileged(t, message, flags) : base.Send(t, message, address, control, flags);
                 if (r < 0) return r;
             }
             else
@@ -78,6 +79,40 @@ public sealed class HostNetlinkSocket : HostSocket
             off += (len + 3) & ~3;
         }
         return data.Length;
+    }
+
+    private static bool IsChange(ushort type) => type >= RTM_BASE && ((type - RTM_BASE) & 3) != 2;
+
+    private static bool Changes(ReadOnlySpan<byte> data)
+    {
+        for (int off = 0; data.Length - off >= NlmsgHdrLen;)
+        {
+            uint len = BinaryPrimitives.ReadUInt32LittleEndian(data[off..]);
+            if (len < NlmsgHdrLen || len > data.Length - off) break;
+            if (IsChange(BinaryPrimitives.ReadUInt16LittleEndian(data[(off + 4)..]))) return true;
+            off += (int)((len + 3) & ~3u);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A change (RTM_NEW*/DEL*/SET*) the guest may make: rtnetlink checks CAP_NET_ADMIN of the
+    /// sending thread, so the namespace thread sends it (the reply is read as usual).
+    /// </summary>
+    private unsafe long SendPrivileged(Task t, ReadOnlySpan<byte> message, int flags)
+    {
+        if (t.Kernel.Network is not { } network) return -Errno.EPERM;
+        byte[] copy = message.ToArray();
+        int fd = Fd;
+        int hostFlags = (flags & MSG_DONTWAIT) | MSG_NOSIGNAL;
+        return network.Privileged(() =>
+        {
+            fixed (byte* m = copy)
+            {
+                nint n = Libc.Send(fd, m, copy.Length, hostFlags);
+                return n < 0 ? -Libc.LastErrno : (int)n;
+            }
+        });
     }
 
     /// <summary>struct nlmsgerr: error code and the request's header (capped: no payload).</summary>

@@ -139,6 +139,24 @@ public sealed unsafe class HostNetwork : Proc.IProcSource
         }
     }
 
+    /// <summary>
+    /// Runs a host call that needs one of the network capabilities this thread alone keeps once the
+    /// Sentry has given up host root (<see cref="Csrunsc.Sentry.Boot.HostPrivileges"/>): a bind below port 1024,
+    /// a privileged socket option, an interface or routing change. The guest's own capability was checked by the caller.
+    /// </summary>
+    public int Privileged(Func<int> call) => Run(call);
+
+    /// <summary>Before the Sentry's uid changes: this thread keeps its permitted capabilities across it.</summary>
+    internal int KeepCapabilitiesAcrossUidChange() => Run(() => Libc.Prctl(Libc.PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ? -Libc.LastErrno : 0);
+
+    /// <summary>After the uid change: this thread's capabilities become exactly mask (and stop surviving later uid changes).</summary>
+    internal int LimitCapabilities(ulong mask) => Run(() =>
+    {
+        int r = Libc.SetThreadCapabilities(mask);
+        Libc.Prctl(Libc.PR_SET_KEEPCAPS, 0, 0, 0, 0);
+        return r;
+    });
+
     /// <summary>socket(2) in the guest's namespace, non-blocking and close-on-exec: the host fd or -errno.</summary>
     public int Socket(int family, int type, int protocol) => Run(() =>
     {

@@ -132,19 +132,32 @@ public unsafe class HostSocket : SocketFile
     {
         int r = CheckBindPort(t, address);
         if (r < 0) return r;
+        if (r > 0 && t.Kernel.Network is { } network)
+        {
+            // A port below 1024: only the namespace thread keeps CAP_NET_BIND_SERVICE on the host.
+            byte[] copy = address.ToArray();
+            int fd = _fd;
+            return network.Privileged(() =>
+            {
+                fixed (byte* a = copy) return Libc.Bind(fd, a, copy.Length) == 0 ? 0 : -Libc.LastErrno;
+            });
+        }
         fixed (byte* a = address)
         {
             return Libc.Bind(_fd, a, address.Length) == 0 ? 0 : LastError();
         }
     }
 
-    /// <summary>Ports below 1024 need CAP_NET_BIND_SERVICE (the host would let the Sentry, which is root).</summary>
+    /// <summary>
+    /// Ports below 1024 need the guest's CAP_NET_BIND_SERVICE: -EACCES without it, 1 for a
+    /// privileged port the guest may bind, 0 for any other address.
+    /// </summary>
     private int CheckBindPort(Task t, ReadOnlySpan<byte> address)
     {
         if (Family is not (SocketFamilies.AF_INET or SocketFamilies.AF_INET6) || address.Length < 4) return 0;
         int port = BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
         if (port == 0 || port >= 1024 || Type == SOCK_RAW) return 0;
-        return Capabilities.Has(t, Capabilities.NET_BIND_SERVICE) ? 0 : -Errno.EACCES;
+        return Capabilities.Has(t, Capabilities.NET_BIND_SERVICE) ? 1 : -Errno.EACCES;
     }
 
     public override int Listen(Task t, int backlog) => Libc.Listen(_fd, backlog) == 0 ? 0 : LastError();
@@ -486,6 +499,16 @@ public unsafe class HostSocket : SocketFile
         if (policy < 0) return level is SOL_SOCKET && name is SO_ATTACH_BPF or SO_ATTACH_REUSEPORT_EBPF ? -Errno.EPERM : -Errno.ENOPROTOOPT;
         if (policy > 0 && !Capabilities.Has(t, policy)) return -Errno.EPERM;
         if (level == SOL_SOCKET && name == SO_ATTACH_FILTER) return AttachFilter(t, value);
+        if (policy > 0 && t.Kernel.Network is { } network)
+        {
+            // The host checks the capability of the calling thread: the namespace thread's.
+            byte[] copy = value.ToArray();
+            int fd = _fd;
+            return network.Privileged(() =>
+            {
+                fixed (byte* v = copy) return Libc.SetSockOpt(fd, level, name, v, copy.Length) == 0 ? 0 : -Libc.LastErrno;
+            });
+        }
         fixed (byte* v = value)
         {
             return Libc.SetSockOpt(_fd, level, name, v, value.Length) == 0 ? 0 : LastError();
@@ -593,12 +616,14 @@ internal static unsafe class InterfaceIoctl
         if (IsChange(request))
         {
             if (!Capabilities.Has(task, Capabilities.NET_ADMIN)) return -Errno.EPERM;
-            Span<byte> req = stackalloc byte[IfReqSize];
+            byte[] req = new byte[IfReqSize];
             if (task.CopyIn(arg, req) < 0) return -Errno.EFAULT;
-            fixed (byte* p = req)
+            Func<int> change = () =>
             {
-                return Libc.Ioctl(hostFd, request, p) < 0 ? -Libc.LastErrno : 0;
-            }
+                fixed (byte* p = req) return Libc.Ioctl(hostFd, request, p) < 0 ? -Libc.LastErrno : 0;
+            };
+            // The host checks CAP_NET_ADMIN of the calling thread: the namespace thread's.
+            return task.Kernel.Network is { } network ? network.Privileged(change) : change();
         }
         return -Errno.ENOTTY;
     }
