@@ -171,7 +171,11 @@ public sealed class Sandbox
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
-            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2), false);
+        {
+            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2, out var console), false);
+            // The caller's terminal is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
+            group.Tty ??= console;
+        }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);
         kernel.Pids.AddTask(task);
@@ -310,7 +314,7 @@ public sealed class Sandbox
         "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
-        "devpts" => DevFileSystem.CreateDevPts(),
+        "devpts" => DevFileSystem.CreateDevPts(m.Options),
         "mqueue" => kernel.Ipc.Mqueue,
         "cgroup" or "cgroup2" => SysFileSystem.CreateCgroup(),
         "tmpfs" or "shm" => new TmpfsFileSystem("tmpfs", m.ReadOnly).With(TmpfsOptions(m, meminfo)),

@@ -2,6 +2,7 @@ using Csrunsc.Native;
 using Csrunsc.Sentry.Fs;
 using Csrunsc.Sentry.Fs.Host;
 using Csrunsc.Sentry.Fs.Tmpfs;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 
 namespace Csrunsc.Sentry.Boot;
@@ -27,8 +28,12 @@ public static unsafe class TerminalNode
     /// the host file itself, sharing its offset with the caller (`run ... > file` appends after
     /// what the caller wrote, as with runc).
     /// </summary>
-    public static FileDescription Describe(Vfs.MountTable mounts, int hostFd, bool ownsFd)
+    public static FileDescription Describe(Vfs.MountTable mounts, int hostFd, bool ownsFd) => Describe(mounts, hostFd, ownsFd, out _);
+
+    /// <summary>As above; console is the host terminal as a controlling terminal when the fd is a pty slave.</summary>
+    public static FileDescription Describe(Vfs.MountTable mounts, int hostFd, bool ownsFd, out IControllingTerminal? console)
     {
+        console = null;
         StatBuf st;
         if (Libc.FStat(hostFd, &st) < 0 || (st.Mode & StatBuf.S_IFMT) != StatBuf.S_IFCHR)
             return new HostFileDescription(hostFd, AccessMode(hostFd), ownsFd) { SharesHostOffset = true };
@@ -47,18 +52,28 @@ public static unsafe class TerminalNode
             file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, inode);
             return fd < 0 ? -Libc.LastErrno : 0;
         });
-        // /dev/tty: the controlling terminal (the sandbox has one console; exec --tty takes it over).
-        DeviceRegistry.Register(5, 0, (Inode inode, int flags, out FileDescription? file) =>
-        {
-            int fd = Libc.Fcntl(keep, Libc.F_DUPFD_CLOEXEC, 3);
-            file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, inode);
-            return fd < 0 ? -Libc.LastErrno : 0;
-        });
+        // /dev/tty of the processes started on it (and their children, until setsid).
+        console = new HostConsole(keep);
         var root = mounts.Root;
         var rootPath = new VfsPath(root, root.Root, null, "");
         mounts.TryGet("/dev", out Mount dev);
         var devPath = new VfsPath(dev ?? root, dev?.Root ?? root.Root, rootPath, "dev");
         var ptsPath = new VfsPath(pts, pts.Root, devPath, "pts");
         return new HostFileDescription(hostFd, Libc.O_RDWR, ownsFd, node) { Location = new VfsPath(pts, node, ptsPath, name) };
+    }
+
+    /// <summary>The caller's host terminal as a controlling terminal: /dev/tty reopens it; its hang-ups are the host's.</summary>
+    private sealed class HostConsole(int keepFd) : IControllingTerminal
+    {
+        public int OpenCurrentTty(Task task, Inode node, int flags, out FileDescription? file)
+        {
+            int fd = Libc.Fcntl(keepFd, Libc.F_DUPFD_CLOEXEC, 3);
+            file = fd < 0 ? null : new HostFileDescription(fd, flags, ownsFd: true, node);
+            return fd < 0 ? -Libc.LastErrno : 0;
+        }
+
+        public void SessionLeaderExited(ThreadGroup leader)
+        {
+        }
     }
 }

@@ -42,7 +42,7 @@ public sealed partial class Task
             var parent = (flags & CLONE_PARENT) != 0 ? parentGroup.Parent ?? parentGroup : parentGroup;
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {
-                Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Comm = parentGroup.Comm,
+                Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Tty = parentGroup.Tty, Comm = parentGroup.Comm,
                 ExitSignal = (int)(flags & 0xff), NoNewPrivs = parentGroup.NoNewPrivs, Dumpable = parentGroup.Dumpable,
             };
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);

@@ -77,6 +77,8 @@ public sealed partial class Task
     {
         var kernel = tg.Kernel;
         var init = kernel.Init;
+        // A session leader's exit hangs up its controlling terminal's foreground group (disassociate_ctty(1)).
+        if (tg.IsSessionLeader && tg.Tty is { } tty) tty.SessionLeaderExited(tg);
         if (tg == init)
         {
             kernel.InitExitStatus = status;

@@ -28,6 +28,12 @@ public sealed class ThreadGroup
     public Credentials Creds { get; set; }
     public int Pgid { get; set; }
     public int Sid { get; set; }
+
+    /// <summary>The controlling terminal (shared by the session; inherited by fork, dropped by setsid); null if none.</summary>
+    public IControllingTerminal? Tty { get; set; }
+
+    /// <summary>Whether this process leads its session (signal->leader).</summary>
+    public bool IsSessionLeader => Sid == Tgid;
     public long StartTimeNs { get; }
 
     /// <summary>Executable name (comm, 15 chars max).</summary>

@@ -35,7 +35,10 @@ public static partial class SyscallTable
         Partial(72, "fcntl", SysFcntl.Fcntl,
             "record locks (POSIX and OFD) enforced across the sandbox with Linux's ranges, merging, close semantics and EDEADLK, not shared with host processes; leases answer EINVAL (as gVisor); F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; F_ADD_SEALS/F_GET_SEALS on tmpfs files and memfds (SEAL_SEAL/SHRINK/GROW/WRITE/FUTURE_WRITE enforced on write, truncate, fallocate and new shared writable mmaps; not on mprotect of an existing mapping; SEAL_WRITE answers EBUSY while any shared mapping exists, writable or not; F_SEAL_EXEC answers EINVAL)");
         Partial(73, "flock", SysLock.Flock, "enforced across the sandbox (keyed by filesystem and inode); not shared with host processes or between bind mounts of one host directory; LOCK_MAND ignored as Linux does");
-        Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default)");
+        Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default). " +
+            "Sentry ptys: TCGETS/TCSETS/TCSETSW/TCSETSF (and the termios2 forms), TIOCGWINSZ/TIOCSWINSZ, TIOCINQ/TIOCOUTQ, TCFLSH, TCXONC, " +
+            "TCSBRK/TCSBRKP, TIOCSTI, TIOCEXCL/TIOCNXCL/TIOCGEXCL, TIOCGETD/TIOCSETD (N_TTY only), TIOCSCTTY (EINVAL on a master), TIOCNOTTY, " +
+            "TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCVHANGUP, TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT");
         Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
         Full(284, "eventfd", SysEventFd.EventFd);

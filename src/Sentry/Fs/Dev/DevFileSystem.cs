@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Fs.Pty;
 using Csrunsc.Sentry.Fs.Tmpfs;
 using Csrunsc.Sentry.Vfs;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
@@ -17,12 +18,12 @@ public static class DevFileSystem
     private static bool s_registered;
 
     /// <summary>
-    /// Makes /dev. console opens /dev/tty (the sandbox's controlling terminal); without one, /dev/tty
-    /// fails with ENXIO as it does for a process with no controlling terminal.
+    /// Makes /dev. /dev/tty opens the caller's controlling terminal (ENXIO without one); /dev/ptmx
+    /// is a symlink to the devpts instance's ptmx.
     /// </summary>
-    public static TmpfsFileSystem Create(CharDeviceOpener? console = null)
+    public static TmpfsFileSystem Create()
     {
-        RegisterDrivers(console);
+        RegisterDrivers();
         var fs = new TmpfsFileSystem("tmpfs", readOnly: false, rootMode: FileMode.Directory | 0x1ED);
         fs.AddCharDevice("null", MemMajor, (uint)MemoryDeviceKind.Null);
         fs.AddCharDevice("zero", MemMajor, (uint)MemoryDeviceKind.Zero);
@@ -42,41 +43,27 @@ public static class DevFileSystem
         return fs;
     }
 
-    /// <summary>devpts for /dev/pts: ptmx exists but pseudo-terminals are not implemented yet (ENXIO).</summary>
-    public static TmpfsFileSystem CreateDevPts()
+    /// <summary>devpts for /dev/pts with its mount options (Fs/Pty/DevPts).</summary>
+    public static TmpfsFileSystem CreateDevPts(string options = "mode=0620,ptmxmode=0666,gid=5")
     {
-        var fs = new TmpfsFileSystem("devpts", readOnly: false, rootMode: FileMode.Directory | 0x1ED);
-        fs.AddCharDevice("ptmx", TtyMajor, PtmxMinor, 0x1B6);
-        return fs;
+        RegisterDrivers();
+        return DevPts.Create(options);
     }
 
     /// <summary>A tmpfs for /dev/shm (mode 1777).</summary>
     public static TmpfsFileSystem CreateShm() => new("tmpfs", readOnly: false, rootMode: FileMode.Directory | 0x3FF);
 
-    /// <summary>Registers the memory devices and /dev/tty in <see cref="DeviceRegistry"/>.</summary>
-    public static void RegisterDrivers(CharDeviceOpener? console = null)
+    /// <summary>Registers the memory devices, /dev/tty and ptmx in <see cref="DeviceRegistry"/>.</summary>
+    public static void RegisterDrivers()
     {
         lock (s_registerLock)
         {
-            if (!s_registered)
-            {
-                foreach (var kind in Enum.GetValues<MemoryDeviceKind>())
-                    DeviceRegistry.Register(MemMajor, (uint)kind, MemoryDeviceFileDescription.OpenerFor(kind));
-                s_registered = true;
-            }
-            if (console is not null || !s_ttyRegistered)
-            {
-                DeviceRegistry.Register(TtyMajor, TtyMinor, console ?? NoTerminal);
-                s_ttyRegistered = true;
-            }
+            if (s_registered) return;
+            foreach (var kind in Enum.GetValues<MemoryDeviceKind>())
+                DeviceRegistry.Register(MemMajor, (uint)kind, MemoryDeviceFileDescription.OpenerFor(kind));
+            DeviceRegistry.Register(TtyMajor, TtyMinor, DevTty.Open);
+            DeviceRegistry.Register(TtyMajor, PtmxMinor, DevPts.OpenMaster);
+            s_registered = true;
         }
-    }
-
-    private static bool s_ttyRegistered;
-
-    private static int NoTerminal(Inode node, int flags, out FileDescription? file)
-    {
-        file = null;
-        return -Errno.ENXIO;
     }
 }

@@ -57,6 +57,7 @@ internal static class SysIdentity
         var g = t.ThreadGroup;
         if (g.Pgid == g.Tgid) return -Errno.EPERM;
         g.Sid = g.Pgid = g.Tgid;
+        g.Tty = null; // a new session has no controlling terminal
         return g.Tgid;
     }
 
