@@ -80,6 +80,10 @@ public static unsafe partial class Libc
     public static partial int PPoll(PollFd* fds, ulong nfds, Timespec* timeout, void* sigmask);
     [LibraryImport(Lib, EntryPoint = "eventfd", SetLastError = true)]
     public static partial int EventFd(uint initval, int flags);
+    [LibraryImport(Lib, EntryPoint = "timerfd_create", SetLastError = true)]
+    public static partial int TimerFdCreate(int clock, int flags);
+    [LibraryImport(Lib, EntryPoint = "timerfd_settime", SetLastError = true)]
+    public static partial int TimerFdSetTime(int fd, int flags, ITimerSpec* value, ITimerSpec* old);
     [LibraryImport(Lib, EntryPoint = "fstatfs64", SetLastError = true)]
     public static partial int FStatFs(int fd, byte* buf);
     [LibraryImport(Lib, EntryPoint = "isatty")]
@@ -135,6 +139,14 @@ public struct Timespec
 {
     public long Sec;
     public long Nsec;
+}
+
+/// <summary>struct itimerspec: interval, then value.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ITimerSpec
+{
+    public Timespec Interval;
+    public Timespec Value;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -40,4 +40,10 @@ public struct SigInfo
     /// <summary>si_status for SIGCHLD; si_value for rt signals.</summary>
     [FieldOffset(24)] public int Status;
     [FieldOffset(24)] public ulong Value;
+    /// <summary>si_timerid and si_overrun of a POSIX timer's signal (SI_TIMER).</summary>
+    [FieldOffset(16)] public int TimerId;
+    [FieldOffset(20)] public int Overrun;
+    /// <summary>si_utime, si_stime of SIGCHLD (clock ticks).</summary>
+    [FieldOffset(32)] public long ChildUtime;
+    [FieldOffset(40)] public long ChildStime;
 }

@@ -36,6 +36,9 @@ public sealed partial class Kernel
     public SyscallStats Stats { get; } = new();
     public PidNamespace Pids { get; } = new();
     public FutexTable Futexes { get; } = new();
+
+    /// <summary>The one thread that fires every guest timer.</summary>
+    public Time.TimerService Timers { get; } = new();
     public NamespaceIds Namespaces { get; set; } = new();
     public string Hostname { get; set; } = "csrunsc";
     public string Domainname { get; set; } = "(none)";

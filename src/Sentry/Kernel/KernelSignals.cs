@@ -16,6 +16,8 @@ public sealed partial class Kernel
         // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
         bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
         if (sig == Libc.SIGKILL) return tg == Init && !forced;
+        // A blocked signal is never discarded at generation: the disposition may change before it
+        // is unblocked, and sigtimedwait/signalfd take it (sig_ignored). Init drops it at delivery.
         if ((blocked & Task.Bit(sig)) != 0) return false;
         var act = tg.Handlers.Actions[sig];
         if (act.Handler == SigAction.SIG_IGN) return true;
@@ -28,7 +30,7 @@ public sealed partial class Kernel
     }
 
     /// <summary>Sends a signal to a whole thread group. Returns 0, or -errno.</summary>
-    public int SendGroupSignal(ThreadGroup tg, in SigInfo info, bool fromHost)
+    public int SendGroupSignal(ThreadGroup tg, in SigInfo info, bool fromHost, ISignalSource? source = null)
     {
         if (info.Signo == 0) return tg.Zombie ? -Errno.ESRCH : 0;
         if (tg.Zombie || tg.GroupExitStatus is not null) return 0;
@@ -48,7 +50,8 @@ public sealed partial class Kernel
             WakeStopped(tg);
             return 0;
         }
-        tg.SharedPending.Add(in info);
+        if (!tg.SharedPending.Add(in info, source)) return info.Signo >= PendingSignals.FirstRt && source is null ? -Errno.EAGAIN : 0;
+        tg.SignalQueued.Notify(PollEvents.In);
         // Wake a thread that does not block it (all of them: each re-checks; cheap and simple).
         foreach (var t in tasks)
         {

@@ -69,9 +69,6 @@ public sealed partial class Task
     /// <summary>PR_SET_PDEATHSIG: signal sent to this task's process when its parent exits (0: none).</summary>
     public int ParentDeathSignal;
 
-    /// <summary>CPU time used by this task's guest code and syscalls (approximate), in ns.</summary>
-    public long CpuNs;
-
     /// <summary>Reads guest memory; 0 or -EFAULT.</summary>
     public int CopyIn(ulong addr, Span<byte> dst) => Mm.CopyIn(addr, dst);
 

@@ -125,6 +125,7 @@ public sealed partial class Task
         string name = execPath;
         int slash = name.LastIndexOf('/');
         if (slash >= 0) name = name[(slash + 1)..];
+        ThreadGroup.PosixTimers.DeleteAll(); // itimers and alarm survive exec, POSIX timers do not
         ThreadGroup.Comm = name.Length > 15 ? name[..15] : name;
         AltStackSp = AltStackSize = 0;
         AltStackFlags = 2;

@@ -51,6 +51,7 @@ public sealed partial class Task
         Context = null;
         VforkDone?.Set();
         kernel.Pids.RemoveTask(this);
+        FreezeCpuAccounting();
         bool last = tg.RemoveTask(this);
         if (!last)
         {
@@ -79,6 +80,8 @@ public sealed partial class Task
         var init = kernel.Init;
         // A session leader's exit hangs up its controlling terminal's foreground group (disassociate_ctty(1)).
         if (tg.IsSessionLeader && tg.Tty is { } tty) tty.SessionLeaderExited(tg);
+        tg.ITimers.DisarmAll();
+        tg.PosixTimers.DeleteAll();
         if (tg == init)
         {
             kernel.InitExitStatus = status;

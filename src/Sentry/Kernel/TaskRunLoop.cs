@@ -82,6 +82,7 @@ public sealed partial class Task
     private void ThreadMain()
     {
         t_current = this;
+        StartCpuAccounting();
         int r = _acquireContext!(this);
         _acquireContext = null;
         if (r < 0 && _cloneStart is not null)
@@ -130,7 +131,9 @@ public sealed partial class Task
                 continue;
             }
             if (Mm.HasPendingUnmaps) Mm.FlushPendingUnmaps(Context!);
+            EnterGuest();
             var result = Context!.Switch(ref Regs, out SigInfo info);
+            LeaveGuest();
             switch (result)
             {
                 case SwitchResult.Syscall:

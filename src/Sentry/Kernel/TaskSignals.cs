@@ -20,14 +20,16 @@ public sealed partial class Task
 
     private static bool DefaultStops(int sig) => sig is Libc.SIGSTOP or Libc.SIGTSTP or Libc.SIGTTIN or Libc.SIGTTOU;
 
-    /// <summary>Queues a signal for this thread (tgkill).</summary>
-    public void SendSignal(in SigInfo info)
+    /// <summary>Queues a signal for this thread (tgkill). 0, or -EAGAIN when a real-time signal's queue is full.</summary>
+    public int SendSignal(in SigInfo info, ISignalSource? source = null)
     {
         ThreadGroup.Kernel.PrepareSignal(ThreadGroup, info.Signo);
-        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false, SignalMask)) return;
-        Pending.Add(in info);
+        if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false, SignalMask)) return 0;
+        if (!Pending.Add(in info, source)) return info.Signo >= PendingSignals.FirstRt && source is null ? -Errno.EAGAIN : 0;
+        ThreadGroup.SignalQueued.Notify(PollEvents.In);
         if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
         else Wake();
+        return 0;
     }
 
     /// <summary>The calling thread raises sig on itself (SIGPIPE on a broken pipe, ...).</summary>

@@ -13,6 +13,8 @@ public sealed class ThreadGroup
         Handlers = handlers;
         Creds = creds;
         StartTimeNs = MonotonicClock.NowNs();
+        ITimers = new Time.IntervalTimers(this);
+        PosixTimers = new Time.PosixTimerTable(this);
     }
 
     public Kernel Kernel { get; }
@@ -95,8 +97,56 @@ public sealed class ThreadGroup
     /// <summary>Told the wait status when the group exits (the host side of an exec'd process).</summary>
     public Action<int>? ExitObserver { get; set; }
 
-    /// <summary>Accumulated CPU time of exited children (for times/getrusage), in ns.</summary>
-    public long ChildrenCpuNs;
+    /// <summary>CPU time of the group's threads that have exited, in ns.</summary>
+    public long ExitedUserNs, ExitedSystemNs;
+
+    /// <summary>CPU time of reaped children and their reaped descendants (times, RUSAGE_CHILDREN), in ns.</summary>
+    public long ChildrenUserNs, ChildrenSystemNs;
+
+    /// <summary>alarm/setitimer state (kept across exec, not inherited by fork).</summary>
+    public readonly Time.IntervalTimers ITimers;
+
+    /// <summary>timer_create's timers (deleted at exec and exit).</summary>
+    public readonly Time.PosixTimerTable PosixTimers;
+
+    /// <summary>Notified whenever a signal is queued to the group or one of its threads (signalfd readiness).</summary>
+    public readonly WaitQueue SignalQueued = new();
+
+    public long CpuUserNs()
+    {
+        lock (this)
+        {
+            long sum = ExitedUserNs;
+            foreach (var t in Tasks) sum += t.CpuUserNs();
+            return sum;
+        }
+    }
+
+    public long CpuSystemNs()
+    {
+        lock (this)
+        {
+            long sum = ExitedSystemNs;
+            foreach (var t in Tasks) sum += t.CpuSystemNs();
+            return sum;
+        }
+    }
+
+    /// <summary>At reaping: the child's own and children's time becomes the parent's children time.</summary>
+    public void AddReapedChild(ThreadGroup child)
+    {
+        long user, sys;
+        lock (child)
+        {
+            user = child.ExitedUserNs + child.ChildrenUserNs;
+            sys = child.ExitedSystemNs + child.ChildrenSystemNs;
+        }
+        lock (this)
+        {
+            ChildrenUserNs += user;
+            ChildrenSystemNs += sys;
+        }
+    }
 
     public void AddTask(Task task)
     {
@@ -112,7 +162,11 @@ public sealed class ThreadGroup
     {
         lock (this)
         {
-            Tasks.Remove(task);
+            if (Tasks.Remove(task))
+            {
+                ExitedUserNs += task.CpuUserNs();
+                ExitedSystemNs += task.CpuSystemNs();
+            }
             return Tasks.Count == 0;
         }
     }

@@ -38,10 +38,12 @@ public static partial class SyscallTable
         Full(62, "kill", SysSignal.Kill); // permission as check_kill_permission; stop/continue semantics in Kernel/KernelJobControl.cs
         Full(127, "rt_sigpending", SysSignal.RtSigpending);
         Full(128, "rt_sigtimedwait", SysSignal.RtSigtimedwait);
-        Full(130, "rt_sigsuspend", SysSignal.RtSigsuspend);
-        Full(131, "sigaltstack", SysSignal.Sigaltstack);
         Full(129, "rt_sigqueueinfo", SysSignal.RtSigqueueinfo);
         Full(297, "rt_tgsigqueueinfo", SysSignal.RtTgsigqueueinfo);
+        Full(282, "signalfd", SysSignalFd.Signalfd);
+        Full(289, "signalfd4", SysSignalFd.Signalfd4);
+        Full(130, "rt_sigsuspend", SysSignal.RtSigsuspend);
+        Full(131, "sigaltstack", SysSignal.Sigaltstack);
         Full(200, "tkill", SysSignal.Tkill);
         Full(234, "tgkill", SysSignal.Tgkill);
 
@@ -52,13 +54,13 @@ public static partial class SyscallTable
         Full(58, "vfork", SysLifecycle.Vfork);
         Full(59, "execve", SysLifecycle.Execve);
         Full(60, "exit", SysLifecycle.Exit);
-        Partial(61, "wait4", SysLifecycle.Wait4, "rusage is zero; no ptrace-stop reports (no guest ptrace)");
+        Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only; no ptrace-stop reports (no guest ptrace)");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
         Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open); CPU, DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
-        Partial(98, "getrusage", SysSystem.Getrusage, "all zero");
+        Partial(98, "getrusage", SysSystem.Getrusage, "ru_utime/ru_stime from the Sentry's accounting (user = time in guest code, system = the task thread's CPU time); ru_maxrss is the current resident size (0 for RUSAGE_CHILDREN); other fields 0");
         Full(99, "sysinfo", SysSystem.Sysinfo);
-        Partial(100, "times", SysSystem.Times, "CPU times zero");
+        Full(100, "times", SysSystem.Times);
         Full(102, "getuid", SysIdentity.GetUid);
         Full(104, "getgid", SysIdentity.GetGid);
         Full(105, "setuid", SysCredentials.SetUid);
@@ -115,12 +117,23 @@ public static partial class SyscallTable
         Partial(147, "sched_get_priority_min", SysSystem.Zero, "SCHED_OTHER only");
 
         // Time
-        Full(35, "nanosleep", SysTime.Nanosleep);
+        Partial(35, "nanosleep", SysTime.Nanosleep, "interrupted: EINTR with the time left even when no handler runs (no restart_syscall)");
         Full(96, "gettimeofday", SysTime.Gettimeofday);
         Full(201, "time", SysTime.Time);
-        Partial(228, "clock_gettime", SysTime.ClockGettime, "CPU-time clocks report wall time since start");
+        Partial(228, "clock_gettime", SysTime.ClockGettime, "CPU-time clocks: user time is wall time in guest code, system time the task thread's CPU time (gVisor's accounting); CLOCK_TAI = REALTIME");
         Full(229, "clock_getres", SysTime.ClockGetres);
-        Full(230, "clock_nanosleep", SysTime.ClockNanosleep);
+        Partial(230, "clock_nanosleep", SysTime.ClockNanosleep, "relative sleeps end with EINTR and the time left even when no handler runs (no restart_syscall); process CPU clocks are checked every 10 ms");
+        Full(37, "alarm", SysTimers.Alarm);
+        Full(36, "getitimer", SysTimers.Getitimer);
+        Partial(38, "setitimer", SysTimers.Setitimer, "ITIMER_VIRTUAL/PROF fire on a 10 ms CPU tick, on the Sentry's CPU accounting");
+        Full(222, "timer_create", SysTimers.TimerCreate);
+        Full(223, "timer_settime", SysTimers.TimerSettime);
+        Full(224, "timer_gettime", SysTimers.TimerGettime);
+        Full(225, "timer_getoverrun", SysTimers.TimerGetoverrun);
+        Full(226, "timer_delete", SysTimers.TimerDelete);
+        Partial(283, "timerfd_create", SysTimerFd.Create, "TFD_IOC_SET_TICKS not supported (ENOTTY)");
+        Full(286, "timerfd_settime", SysTimerFd.Settime);
+        Full(287, "timerfd_gettime", SysTimerFd.Gettime);
 
         // Deliberate errors
         Error(334, "rseq", Errno.ENOSYS, "glibc falls back without it");

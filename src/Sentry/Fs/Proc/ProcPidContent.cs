@@ -31,10 +31,9 @@ public static class ProcPidContent
     public static string Stat(ProcFileSystem fs, ThreadGroup group, Task task, bool perThread)
     {
         long tick = 1_000_000_000 / ProcSystemContent.UserHz;
-        long cpuNs = 0;
         var tasks = group.TasksSnapshot();
-        if (perThread) cpuNs = task.CpuNs;
-        else foreach (var t in tasks) cpuNs += t.CpuNs;
+        long userNs = perThread ? task.CpuUserNs() : group.CpuUserNs();
+        long sysNs = perThread ? task.CpuSystemNs() : group.CpuSystemNs();
         char state = StateOf(group, task);
         ulong vsize = task.Mm?.VirtualBytes ?? 0;
         long rssPages = (task.Mm?.ResidentBytes ?? 0) / 4096;
@@ -45,7 +44,7 @@ public static class ProcPidContent
         int ppid = group.Parent?.Tgid ?? 0;
         var sb = new StringBuilder(256);
         sb.Append(Inv, $"{(perThread ? task.Tid : group.Tgid)} ({group.Comm}) {state} {ppid} {group.Pgid} {group.Sid} 0 -1 4194304 ");
-        sb.Append(Inv, $"0 0 0 0 {cpuNs / tick} 0 {group.ChildrenCpuNs / tick} 0 {20 + task.Nice} {task.Nice} {Math.Max(tasks.Length, 1)} 0 {start} ");
+        sb.Append(Inv, $"0 0 0 0 {userNs / tick} {sysNs / tick} {group.ChildrenUserNs / tick} {group.ChildrenSystemNs / tick} {20 + task.Nice} {task.Nice} {Math.Max(tasks.Length, 1)} 0 {start} ");
         sb.Append(Inv, $"{vsize} {rssPages} 18446744073709551615 0 0 {mm?.StackTop ?? 0} 0 0 ");
         sb.Append(Inv, $"{pending} {task.SignalMask} {ignored} {caught} 0 0 0 {group.ExitSignal} 0 0 0 0 0 0 ");
         sb.Append(Inv, $"0 0 {mm?.BrkStart ?? 0} {mm?.ArgvStart ?? 0} {mm?.ArgvEnd ?? 0} {mm?.EnvStart ?? 0} {mm?.EnvEnd ?? 0} ");

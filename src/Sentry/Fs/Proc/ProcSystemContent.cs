@@ -47,7 +47,7 @@ public static class ProcSystemContent
             procs++;
             foreach (var t in g.TasksSnapshot())
             {
-                userTicks += t.CpuNs / (1_000_000_000 / UserHz);
+                userTicks += t.CpuUserNs() / (1_000_000_000 / UserHz);
                 running++;
             }
         }

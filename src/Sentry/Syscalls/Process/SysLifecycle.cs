@@ -118,7 +118,7 @@ internal static class SysLifecycle
         long r = WaitChild(t, pid, options | WEXITED, out WaitReport rep);
         if (r <= 0) return r;
         if (a.A1 != 0 && t.WriteStruct(a.A1, rep.Status) < 0) return -Errno.EFAULT;
-        if (a.A3 != 0 && t.CopyOut(a.A3, new byte[144]) < 0) return -Errno.EFAULT;
+        if (a.A3 != 0 && SysSystem.WriteRusage(t, a.A3, rep.UserNs, rep.SystemNs) < 0) return -Errno.EFAULT;
         return r;
     }
 
@@ -175,7 +175,7 @@ internal static class SysLifecycle
             }
             if (t.WriteStruct(a.A2, info) < 0) return -Errno.EFAULT;
         }
-        if (a.A4 != 0 && t.CopyOut(a.A4, new byte[144]) < 0) return -Errno.EFAULT;
+        if (a.A4 != 0 && SysSystem.WriteRusage(t, a.A4, rep.UserNs, rep.SystemNs) < 0) return -Errno.EFAULT;
         return 0;
     }
 
@@ -183,6 +183,8 @@ internal static class SysLifecycle
     private struct WaitReport
     {
         public int Status, Code, SiStatus, Uid;
+        /// <summary>The child's and its reaped children's CPU time (the rusage wait4/waitid report).</summary>
+        public long UserNs, SystemNs;
     }
 
     /// <summary>
@@ -229,6 +231,7 @@ internal static class SysLifecycle
                                 {
                                     Status = st, Code = Task.ChildCode(st), Uid = (int)c.Creds.Uid,
                                     SiStatus = Libc.WIfExited(st) ? Libc.WExitStatus(st) : Libc.WTermSig(st),
+                                    UserNs = c.ExitedUserNs + c.ChildrenUserNs, SystemNs = c.ExitedSystemNs + c.ChildrenSystemNs,
                                 };
                                 found = c;
                                 if (consume) reaped = c;
@@ -252,7 +255,11 @@ internal static class SysLifecycle
                 }
                 if (found is not null)
                 {
-                    if (reaped is not null) t.Kernel.Pids.RemoveGroup(reaped);
+                    if (reaped is not null)
+                    {
+                        me.AddReapedChild(reaped);
+                        t.Kernel.Pids.RemoveGroup(reaped);
+                    }
                     return found.Tgid;
                 }
                 if (!any) return -Errno.ECHILD;

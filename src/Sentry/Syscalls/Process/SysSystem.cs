@@ -119,20 +119,67 @@ internal static unsafe class SysSystem
         return 0;
     }
 
+    public const int RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
+
+    /// <summary>getrusage: user and system time from the Sentry's accounting; maxrss of the caller's address space; other fields 0.</summary>
     public static long Getrusage(Task t, in SyscallArguments a)
     {
-        Span<byte> ru = stackalloc byte[144];
-        ru.Clear();
-        return t.CopyOut(a.A1, ru) < 0 ? -Errno.EFAULT : 0;
+        var g = t.ThreadGroup;
+        long user, sys, maxRssKb = 0;
+        switch (a.Int(0))
+        {
+            case RUSAGE_SELF:
+                user = g.CpuUserNs();
+                sys = g.CpuSystemNs();
+                maxRssKb = (t.Mm?.ResidentBytes ?? 0) / 1024;
+                break;
+            case RUSAGE_THREAD:
+                user = t.CpuUserNs();
+                sys = t.CpuSystemNs();
+                maxRssKb = (t.Mm?.ResidentBytes ?? 0) / 1024;
+                break;
+            case RUSAGE_CHILDREN:
+                lock (g)
+                {
+                    user = g.ChildrenUserNs;
+                    sys = g.ChildrenSystemNs;
+                }
+                break;
+            default:
+                return -Errno.EINVAL;
+        }
+        return WriteRusage(t, a.A1, user, sys, maxRssKb) < 0 ? -Errno.EFAULT : 0;
     }
 
+    /// <summary>struct rusage (144 bytes): ru_utime, ru_stime as timevals, ru_maxrss; the rest 0.</summary>
+    internal static int WriteRusage(Task t, ulong addr, long userNs, long sysNs, long maxRssKb = 0)
+    {
+        Span<long> ru = stackalloc long[18];
+        ru.Clear();
+        ru[0] = userNs / 1_000_000_000;
+        ru[1] = userNs % 1_000_000_000 / 1000;
+        ru[2] = sysNs / 1_000_000_000;
+        ru[3] = sysNs % 1_000_000_000 / 1000;
+        ru[4] = maxRssKb;
+        return t.CopyOut(addr, MemoryMarshal.AsBytes(ru));
+    }
+
+    /// <summary>times: clock ticks (USER_HZ 100) since boot; tms from the Sentry's accounting.</summary>
     public static long Times(Task t, in SyscallArguments a)
     {
-        long ticks = (Kernel.MonotonicClock.NowNs() - t.Kernel.BootTimeNs) / 10_000_000;
+        const long tick = 10_000_000;
+        long ticks = (Kernel.MonotonicClock.NowNs() - t.Kernel.BootTimeNs) / tick;
         if (a.A0 != 0)
         {
+            var g = t.ThreadGroup;
             Span<long> tms = stackalloc long[4];
-            tms.Clear();
+            tms[0] = g.CpuUserNs() / tick;
+            tms[1] = g.CpuSystemNs() / tick;
+            lock (g)
+            {
+                tms[2] = g.ChildrenUserNs / tick;
+                tms[3] = g.ChildrenSystemNs / tick;
+            }
             if (t.CopyOut(a.A0, MemoryMarshal.AsBytes(tms)) < 0) return -Errno.EFAULT;
         }
         return ticks;

@@ -123,8 +123,7 @@ internal static class SysSignal
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, UserInfo(t, sig), fromHost: false);
         var info = UserInfo(t, sig);
         info.Code = -6; // SI_TKILL
-        target.SendSignal(in info);
-        return 0;
+        return target.SendSignal(in info);
     }
 
     /// <summary>rt_sigqueueinfo(tgid, sig, info): a process-directed signal with the caller's siginfo.</summary>
@@ -156,8 +155,7 @@ internal static class SysSignal
         info.Signo = sig;
         if (sig == 0) return 0;
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, in info, fromHost: false);
-        target.SendSignal(in info);
-        return 0;
+        return target.SendSignal(in info);
     }
 
     public const int SS_ONSTACK = 1, SS_DISABLE = 2;
@@ -200,8 +198,9 @@ internal static class SysSignal
         long deadline = long.MaxValue;
         if (a.A2 != 0)
         {
-            if (t.ReadStruct(a.A2, out Timespec ts) < 0) return -Errno.EFAULT;
-            deadline = MonotonicClock.NowNs() + ts.Sec * 1_000_000_000 + ts.Nsec;
+            int tr = Time.SysTimers.ReadTimespec(t, a.A2, out long ns);
+            if (tr < 0) return tr;
+            deadline = ns >= long.MaxValue - MonotonicClock.NowNs() ? long.MaxValue : MonotonicClock.NowNs() + ns;
         }
         while (true)
         {

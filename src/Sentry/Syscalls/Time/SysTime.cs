@@ -1,5 +1,6 @@
 using Csrunsc.Native;
 using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Kernel.Time;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Time;
@@ -7,30 +8,30 @@ namespace Csrunsc.Sentry.Syscalls.Time;
 /// <summary>Clocks and sleeps. There is no vDSO, so these are hot for some programs: no allocation.</summary>
 internal static class SysTime
 {
-    private static bool ValidClock(int clock) => clock is >= 0 and <= 11 and not 8 and not 9 and not 10;
+    private const long NsPerSec = 1_000_000_000;
 
-    private static long ReadClock(Task t, int clock) => clock switch
+    /// <summary>Reads any guest clock id: ns, or -EINVAL.</summary>
+    private static long ReadClock(Task t, int clock)
     {
-        MonotonicClock.CLOCK_PROCESS_CPUTIME_ID or MonotonicClock.CLOCK_THREAD_CPUTIME_ID =>
-            MonotonicClock.NowNs() - t.ThreadGroup.StartTimeNs,
-        11 /*CLOCK_TAI*/ => MonotonicClock.RealtimeNs(),
-        _ => MonotonicClock.Read(clock),
-    };
+        if (GuestClock.IsWall(clock)) return GuestClock.ReadWall(clock);
+        return GuestClock.ReadCpu(t, clock);
+    }
 
     public static long ClockGettime(Task t, in SyscallArguments a)
     {
-        int clock = a.Int(0);
-        if (!ValidClock(clock)) return -Errno.EINVAL;
-        long ns = ReadClock(t, clock);
-        var ts = new Timespec { Sec = ns / 1_000_000_000, Nsec = ns % 1_000_000_000 };
-        return t.WriteStruct(a.A1, ts) < 0 ? -Errno.EFAULT : 0;
+        long ns = ReadClock(t, a.Int(0));
+        if (ns < 0) return ns;
+        return t.WriteStruct(a.A1, SysTimers.ToTimespec(ns)) < 0 ? -Errno.EFAULT : 0;
     }
 
     public static long ClockGetres(Task t, in SyscallArguments a)
     {
-        if (!ValidClock(a.Int(0))) return -Errno.EINVAL;
+        int clock = a.Int(0);
+        if (ReadClock(t, clock) < 0) return -Errno.EINVAL;
         if (a.A1 == 0) return 0;
-        return t.WriteStruct(a.A1, new Timespec { Sec = 0, Nsec = 1 }) < 0 ? -Errno.EFAULT : 0;
+        // The coarse clocks tick with the scheduler (CONFIG_HZ 250), the others are high-resolution.
+        long res = clock is GuestClock.REALTIME_COARSE or GuestClock.MONOTONIC_COARSE ? 4_000_000 : 1;
+        return t.WriteStruct(a.A1, new Timespec { Sec = 0, Nsec = res }) < 0 ? -Errno.EFAULT : 0;
     }
 
     public static long Gettimeofday(Task t, in SyscallArguments a)
@@ -38,7 +39,7 @@ internal static class SysTime
         if (a.A0 != 0)
         {
             long ns = MonotonicClock.RealtimeNs();
-            var tv = new Timespec { Sec = ns / 1_000_000_000, Nsec = ns % 1_000_000_000 / 1000 };
+            var tv = new Timespec { Sec = ns / NsPerSec, Nsec = ns % NsPerSec / 1000 };
             if (t.WriteStruct(a.A0, tv) < 0) return -Errno.EFAULT;
         }
         if (a.A1 != 0 && t.WriteStruct(a.A1, 0L) < 0) return -Errno.EFAULT;
@@ -47,29 +48,67 @@ internal static class SysTime
 
     public static long Time(Task t, in SyscallArguments a)
     {
-        long sec = MonotonicClock.RealtimeNs() / 1_000_000_000;
+        long sec = MonotonicClock.RealtimeNs() / NsPerSec;
         if (a.A0 != 0 && t.WriteStruct(a.A0, sec) < 0) return -Errno.EFAULT;
         return sec;
     }
 
     public static long Nanosleep(Task t, in SyscallArguments a)
     {
-        if (t.ReadStruct(a.A0, out Timespec ts) < 0) return -Errno.EFAULT;
-        if (ts.Sec < 0 || ts.Nsec < 0 || ts.Nsec >= 1_000_000_000) return -Errno.EINVAL;
-        long deadline = MonotonicClock.NowNs() + ts.Sec * 1_000_000_000 + ts.Nsec;
+        int r = SysTimers.ReadTimespec(t, a.A0, out long req);
+        if (r < 0) return r;
+        long now = MonotonicClock.NowNs();
+        long deadline = req >= long.MaxValue - now ? long.MaxValue : now + req;
         return SleepUntil(t, deadline, a.A1);
     }
+
+    public const int TIMER_ABSTIME = 1;
 
     public static long ClockNanosleep(Task t, in SyscallArguments a)
     {
         int clock = a.Int(0), flags = a.Int(1);
-        if (!ValidClock(clock)) return -Errno.EINVAL;
-        if (t.ReadStruct(a.A2, out Timespec ts) < 0) return -Errno.EFAULT;
-        if (ts.Sec < 0 || ts.Nsec < 0 || ts.Nsec >= 1_000_000_000) return -Errno.EINVAL;
-        long req = ts.Sec * 1_000_000_000 + ts.Nsec;
+        // Which clocks can be slept on (Linux's k_clock nsleep): not the thread CPU clock, not the
+        // raw or coarse ones.
+        if (clock == GuestClock.THREAD_CPUTIME_ID || (clock < 0 && (clock & 4) != 0)) return -Errno.EINVAL;
+        if (clock is GuestClock.MONOTONIC_RAW or GuestClock.REALTIME_COARSE or GuestClock.MONOTONIC_COARSE) return -Errno.EOPNOTSUPP;
+        if (ReadClock(t, clock) < 0) return -Errno.EINVAL;
+        if (clock is GuestClock.REALTIME_ALARM or GuestClock.BOOTTIME_ALARM && !Capabilities.Has(t, Capabilities.WAKE_ALARM))
+            return -Errno.EPERM;
+        int r = SysTimers.ReadTimespec(t, a.A2, out long req);
+        if (r < 0) return r;
+        bool abs = (flags & TIMER_ABSTIME) != 0;
+        if (!GuestClock.IsWall(clock)) return CpuSleep(t, clock, abs, req, abs ? 0 : a.A3);
         long now = MonotonicClock.NowNs();
-        long deadline = (flags & 1 /*TIMER_ABSTIME*/) != 0 ? now + (req - ReadClock(t, clock)) : now + req;
-        return SleepUntil(t, deadline, (flags & 1) != 0 ? 0 : a.A3);
+        long rel = abs ? req - GuestClock.ReadWall(clock) : req;
+        long deadline = rel <= 0 ? now : rel >= long.MaxValue - now ? long.MaxValue : now + rel;
+        if (abs)
+        {
+            // Absolute sleeps restart transparently unless a handler runs (ERESTARTNOHAND).
+            while (true)
+            {
+                int b = t.BlockUntil(deadline);
+                if (b == -Errno.ETIMEDOUT) return 0;
+                if (b < 0) return -Errno.EINTR;
+            }
+        }
+        return SleepUntil(t, deadline, a.A3);
+    }
+
+    /// <summary>clock_nanosleep on a process CPU clock: wakes every CPU tick to look at the clock.</summary>
+    private static long CpuSleep(Task t, int clock, bool abs, long req, ulong remainAddr)
+    {
+        long start = GuestClock.ReadCpu(t, clock);
+        long target = abs ? req : start + req;
+        while (true)
+        {
+            long now = GuestClock.ReadCpu(t, clock);
+            if (now < 0 || now >= target) return 0;
+            int b = t.Block(Math.Min(target - now, TimerService.CpuTickNs));
+            if (b == -Errno.ETIMEDOUT || b == 0) continue;
+            if (remainAddr != 0)
+                t.WriteStruct(remainAddr, SysTimers.ToTimespec(Math.Max(0, target - GuestClock.ReadCpu(t, clock))));
+            return -Errno.EINTR;
+        }
     }
 
     private static long SleepUntil(Task t, long deadline, ulong remainAddr)
@@ -83,7 +122,7 @@ internal static class SysTime
                 if (remainAddr != 0)
                 {
                     long left = Math.Max(0, deadline - MonotonicClock.NowNs());
-                    t.WriteStruct(remainAddr, new Timespec { Sec = left / 1_000_000_000, Nsec = left % 1_000_000_000 });
+                    if (t.WriteStruct(remainAddr, SysTimers.ToTimespec(left)) < 0) return -Errno.EFAULT;
                 }
                 return -Errno.EINTR;
             }
