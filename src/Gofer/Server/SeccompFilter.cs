@@ -55,7 +55,7 @@ public sealed record SyscallRule(string Name, int Nr, ArgCheck[][]? AnyOf = null
 public static unsafe class SeccompFilter
 {
     public const ushort BPF_LD_W_ABS = 0x20, BPF_JMP_JEQ_K = 0x15, BPF_JMP_JGE_K = 0x35, BPF_RET_K = 0x06, BPF_ALU_AND_K = 0x54;
-    public const uint SECCOMP_RET_KILL_PROCESS = 0x80000000, SECCOMP_RET_ERRNO = 0x00050000, SECCOMP_RET_ALLOW = 0x7fff0000;
+    public const uint SECCOMP_RET_KILL_PROCESS = 0x80000000, SECCOMP_RET_ERRNO = 0x00050000, SECCOMP_RET_ALLOW = 0x7fff0000, SECCOMP_RET_LOG = 0x7ffc0000;
     public const uint AUDIT_ARCH_X86_64 = 0xC000003E;
     public const uint X32_SYSCALL_BIT = 0x40000000;
 
@@ -63,9 +63,12 @@ public static unsafe class SeccompFilter
     public const uint OffsetNr = 0, OffsetArch = 4, OffsetArgs = 16;
 
     /// <summary>The program for <paramref name="rules"/>; syscalls not listed return <paramref name="defaultErrno"/>.</summary>
-    public static SockFilter[] Build(IReadOnlyList<SyscallRule> rules, int defaultErrno)
+    public static SockFilter[] Build(IReadOnlyList<SyscallRule> rules, int defaultErrno) =>
+        BuildWithAction(rules, SECCOMP_RET_ERRNO | (uint)defaultErrno);
+
+    /// <summary>The program for <paramref name="rules"/>; everything else gets <paramref name="deny"/> (e.g. SECCOMP_RET_KILL_PROCESS).</summary>
+    public static SockFilter[] BuildWithAction(IReadOnlyList<SyscallRule> rules, uint deny)
     {
-        uint deny = SECCOMP_RET_ERRNO | (uint)defaultErrno;
         var prog = new List<SockFilter>(rules.Count * 2 + 8)
         {
             new(BPF_LD_W_ABS, 0, 0, OffsetArch),

@@ -18,12 +18,44 @@ public sealed class HostStatusTests(DifferentialFixture fixture)
     private const ulong GoferCapabilities = 0x1f; // CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
 
     [RootRequiredFact]
-    public void SentryGoferAndStubsRunUnprivilegedAndFiltered()
+    public void SentryGoferAndStubsRunUnprivilegedAndFiltered() => CheckRunningContainer(sentryFiltered: false);
+
+    /// <summary>CSRUNSC_SENTRY_SECCOMP=enforce (opt-in): the same, and every Sentry thread filtered with no_new_privs.</summary>
+    [RootRequiredFact]
+    public void SentryFilterCoversEveryThreadWhenEnforced() => CheckRunningContainer(sentryFiltered: true);
+
+    /// <summary>
+    /// Programs run under the enforced Sentry filter as without it (a missing entry kills the
+    /// sandbox with SIGSYS): the same final line and exit status as under runc.
+    /// </summary>
+    [RootRequiredTheory]
+    [InlineData("/bin/syscall_fuzz", "3", "5000", "200")]
+    [InlineData("/bin/fork_threads")]
+    [InlineData("/bin/net_inet")]
+    [InlineData("/bin/jobctl")]
+    [InlineData("/bin/locks")]
+    [InlineData("/bin/unix_stream")]
+    public void ProgramsRunUnderTheEnforcedSentryFilter(params string[] args)
+    {
+        var runner = fixture.Runner;
+        var expected = runner.RunUnder(ContainerRunner.Runc, args);
+        var id = runner.NewContainerId(ContainerRunner.Csrunsc);
+        var bundle = runner.CreateBundle(id, args);
+        using var container = runner.Start(ContainerRunner.Csrunsc, bundle, id, environment: Enforced);
+        var result = container.WaitForExit(TimeSpan.FromMinutes(3));
+        Assert.False(result.TimedOut, result.ToString());
+        Assert.Equal(expected.ExitCode, result.ExitCode);
+        Assert.Equal(expected.Stdout.TrimEnd().Split('\n')[^1], result.Stdout.TrimEnd().Split('\n')[^1]);
+    }
+
+    private static readonly Dictionary<string, string> Enforced = new() { ["CSRUNSC_SENTRY_SECCOMP"] = "enforce" };
+
+    private void CheckRunningContainer(bool sentryFiltered)
     {
         var runner = fixture.Runner;
         var id = runner.NewContainerId(ContainerRunner.Csrunsc);
         var bundle = runner.CreateBundle(id, ["/bin/thread_lifecycle", "wedge", "/ready"]);
-        using var container = runner.Start(ContainerRunner.Csrunsc, bundle, id);
+        using var container = runner.Start(ContainerRunner.Csrunsc, bundle, id, environment: sentryFiltered ? Enforced : null);
         var marker = Path.Join(bundle, "rootfs", "ready");
         var clock = Stopwatch.StartNew();
         while (!File.Exists(marker))
@@ -53,6 +85,11 @@ public sealed class HostStatusTests(DifferentialFixture fixture)
             Assert.True(privileged.Count <= 1, "more than one Sentry thread holds capabilities");
             Assert.All(privileged, t => Assert.Equal(0UL, Hex(t["CapEff"]) & ~NetworkCapabilities));
             Assert.All(sentry, t => Assert.Equal(0UL, Hex(t["CapPrm"]) & ~NetworkCapabilities));
+            if (sentryFiltered)
+            {
+                Assert.All(sentry, t => Assert.Equal("2", t["Seccomp"]));
+                Assert.All(sentry, t => Assert.Equal("1", t["NoNewPrivs"]));
+            }
 
             // The gofer: the same uid, seccomp-filtered with no_new_privs on every thread, the
             // five file capabilities on its serving thread only, bounded to them there.

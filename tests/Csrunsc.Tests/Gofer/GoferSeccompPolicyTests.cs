@@ -13,7 +13,7 @@ public sealed class GoferSeccompPolicyTests
     private static readonly SockFilter[] Program = GoferSeccompPolicy.BuildProgram(Pid);
 
     /// <summary>Evaluates a seccomp program for (arch, nr, arg0) the way the kernel does for the instructions the builder emits.</summary>
-    private static uint Run(SockFilter[] prog, uint arch, int nr, params long[] args)
+    internal static uint Run(SockFilter[] prog, uint arch, int nr, params long[] args)
     {
         var data = new byte[64];
         BitConverter.TryWriteBytes(data.AsSpan(0), nr);
