@@ -89,8 +89,23 @@ internal sealed unsafe partial class GoferSession
                 int e = Libc.LastErrno;
                 if (e == Errno.EINTR) continue;
                 if (e != Errno.EEXIST || exclusive) return e;
-                fd = BeneathOpen.At(dir.Fd, n, baseFlags);
-                if (fd >= 0) break;
+                // Non-blocking: an existing FIFO must not block the single-threaded server (as in Open).
+                fd = BeneathOpen.At(dir.Fd, n, baseFlags | Libc.O_NONBLOCK);
+                if (fd >= 0)
+                {
+                    // open(O_CREAT) of an existing directory is EISDIR (and a directory fd is never donated).
+                    StatBuf existing;
+                    uint type = Libc.FStat(fd, &existing) == 0 ? existing.Mode & StatBuf.S_IFMT : 0;
+                    if (type == StatBuf.S_IFREG || type == StatBuf.S_IFIFO)
+                    {
+                        if (type == StatBuf.S_IFREG && (baseFlags & Libc.O_NONBLOCK) == 0)
+                            Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) & ~Libc.O_NONBLOCK);
+                        break;
+                    }
+                    Libc.Close(fd);
+                    // Host device nodes are never opened (the Sentry serves /dev), sockets are ENXIO.
+                    return type == StatBuf.S_IFDIR ? Errno.EISDIR : type == StatBuf.S_IFSOCK ? Errno.ENXIO : Errno.EPERM;
+                }
                 e = Libc.LastErrno;
                 if (e != Errno.ENOENT && e != Errno.EINTR) return e; // ENOENT: removed meanwhile, create again
             }
