@@ -35,6 +35,12 @@ public static class BootCommand
         var plan = MountPlan.From(spec!, bundle);
         var goferArgs = new List<string> { "csrunsc-gofer", "gofer", "--fd", "3", "--rootfs", rootfs };
         if (spec!.Root?.Readonly == true) goferArgs.Add("--ro");
+        // The gofer stops being host root too, as the sandbox's uid (GoferCapabilities), whenever the Sentry does.
+        if (Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1")
+        {
+            goferArgs.Add("--host-id");
+            goferArgs.Add(Sentry.Boot.HostPrivileges.SandboxUid(Libc.GetPid()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         foreach (var (guest, host, ro) in plan.GoferBinds)
         {
             goferArgs.Add("--bind");

@@ -2,7 +2,7 @@ using Csrunsc.Gofer;
 
 namespace Csrunsc.Cli;
 
-/// <summary>`csrunsc gofer --fd N --rootfs DIR [--ro] [--bind GUEST=HOST[:ro]]...`: the file server process (internal).</summary>
+/// <summary>`csrunsc gofer --fd N --rootfs DIR [--ro] [--bind GUEST=HOST[:ro]]... [--host-id UID]`: the file server process (internal).</summary>
 public static class GoferCommand
 {
     public static int Run(string[] args)
@@ -10,6 +10,7 @@ public static class GoferCommand
         int fd = 3;
         string rootfs = "";
         bool ro = false;
+        uint? hostId = null;
         var binds = new List<(string, string, bool)>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -18,6 +19,7 @@ public static class GoferCommand
                 case "--fd": fd = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--rootfs": rootfs = args[++i]; break;
                 case "--ro": ro = true; break;
+                case "--host-id": hostId = uint.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--bind":
                 {
                     string spec = args[++i];
@@ -29,6 +31,6 @@ public static class GoferCommand
                 }
             }
         }
-        return GoferServer.Run(fd, rootfs, binds, ro);
+        return GoferServer.Run(fd, rootfs, binds, ro, hostId);
     }
 }

@@ -8,9 +8,17 @@ namespace Csrunsc.Gofer.Server;
 /// request handlers and what the .NET runtime needs at run time (GC threads, signals, futexes,
 /// memory management, thread creation, timers, epoll). Notably absent: execve/execveat,
 /// socket/connect/bind/accept, ptrace, process_vm_*, mount/umount2/pivot_root/chroot,
-/// setns/unshare, bpf, kexec_*, init_module, reboot, kill and tkill (tgkill only to this process).
-/// clone/clone3 stay allowed because threads need them (clone3's flags cannot be inspected);
-/// without execve a forked child can only be another copy of this filtered gofer.
+/// setns/unshare, bpf, kexec_*, init_module, reboot, kill and tkill, and every call that takes a
+/// path from the process root (open, stat, lstat, access, readlink): the gofer only opens one
+/// component under a held fd. With argument rules (<see cref="Conditional"/>):
+///   clone only of a thread (CLONE_VM|CLONE_THREAD): no fork; clone3 answers ENOSYS (its flags sit
+///     in memory the filter cannot read) and glibc falls back to clone;
+///   openat only with O_NOFOLLOW and without O_TMPFILE (every open the gofer makes adds O_NOFOLLOW);
+///   openat2 only with struct open_how's size (its flags are in memory, so containment rests on
+///     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS, <see cref="BeneathOpen"/>, and the chroot);
+///   mknodat only of regular files, FIFOs and sockets: never a device node (the Sentry serves /dev);
+///   tgkill only to this process; ioctl only FIONBIO/FIOCLEX/FIONCLEX; prctl only thread names,
+///     dumpable and no_new_privs queries.
 /// Widening this list widens the gofer's attack surface: review every addition.
 /// </summary>
 public static class GoferSeccompPolicy
@@ -25,14 +33,14 @@ public static class GoferSeccompPolicy
         ("read", 0), ("write", 1), ("close", 3), ("fstat", 5), ("poll", 7), ("lseek", 8),
         ("pread64", 17), ("pwrite64", 18), ("readv", 19), ("writev", 20), ("ppoll", 271),
         ("pselect6", 270), ("select", 23), ("sendmsg", 46), ("recvmsg", 47), ("shutdown", 48),
-        ("sendto", 44), ("recvfrom", 45), ("ioctl", 16), ("fcntl", 72), ("dup", 32), ("dup2", 33),
+        ("sendto", 44), ("recvfrom", 45), ("fcntl", 72), ("dup", 32), ("dup2", 33),
         ("dup3", 292), ("close_range", 436), ("fsync", 74), ("fdatasync", 75), ("ftruncate", 77),
         ("fallocate", 285), ("fadvise64", 221), ("flock", 73), ("pipe", 22), ("pipe2", 293),
         ("eventfd", 284), ("eventfd2", 290),
         // File system handlers (relative to held fds; the process is chrooted into the rootfs)
-        ("open", 2), ("openat", 257), ("stat", 4), ("lstat", 6), ("newfstatat", 262), ("statx", 332),
-        ("access", 21), ("faccessat", 269), ("faccessat2", 439), ("getdents64", 217), ("getdents", 78),
-        ("readlink", 89), ("readlinkat", 267), ("mkdirat", 258), ("mknodat", 259), ("unlinkat", 263),
+        ("newfstatat", 262), ("statx", 332),
+        ("faccessat", 269), ("faccessat2", 439), ("getdents64", 217), ("getdents", 78),
+        ("readlinkat", 267), ("mkdirat", 258), ("unlinkat", 263),
         ("renameat", 264), ("renameat2", 316), ("symlinkat", 266), ("linkat", 265), ("fchmod", 91),
         ("fchmodat", 268), ("fchmodat2", 452), ("fchown", 93), ("fchownat", 260), ("utimensat", 280),
         ("statfs", 137), ("fstatfs", 138), ("getcwd", 79), ("umask", 95),
@@ -44,9 +52,9 @@ public static class GoferSeccompPolicy
         ("rt_sigaction", 13), ("rt_sigprocmask", 14), ("rt_sigreturn", 15), ("rt_sigpending", 127),
         ("rt_sigtimedwait", 128), ("rt_sigsuspend", 130), ("sigaltstack", 131), ("restart_syscall", 219),
         // Threads and scheduling
-        ("clone", 56), ("clone3", 435), ("exit", 60), ("exit_group", 231), ("futex", 202),
+        ("exit", 60), ("exit_group", 231), ("futex", 202),
         ("futex_waitv", 449), ("set_robust_list", 273), ("get_robust_list", 274), ("set_tid_address", 218),
-        ("rseq", 334), ("arch_prctl", 158), ("prctl", 157), ("sched_yield", 24),
+        ("rseq", 334), ("arch_prctl", 158), ("sched_yield", 24),
         ("sched_getaffinity", 204), ("sched_setaffinity", 203), ("sched_getparam", 143),
         ("sched_setparam", 142), ("sched_getscheduler", 145), ("sched_setscheduler", 144),
         ("sched_get_priority_max", 146), ("sched_get_priority_min", 147), ("sched_getattr", 315),
@@ -63,11 +71,29 @@ public static class GoferSeccompPolicy
         ("timerfd_create", 283), ("timerfd_settime", 286), ("timerfd_gettime", 287),
     ];
 
-    /// <summary>Syscalls allowed only when their first argument is this process's pid (signals to itself).</summary>
-    public static readonly (string name, int nr)[] AllowedToSelf =
+    private const uint CLONE_VM = 0x100, CLONE_THREAD = 0x10000;
+    private const uint O_NOFOLLOW = 0x20000, O_TMPFILE_BIT = 0x400000;
+    private const uint S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFREG = 0x8000, S_IFIFO = 0x1000;
+    private const uint FIONBIO = 0x5421, FIONCLEX = 0x5450, FIOCLEX = 0x5451;
+    private const uint PR_GET_DUMPABLE = 3, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_NO_NEW_PRIVS = 39;
+
+    /// <summary>Syscalls allowed only with the arguments described above (the pid is this process's).</summary>
+    public static SyscallRule[] Conditional(int pid) =>
     [
-        ("tgkill", 234),
+        new("clone", 56, [[new(0, CLONE_VM | CLONE_THREAD, CLONE_VM | CLONE_THREAD)]]),
+        new("clone3", 435, Errno: Errno.ENOSYS),
+        new("openat", 257, [[new(2, O_NOFOLLOW | O_TMPFILE_BIT, O_NOFOLLOW)]]),
+        new("openat2", 437, [ArgCheck.Equals64(3, BeneathOpen.OpenHowSize)]),
+        new("mknodat", 259, [[new(2, S_IFMT, 0)], [new(2, S_IFMT, S_IFREG)], [new(2, S_IFMT, S_IFIFO)], [new(2, S_IFMT, S_IFSOCK)]]),
+        new("tgkill", 234, [ArgCheck.Equals64(0, pid)]),
+        new("ioctl", 16, [[new(1, uint.MaxValue, FIONBIO)], [new(1, uint.MaxValue, FIONCLEX)], [new(1, uint.MaxValue, FIOCLEX)]]),
+        new("prctl", 157, [[new(0, uint.MaxValue, PR_GET_DUMPABLE)], [new(0, uint.MaxValue, PR_SET_NAME)],
+            [new(0, uint.MaxValue, PR_GET_NAME)], [new(0, uint.MaxValue, PR_GET_NO_NEW_PRIVS)]]),
     ];
+
+    /// <summary>Every syscall the policy names, with its number (for the header cross-check).</summary>
+    public static IEnumerable<(string name, int nr)> Names =>
+        Allowed.Concat(Conditional(0).Select(r => (r.Name, r.Nr)));
 
     /// <summary>The errno every other syscall gets.</summary>
     public const int DefaultErrno = Errno.EPERM;
@@ -75,9 +101,9 @@ public static class GoferSeccompPolicy
     /// <summary>The filter for a process whose pid is <paramref name="pid"/>.</summary>
     public static SockFilter[] BuildProgram(int pid)
     {
-        var rules = new List<(int nr, long? arg0)>(Allowed.Length + 2);
-        foreach (var (_, nr) in Allowed) rules.Add((nr, null));
-        foreach (var (_, nr) in AllowedToSelf) rules.Add((nr, pid));
+        var rules = new List<SyscallRule>(Allowed.Length + 8);
+        foreach (var (name, nr) in Allowed) rules.Add(new SyscallRule(name, nr));
+        rules.AddRange(Conditional(pid));
         return SeccompFilter.Build(rules, DefaultErrno);
     }
 }

@@ -11,13 +11,14 @@ public static class GoferServer
 {
     /// <summary>
     /// Opens the rootfs and bind-mount sources, confines the process (chroot into the rootfs,
-    /// no_new_privs, seccomp unless CSRUNSC_GOFER_NO_SECCOMP=1), then serves requests on
+    /// no_new_privs, host uid <paramref name="hostId"/> with <see cref="GoferCapabilities.Kept"/> only,
+    /// seccomp unless CSRUNSC_GOFER_NO_SECCOMP=1), then serves requests on
     /// <paramref name="socketFd"/> until the peer closes it. Returns the process exit code:
     /// 0 after a clean close, 1 when setup or the channel failed (reason written to stderr).
     /// Bind mount i (0-based) is attach index i+1.
     /// </summary>
     public static int Run(int socketFd, string rootPath, IReadOnlyList<(string guestPath, string hostPath, bool readOnly)> bindMounts,
-        bool rootReadOnly)
+        bool rootReadOnly, uint? hostId = null)
     {
         int r = GoferRoots.Open(rootPath, bindMounts, rootReadOnly, out var roots, out string? error);
         if (r < 0)
@@ -34,7 +35,7 @@ public static class GoferServer
             {
                 Report($"csrunsc gofer: WARNING: {GoferSeccompPolicy.DisableEnvironmentVariable}=1, running WITHOUT a seccomp filter");
             }
-            r = GoferConfinement.Apply(roots!.Points[0].Fd, skipSeccomp, out string? step);
+            r = GoferConfinement.Apply(roots!.Points[0].Fd, hostId, skipSeccomp, out string? step);
             if (r < 0)
             {
                 Report($"csrunsc gofer: confinement failed at {step}: {Errno.Name(-r)}");

@@ -64,7 +64,7 @@ internal sealed unsafe partial class GoferSession
         if (e.DirReadFd < 0)
         {
             int fd;
-            fixed (byte* dot = Dot) fd = Libc.OpenAt(e.Fd, dot, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            fixed (byte* dot = Dot) fd = BeneathOpen.At(e.Fd, dot, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
             if (fd < 0) return Libc.LastErrno;
             e.DirReadFd = fd;
         }

@@ -83,7 +83,7 @@ internal sealed unsafe partial class GoferSession
     {
         fixed (byte* n = nameZ)
         {
-            int fd = Libc.OpenAt(dir.Fd, n, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            int fd = BeneathOpen.At(dir.Fd, n, Libc.O_PATH | Libc.O_CLOEXEC);
             int err = fd < 0 ? Libc.LastErrno : ChownNew(fd, uid, gid);
             if (err != 0)
             {

@@ -31,8 +31,9 @@ internal sealed unsafe partial class GoferSession
                 if ((flags & Libc.O_DIRECTORY) != 0) return Errno.ENOTDIR;
                 break;
             case StatBuf.S_IFDIR:
-                if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY) return Errno.EISDIR;
-                break;
+                // Never donated: from a host directory fd, openat(fd, "..") climbs out of the
+                // container's view. The Sentry reads directories through ReadDir.
+                return Errno.EISDIR;
             case StatBuf.S_IFIFO:
                 // Never block the single-threaded server on a FIFO open; the Sentry handles waiting.
                 if ((flags & Libc.O_DIRECTORY) != 0) return Errno.ENOTDIR;
@@ -79,7 +80,7 @@ internal sealed unsafe partial class GoferSession
         {
             for (int attempt = 0; attempt < 4 && fd < 0; attempt++)
             {
-                fd = Libc.OpenAt(dir.Fd, n, baseFlags | Libc.O_CREAT | Libc.O_EXCL, (int)(mode & 0xFFF));
+                fd = BeneathOpen.At(dir.Fd, n, baseFlags | Libc.O_CREAT | Libc.O_EXCL, (int)(mode & 0xFFF));
                 if (fd >= 0)
                 {
                     created = true;
@@ -88,14 +89,29 @@ internal sealed unsafe partial class GoferSession
                 int e = Libc.LastErrno;
                 if (e == Errno.EINTR) continue;
                 if (e != Errno.EEXIST || exclusive) return e;
-                fd = Libc.OpenAt(dir.Fd, n, baseFlags, 0);
-                if (fd >= 0) break;
+                // Non-blocking: an existing FIFO must not block the single-threaded server (as in Open).
+                fd = BeneathOpen.At(dir.Fd, n, baseFlags | Libc.O_NONBLOCK);
+                if (fd >= 0)
+                {
+                    // open(O_CREAT) of an existing directory is EISDIR (and a directory fd is never donated).
+                    StatBuf existing;
+                    uint type = Libc.FStat(fd, &existing) == 0 ? existing.Mode & StatBuf.S_IFMT : 0;
+                    if (type == StatBuf.S_IFREG || type == StatBuf.S_IFIFO)
+                    {
+                        if (type == StatBuf.S_IFREG && (baseFlags & Libc.O_NONBLOCK) == 0)
+                            Libc.Fcntl(fd, Libc.F_SETFL, Libc.Fcntl(fd, Libc.F_GETFL, 0) & ~Libc.O_NONBLOCK);
+                        break;
+                    }
+                    Libc.Close(fd);
+                    // Host device nodes are never opened (the Sentry serves /dev), sockets are ENXIO.
+                    return type == StatBuf.S_IFDIR ? Errno.EISDIR : type == StatBuf.S_IFSOCK ? Errno.ENXIO : Errno.EPERM;
+                }
                 e = Libc.LastErrno;
                 if (e != Errno.ENOENT && e != Errno.EINTR) return e; // ENOENT: removed meanwhile, create again
             }
             if (fd < 0) return Errno.EAGAIN;
 
-            int pathFd = Libc.OpenAt(dir.Fd, n, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            int pathFd = BeneathOpen.At(dir.Fd, n, Libc.O_PATH | Libc.O_CLOEXEC);
             err = pathFd < 0 ? Libc.LastErrno : 0;
             if (err == 0 && created)
             {

@@ -131,7 +131,7 @@ internal sealed unsafe partial class GoferSession
         int fd;
         fixed (byte* n = name)
         {
-            do { fd = Libc.OpenAt(dirFd, n, flags | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | Libc.O_NOCTTY, 0); }
+            do { fd = BeneathOpen.At(dirFd, n, flags | Libc.O_CLOEXEC | Libc.O_NOCTTY); }
             while (fd < 0 && Libc.LastErrno == Errno.EINTR);
         }
         if (fd < 0) return -Libc.LastErrno;
@@ -149,7 +149,7 @@ internal sealed unsafe partial class GoferSession
     {
         int dirFd = _fids.Slot(parentSlot)!.Fd;
         int fd;
-        fixed (byte* n = nameZ) fd = Libc.OpenAt(dirFd, n, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC | extraFlags, 0);
+        fixed (byte* n = nameZ) fd = BeneathOpen.At(dirFd, n, Libc.O_PATH | Libc.O_CLOEXEC | extraFlags);
         if (fd < 0) return Libc.LastErrno;
         return AddFid(fd, parentSlot, nameZ, attach);
     }

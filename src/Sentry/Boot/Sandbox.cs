@@ -73,6 +73,20 @@ public sealed class Sandbox
                 error = "cannot drop the sandbox's host privileges: " + dropError;
                 return null;
             }
+            // Before the first stub too: the Sentry's own host filter, when asked for (opt-in).
+            var seccomp = HostSeccomp.SentrySeccomp.FromEnvironment(out string? seccompError);
+            if (seccompError is not null)
+            {
+                error = seccompError;
+                return null;
+            }
+            if (HostSeccomp.SentrySeccomp.Install(seccomp, options.Network is not null) is var sr and < 0)
+            {
+                error = $"cannot install the Sentry's seccomp filter: {Errno.Name(-sr)}";
+                return null;
+            }
+            if (seccomp == HostSeccomp.SentrySeccomp.Mode.Log)
+                events.Write("csrunsc: warning: the Sentry's seccomp filter only logs violations (CSRUNSC_SENTRY_SECCOMP=log)\n");
         }
         var platform = new PtracePlatform(stubPath, memoryFile.Fd, image);
 

@@ -63,7 +63,9 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     }
 
     /// <summary>Starts `run` without waiting; the caller waits with <see cref="StartedContainer.WaitForExit"/>.</summary>
-    public StartedContainer Start(string runtime, string bundle, string containerId, Action<StreamWriter>? feedStdin = null)
+    /// <param name="environment">Variables set for the runtime (and hence its sandbox process), e.g. CSRUNSC_SENTRY_SECCOMP.</param>
+    public StartedContainer Start(string runtime, string bundle, string containerId, Action<StreamWriter>? feedStdin = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var executable = ResolveRuntime(runtime);
         if (runtime == Csrunsc && !File.Exists(executable))
@@ -80,6 +82,7 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
         foreach (var argument in new[] { "--root", stateRoot, "run", "--bundle", bundle, containerId })
         {
             startInfo.ArgumentList.Add(argument);
