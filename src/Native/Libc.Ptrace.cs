@@ -40,4 +40,6 @@ public struct SigInfo
     /// <summary>si_status for SIGCHLD; si_value for rt signals.</summary>
     [FieldOffset(24)] public int Status;
     [FieldOffset(24)] public ulong Value;
+    /// <summary>si_arch of a seccomp SIGSYS (si_call_addr is Addr, si_syscall is Status).</summary>
+    [FieldOffset(28)] public uint Arch;
 }
