@@ -178,6 +178,12 @@ public sealed class Sandbox
         }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);
+        if (options.Seccomp is { } filter)
+        {
+            // Validated at create; as runc, installed after the credentials, before the user program.
+            var program = Csrunsc.Sentry.Kernel.Seccomp.SeccompProgram.Create(filter, out _);
+            if (program is not null) task.Seccomp = Csrunsc.Sentry.Kernel.Seccomp.SeccompFilterChain.Push(null, program, log: false);
+        }
         kernel.Pids.AddTask(task);
         kernel.Pids.AddGroup(group);
         group.AddTask(task);
