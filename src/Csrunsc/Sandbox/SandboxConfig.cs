@@ -33,6 +33,7 @@ public static class SandboxConfig
             Umask = p.User.Umask ?? 0x12,
             Rlimits = rlimits,
             Seccomp = seccomp,
+            NoNewPrivileges = p.NoNewPrivileges,
         };
     }
 

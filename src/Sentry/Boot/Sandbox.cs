@@ -165,7 +165,7 @@ public sealed class Sandbox
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
-        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", NoNewPrivs = options.NoNewPrivileges };
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
