@@ -46,4 +46,6 @@ public struct SigInfo
     /// <summary>si_utime, si_stime of SIGCHLD (clock ticks).</summary>
     [FieldOffset(32)] public long ChildUtime;
     [FieldOffset(40)] public long ChildStime;
+    /// <summary>si_arch of a seccomp SIGSYS (si_call_addr is Addr, si_syscall is Status).</summary>
+    [FieldOffset(28)] public uint Arch;
 }

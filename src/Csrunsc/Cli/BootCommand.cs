@@ -95,7 +95,7 @@ public static class BootCommand
             Libc.Close(sentryEnd);
             return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         }
-        new ControlServer(listenFd, sandbox, bundle).Start();
+        new ControlServer(listenFd, sandbox, bundle, options.Init.Seccomp).Start();
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();

@@ -46,6 +46,8 @@ public static class CreateCommand
         string bundle = Path.GetFullPath(a.Value("bundle") ?? Directory.GetCurrentDirectory());
         if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return 1;
         if ((error = NamespacePlan.Validate(spec!)) is not null) return 1;
+        Seccomp.SeccompProfile.Compile(spec!.Linux?.Seccomp, out error);
+        if (error is not null) return 1;
         var store = new StateStore(global.Root);
         try
         {

@@ -11,7 +11,7 @@ namespace Csrunsc.Sandbox;
 /// signal, ps, pause, resume, exec. One connection per request; exec's stays open until the
 /// process exits and kills the process if the caller (its pid-file proxy) goes away first.
 /// </summary>
-public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, string bundle)
+public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp)
 {
     public void Start()
     {
@@ -100,7 +100,7 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
             Reply(fd, "error exec needs a process with args and three stdio fds");
             return false;
         }
-        var options = SandboxConfig.ProcessFrom(process, bundle);
+        var options = SandboxConfig.ProcessFrom(process, bundle, seccomp);
         var exited = new ManualResetEventSlim(false);
         int guestPid = sandbox.Exec(options, fds.ToArray(), status =>
         {

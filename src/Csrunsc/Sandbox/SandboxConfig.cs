@@ -14,7 +14,7 @@ public static class SandboxConfig
         "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
     ];
 
-    public static ProcessOptions ProcessFrom(OciProcess p, string bundle)
+    public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null)
     {
         var rlimits = new List<(int, ulong, ulong)>();
         foreach (var r in p.Rlimits ?? [])
@@ -32,6 +32,8 @@ public static class SandboxConfig
             AdditionalGids = (p.User.AdditionalGids ?? []).ToArray(),
             Umask = p.User.Umask ?? 0x12,
             Rlimits = rlimits,
+            Seccomp = seccomp,
+            NoNewPrivileges = p.NoNewPrivileges,
         };
     }
 
@@ -53,7 +55,7 @@ public static class SandboxConfig
         var plan = MountPlan.From(spec, bundle);
         return new SandboxOptions
         {
-            Init = ProcessFrom(spec.Process!, bundle),
+            Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _)),
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,

@@ -179,7 +179,7 @@ public sealed class Sandbox
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
-        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", NoNewPrivs = options.NoNewPrivileges };
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
@@ -192,6 +192,12 @@ public sealed class Sandbox
         }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);
+        if (options.Seccomp is { } filter)
+        {
+            // Validated at create; as runc, installed after the credentials, before the user program.
+            var program = Csrunsc.Sentry.Kernel.Seccomp.SeccompProgram.Create(filter, out _);
+            if (program is not null) task.Seccomp = Csrunsc.Sentry.Kernel.Seccomp.SeccompFilterChain.Push(null, program, log: false);
+        }
         kernel.Pids.AddTask(task);
         kernel.Pids.AddGroup(group);
         group.AddTask(task);

@@ -14,6 +14,10 @@ public sealed class ProcessOptions
     public uint[] AdditionalGids { get; init; } = [];
     public uint Umask { get; init; } = 0x12; // 022
     public IReadOnlyList<(int Resource, ulong Soft, ulong Hard)> Rlimits { get; init; } = [];
+    /// <summary>config.json's linux.seccomp compiled to classic BPF, installed before the program runs (null: none).</summary>
+    public Kernel.Seccomp.SockFilter[]? Seccomp { get; init; }
+    /// <summary>process.noNewPrivileges (what lets an unprivileged process install its own seccomp filters).</summary>
+    public bool NoNewPrivileges { get; init; }
 }
 
 /// <summary>What the sandbox runs: the container's init process and mounts, from config.json.</summary>

@@ -66,6 +66,7 @@ public sealed partial class Task
             Regs = Regs,
             SignalMask = SignalMask,
             Nice = Nice,
+            Seccomp = Seccomp,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
         child.Regs.Rax = 0;

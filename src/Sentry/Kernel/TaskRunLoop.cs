@@ -173,6 +173,7 @@ public sealed partial class Task
         }
         long nr = (long)Regs.OrigRax;
         var args = new SyscallArguments(Regs.Rdi, Regs.Rsi, Regs.Rdx, Regs.R10, Regs.R8, Regs.R9);
+        if (Seccomp is not null && !SeccompPermits(nr, in args)) return;
         // With --strace off this one branch is all tracing costs: no formatting, no allocation.
         if (Kernel.Events.Strace)
         {

@@ -86,7 +86,7 @@ public static partial class SyscallTable
         Partial(125, "capget", SysCredentials.Capget, "sets are interim: uid 0 starts with config.json's effective set, other uids with none (no bounding/ambient sets)");
         Partial(126, "capset", SysCredentials.Capset, "the caller only (another pid: EPERM); no bounding/ambient sets");
         Partial(135, "personality", SysSystem.Personality, "always PER_LINUX");
-        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS (not from config.json's noNewPrivileges yet), CAPBSET_READ (all set); SET_VMA ignored; GET_SECCOMP 0; others EINVAL");
+        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ (all set); SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
         Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS enforced");
         Full(170, "sethostname", SysSystem.SetHostname);
@@ -143,7 +143,7 @@ public static partial class SyscallTable
         Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");
-        Error(317, "seccomp", Errno.EINVAL, "guest seccomp filters not supported yet");
+        Partial(317, "seccomp", SysSeccomp.Seccomp, "classic-BPF filters evaluated by the Sentry before dispatch, stacked, inherited, TSYNC/LOG/SPEC_ALLOW, GET_ACTION_AVAIL, strict mode; NEW_LISTENER and GET_NOTIF_SIZES EOPNOTSUPP (no user notification); TRACE answers ENOSYS (no seccomp tracer)");
         Error(324, "membarrier", Errno.ENOSYS, "callers fall back");
         Error(425, "io_uring_setup", Errno.ENOSYS, "not implemented");
         Error(206, "io_setup", Errno.ENOSYS, "not implemented");

@@ -93,7 +93,9 @@ internal static class SysPrctl
                 // Rewriting the mm's fields is not supported; unprivileged callers get Linux's EPERM first.
                 return Capabilities.Has(t, Capabilities.SYS_RESOURCE) ? -Errno.EINVAL : -Errno.EPERM;
             case PR_GET_SECCOMP:
-                return 0;
+                return t.Seccomp?.Mode ?? 0;
+            case PR_SET_SECCOMP:
+                return SysSeccomp.PrctlSet(t, in a);
             case PR_CAPBSET_READ:
                 return a.A1 <= (ulong)Capabilities.Last ? 1 : -Errno.EINVAL;
             default:
