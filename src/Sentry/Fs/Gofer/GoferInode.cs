@@ -101,9 +101,7 @@ public sealed class GoferInode : Inode
         _fs.FlushDeadFids();
         int r = _fs.Client.Walk(_fid, name, out uint fid, out StatBuf st);
         if (r < 0) return r;
-        var node = new GoferInode(_fs, fid, st, name);
-        Cache(name, node);
-        child = node;
+        child = CacheOrJoin(name, fid, st);
         return 0;
     }
 
@@ -166,9 +164,7 @@ public sealed class GoferInode : Inode
         int r = _fs.Client.Create(_fid, name, hostFlags, mode & 0xFFF, uid, gid, out uint fid, out StatBuf st, out int hostFd);
         if (r < 0) return r;
         _fs.Changed();
-        var node = new GoferInode(_fs, fid, st, name);
-        Invalidate(name);
-        Cache(name, node);
+        var node = CacheOrJoin(name, fid, st);
         child = node;
         file = node.Track(new HostFileDescription(hostFd, flags, ownsFd: true, node));
         return 0;
@@ -275,6 +271,32 @@ public sealed class GoferInode : Inode
             if (FileMode.IsDir(st.Mode)) _statGeneration = -1;
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The inode for a name just walked or created: the cached one when a concurrent lookup or
+    /// create of the same host file got there first (its fid is dropped), else a new one, cached.
+    /// One host file must be one Inode: MAP_SHARED pages (SQLite's -shm wal-index shared by two
+    /// processes), cached attributes and open-file tracking hang on the Inode object.
+    /// </summary>
+    private GoferInode CacheOrJoin(string name, uint fid, in StatBuf st)
+    {
+        lock (this)
+        {
+            if (_children is not null && _children.TryGetValue(name, out var raced) && raced.IsHostFile(st))
+            {
+                _fs.ForgetFid(fid);
+                return raced;
+            }
+        }
+        var node = new GoferInode(_fs, fid, st, name);
+        Cache(name, node);
+        return node;
+    }
+
+    private bool IsHostFile(in StatBuf st)
+    {
+        lock (this) return _stat.Ino == st.Ino && _stat.Dev == st.Dev && ((_stat.Mode ^ st.Mode) & FileMode.TypeMask) == 0;
     }
 
     private void Cache(string name, GoferInode node)

@@ -42,9 +42,14 @@ internal static class SysOpen
             if (r < 0) return r;
             if (trailingSlash || GuestPath.IsDot(name)) return -Errno.EISDIR;
             r = PathResolver.LookupChild(t, parent!, name, out p);
-            if (r == -Errno.ENOENT)
+            // Another process may create the name between the lookup and the create (Linux holds
+            // the directory's lock across both; a gofer-backed directory cannot): without O_EXCL
+            // that is an open of the existing file, so look again.
+            for (int attempt = 0; r == -Errno.ENOENT; attempt++)
             {
-                return CreateAndOpen(t, parent!, name, flags, mode, cloexec);
+                long created = CreateAndOpen(t, parent!, name, flags, mode, cloexec);
+                if (created != -Errno.EEXIST || (flags & Libc.O_EXCL) != 0 || attempt == 3) return created;
+                r = PathResolver.LookupChild(t, parent!, name, out p);
             }
             if (r < 0) return r;
             if ((flags & Libc.O_EXCL) != 0) return -Errno.EEXIST;
