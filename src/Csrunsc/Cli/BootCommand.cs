@@ -81,6 +81,7 @@ public static class BootCommand
 
         var network = NetworkFor(spec, hostNetNs, out error);
         if (network is null) return Fail(readyFd, error!, goferPid);
+        SandboxConfig.CaptureHostCapabilities();
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
         if (isolation is not null) options.EventSink(isolation);
         if (isolated) SetSandboxHostname(options.Hostname);

@@ -152,6 +152,26 @@ public static class ExecCommand
         {
             Args = command.ToList(), Env = env, Cwd = a.Value("cwd") ?? base_.Cwd, User = user, Terminal = a.Flag("tty"),
             Rlimits = base_.Rlimits, NoNewPrivileges = base_.NoNewPrivileges || a.Flag("no-new-privs"),
+            Capabilities = WithExtraCapabilities(base_.Capabilities, a.Values("cap")),
         };
+    }
+
+    /// <summary>
+    /// The spec's capabilities plus each --cap in bounding, effective and permitted, and in ambient
+    /// only when the spec has an inheritable list (runc since CVE-2022-29162: --cap grants no inheritable).
+    /// </summary>
+    private static OciCapabilities? WithExtraCapabilities(OciCapabilities? spec, IEnumerable<string> extra)
+    {
+        var caps = extra.ToList();
+        if (caps.Count == 0) return spec;
+        var c = new OciCapabilities
+        {
+            Bounding = [.. spec?.Bounding ?? [], .. caps],
+            Effective = [.. spec?.Effective ?? [], .. caps],
+            Permitted = [.. spec?.Permitted ?? [], .. caps],
+            Inheritable = spec?.Inheritable,
+            Ambient = spec?.Inheritable is null ? spec?.Ambient : [.. spec.Ambient ?? [], .. caps],
+        };
+        return c;
     }
 }

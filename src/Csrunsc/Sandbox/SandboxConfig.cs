@@ -22,6 +22,12 @@ public static class SandboxConfig
             int idx = Array.IndexOf(RlimitNames, r.Type);
             if (idx >= 0) rlimits.Add((idx, r.Soft, r.Hard));
         }
+        if (p.Capabilities is { } named)
+        {
+            var unknown = new[] { named.Bounding, named.Effective, named.Permitted, named.Inheritable, named.Ambient }
+                .SelectMany(l => l ?? []).Where(n => Sentry.Kernel.Capabilities.Parse(n) < 0).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (unknown.Count > 0) Log.Warning($"ignoring unknown or unavailable capabilities: [{string.Join(' ', unknown)}]");
+        }
         return new ProcessOptions
         {
             Args = (p.Args ?? []).ToArray(),
@@ -33,9 +39,38 @@ public static class SandboxConfig
             Umask = p.User.Umask ?? 0x12,
             Rlimits = rlimits,
             Seccomp = seccomp,
+            Capabilities = p.Capabilities is { } c
+                ? new CapabilityMasks(Mask(c.Bounding), Mask(c.Effective), Mask(c.Permitted), Mask(c.Inheritable), Mask(c.Ambient), HostBounding.Value)
+                : null,
             NoNewPrivileges = p.NoNewPrivileges,
         };
     }
+
+    /// <summary>
+    /// For a masked path in /proc or /sys, whose guest copies are synthetic: what it is on the host
+    /// ('d', 'f', '-' missing), which is what runc masks; elsewhere '?' (the guest's view decides).
+    /// </summary>
+    private static char HostKind(string path)
+    {
+        string p = Sentry.Boot.Sandbox.NormalizePath(path);
+        if (!p.StartsWith("/proc/", StringComparison.Ordinal) && !p.StartsWith("/sys/", StringComparison.Ordinal)) return '?';
+        if (Directory.Exists(p)) return 'd';
+        return File.Exists(p) || new FileInfo(p).LinkTarget is not null ? 'f' : '-';
+    }
+
+    /// <summary>This process's bounding set, read once (before the sandbox drops anything).</summary>
+    private static readonly Lazy<ulong> HostBounding = new(() =>
+    {
+        ulong mask = 0;
+        for (int c = 0; c <= Sentry.Kernel.Capabilities.Last; c++)
+            if (Native.Libc.Prctl(Native.Libc.PR_CAPBSET_READ, (ulong)c, 0, 0, 0) == 1) mask |= 1UL << c;
+        return mask;
+    });
+
+    /// <summary>Reads the host bounding set now (call early: exec's later reads reuse it).</summary>
+    public static void CaptureHostCapabilities() => _ = HostBounding.Value;
+
+    private static ulong Mask(List<string>? names) => Sentry.Kernel.Capabilities.MaskOf(names);
 
     /// <summary>
     /// config.json's hostname; else, when the UTS namespace is joined by path (a pod's app
@@ -59,6 +94,8 @@ public static class SandboxConfig
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
+            ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],
+            MaskedPaths = (spec.Linux?.MaskedPaths ?? []).Select(p => new MaskedPath(p, HostKind(p))).ToList(),
             SandboxDir = sandboxDir,
             Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
             Strace = global.Strace,
@@ -68,8 +105,6 @@ public static class SandboxConfig
             InitStdio = initStdio,
             NamespaceIds = namespaces,
             Network = network,
-            // No process.capabilities: runc leaves the process's capabilities alone (root keeps all).
-            Capabilities = spec.Process?.Capabilities is { } caps ? Sentry.Kernel.Capabilities.MaskOf(caps.Effective) : ulong.MaxValue,
         };
     }
 

@@ -68,7 +68,9 @@ public sealed class Sandbox
             }
             stubPath = "/stub";
             // Before the first stub: from here on neither the Sentry nor its stubs are host root.
-            if (HostPrivileges.Drop(options.Network, options.Capabilities, out string? dropError) < 0)
+            // The network thread keeps the network capabilities the guest could ever hold (its bounding set).
+            ulong guestCaps = (options.Init.Capabilities?.Bounding ?? 0) & (options.Init.Capabilities?.Host ?? 0);
+            if (HostPrivileges.Drop(options.Network, guestCaps, out string? dropError) < 0)
             {
                 error = "cannot drop the sandbox's host privileges: " + dropError;
                 return null;
@@ -96,7 +98,6 @@ public sealed class Sandbox
             Hostname = options.Hostname,
             Gofer = new GoferClient(goferFd),
             Namespaces = new NamespaceIds(options.NamespaceIds),
-            ConfiguredCapabilities = options.Capabilities,
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
         try
@@ -113,6 +114,7 @@ public sealed class Sandbox
                 }
                 mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
             }
+            PathMasks.Apply(mounts, options.ReadonlyPaths, options.MaskedPaths);
         }
         catch (TmpfsOptionException e)
         {
@@ -174,12 +176,19 @@ public sealed class Sandbox
 
     private static Task? StartProcess(Kernel.Kernel kernel, ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
     {
-        var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids, kernel.ConfiguredCapabilities);
+        var m = options.Capabilities;
+        if (!CapabilitySets.ForContainer(m?.Bounding ?? 0, m?.Effective ?? 0, m?.Permitted ?? 0, m?.Inheritable ?? 0,
+                m?.Ambient ?? 0, m?.Host ?? 0, options.NoNewPrivileges, out var caps))
+        {
+            error = "unable to start container process: unable to apply caps: operation not permitted";
+            return null;
+        }
+        var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids, in caps);
         var root = new VfsPath(kernel.Mounts.Root, kernel.Mounts.Root.Root, null, "");
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
-        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", NoNewPrivs = options.NoNewPrivileges };
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();

@@ -16,9 +16,19 @@ public sealed class ProcessOptions
     public IReadOnlyList<(int Resource, ulong Soft, ulong Hard)> Rlimits { get; init; } = [];
     /// <summary>config.json's linux.seccomp compiled to classic BPF, installed before the program runs (null: none).</summary>
     public Kernel.Seccomp.SockFilter[]? Seccomp { get; init; }
+
+    /// <summary>process.capabilities as masks; null: the key was absent (runc then drops every capability).</summary>
+    public CapabilityMasks? Capabilities { get; init; }
+
     /// <summary>process.noNewPrivileges (what lets an unprivileged process install its own seccomp filters).</summary>
     public bool NoNewPrivileges { get; init; }
 }
+
+/// <summary>
+/// process.capabilities: the five lists as masks (see Kernel.Capabilities), and the bounding set
+/// of the runtime itself, which (as for runc) caps what a container can be given.
+/// </summary>
+public sealed record CapabilityMasks(ulong Bounding, ulong Effective, ulong Permitted, ulong Inheritable, ulong Ambient, ulong Host);
 
 /// <summary>What the sandbox runs: the container's init process and mounts, from config.json.</summary>
 public sealed class SandboxOptions
@@ -28,11 +38,12 @@ public sealed class SandboxOptions
     public bool RootReadOnly { get; init; }
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
 
+    /// <summary>linux.readonlyPaths and linux.maskedPaths (see <see cref="PathMasks"/>).</summary>
+    public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
+    public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];
+
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }
-
-    /// <summary>process.capabilities.effective as a mask (see Kernel.Capabilities).</summary>
-    public ulong Capabilities { get; init; } = ulong.MaxValue;
 
     /// <summary>Namespace identities for /proc/PID/ns (type → inode number); missing types get fresh ones.</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }

@@ -2,12 +2,15 @@ namespace Csrunsc.Sentry.Kernel;
 
 /// <summary>
 /// Linux capability numbers and the one place privileged operations ask whether a task holds
-/// one: its effective set (<see cref="Credentials.CapEffective"/>). Interim model of where the
-/// sets come from: a process started as uid 0 gets config.json's process.capabilities.effective
-/// (<see cref="Kernel.ConfiguredCapabilities"/>) as permitted and effective, any other uid none
-/// (no ambient/bounding sets yet). From there they follow Linux: uid changes juggle them as
-/// cap_emulate_setxuid does (<see cref="FixSetuid"/>), setfsuid drops/raises the fs set, execve
-/// recomputes them for root or clears them (<see cref="ForExec"/>), capset narrows them.
+/// one: its effective set (<see cref="CapabilitySets"/>). What each check guards, as in Linux:
+/// CHOWN chown to others; DAC_OVERRIDE / DAC_READ_SEARCH file permission bits; FOWNER chmod,
+/// utimes and sticky unlink on others' files; FSETID keeping set-group-id on chmod; KILL signals
+/// across uids; SETUID / SETGID the set*id family and setgroups; SETPCAP capset of inheritable
+/// beyond permitted, PR_CAPBSET_DROP, PR_SET_SECUREBITS; NET_BIND_SERVICE ports below 1024;
+/// NET_RAW raw and packet sockets; NET_ADMIN interface and privileged socket options; SYS_CHROOT
+/// chroot; SYS_ADMIN sethostname, setdomainname, SCM_CREDENTIALS pids;
+/// SYS_RESOURCE raising a hard rlimit, pipes beyond pipe-max-size; MKNOD device nodes;
+/// DAC_READ_SEARCH linkat(AT_EMPTY_PATH).
 /// </summary>
 public static class Capabilities
 {
@@ -47,54 +50,9 @@ public static class Capabilities
         return mask;
     }
 
-    public const ulong AllMask = (1UL << (Last + 1)) - 1;
-
-    /// <summary>The capabilities that follow the fs uid (CAP_FS_SET): chown, mknod, dac_*, fowner, fsetid, linux_immutable, mac_override.</summary>
-    public const ulong FsSet = (1UL << CHOWN) | (1UL << MKNOD) | (1UL << DAC_OVERRIDE) | (1UL << DAC_READ_SEARCH) |
-        (1UL << FOWNER) | (1UL << FSETID) | (1UL << LINUX_IMMUTABLE) | (1UL << MAC_OVERRIDE);
-
     /// <summary>Whether t may do what capability cap guards.</summary>
-    public static bool Has(Task t, int cap) => (t.ThreadGroup.Creds.CapEffective & (1UL << cap)) != 0;
+    public static bool Has(Task t, int cap) => t.ThreadGroup.Creds.Caps.Has(cap);
 
-    /// <summary>
-    /// After a setuid/setreuid/setresuid (old → c): losing uid 0 from all of real, effective and
-    /// saved clears permitted and effective (unless SECBIT_KEEP_CAPS); an effective uid leaving 0
-    /// clears the effective set, one returning to 0 restores it from permitted.
-    /// </summary>
-    public static void FixSetuid(Credentials c, uint oldUid, uint oldEuid, uint oldSuid)
-    {
-        if ((c.Securebits & Credentials.SECBIT_NO_SETUID_FIXUP) != 0) return;
-        if ((oldUid == 0 || oldEuid == 0 || oldSuid == 0) && c.Uid != 0 && c.Euid != 0 && c.Suid != 0)
-        {
-            if ((c.Securebits & Credentials.SECBIT_KEEP_CAPS) == 0) c.CapPermitted = c.CapEffective = 0;
-        }
-        if (oldEuid == 0 && c.Euid != 0) c.CapEffective = 0;
-        if (oldEuid != 0 && c.Euid == 0) c.CapEffective = c.CapPermitted;
-    }
-
-    /// <summary>After setfsuid: leaving fs uid 0 drops the fs capabilities from effective, reaching it raises those permitted.</summary>
-    public static void FixSetfsuid(Credentials c, uint oldFsuid)
-    {
-        if ((c.Securebits & Credentials.SECBIT_NO_SETUID_FIXUP) != 0) return;
-        if (oldFsuid == 0 && c.Fsuid != 0) c.CapEffective &= ~FsSet;
-        if (oldFsuid != 0 && c.Fsuid == 0) c.CapEffective |= c.CapPermitted & FsSet;
-    }
-
-    /// <summary>
-    /// execve (no file capabilities, no ambient set): a real or effective uid 0 gets the configured
-    /// set as permitted (effective too when the euid is 0), anyone else none; keep-caps is cleared.
-    /// </summary>
-    public static void ForExec(Credentials c, ulong configured)
-    {
-        if ((c.Securebits & Credentials.SECBIT_NOROOT) == 0 && (c.Uid == 0 || c.Euid == 0))
-        {
-            c.CapPermitted = configured & AllMask;
-            c.CapEffective = c.Euid == 0 ? c.CapPermitted : 0;
-        }
-        else
-        {
-            c.CapPermitted = c.CapEffective = 0;
-        }
-        c.Securebits &= ~Credentials.SECBIT_KEEP_CAPS;
-    }
+    /// <summary>Whether cap is a capability number this kernel knows (cap_valid).</summary>
+    public static bool Valid(ulong cap) => cap <= Last;
 }

@@ -45,8 +45,6 @@ public sealed partial class Kernel
     public long BootTimeNs { get; }
     public long BootRealtimeNs { get; }
 
-    /// <summary>config.json's process.capabilities.effective as a mask (see <see cref="Capabilities"/>).</summary>
-    public ulong ConfiguredCapabilities { get; set; } = ulong.MaxValue;
 
     /// <summary>The socket families guests can create (socket(2) of any other: EAFNOSUPPORT).</summary>
     public Fs.Socket.SocketFamilies Sockets { get; } = new();

@@ -84,21 +84,6 @@ public sealed partial class Kernel
         SendGroupSignal(init, new SigInfo { Signo = sig, Code = 0 /* SI_USER */, Pid = 0 }, fromHost: true);
     }
 
-    /// <summary>
-    /// check_kill_permission: the sender's real or effective uid is the target's real or saved
-    /// uid, or it holds CAP_KILL, or it sends SIGCONT within its session.
-    /// </summary>
-    public static bool MayKill(Task sender, ThreadGroup target, int sig)
-    {
-        var me = sender.ThreadGroup;
-        if (target == me) return true;
-        var c = me.Creds;
-        var tc = target.Creds;
-        if (c.Euid == tc.Suid || c.Euid == tc.Uid || c.Uid == tc.Suid || c.Uid == tc.Uid) return true;
-        if (Capabilities.Has(sender, Capabilities.KILL)) return true;
-        return sig == Libc.SIGCONT && target.Sid == me.Sid;
-    }
-
     /// <summary>kill(-1, sig): every process but init and the sender; those it may not signal are skipped.</summary>
     public int SignalAll(Task sender, in SigInfo info)
     {
@@ -107,7 +92,7 @@ public sealed partial class Kernel
         {
             if (g == Init || g == sender.ThreadGroup || g.Zombie) continue;
             count++;
-            if (MayKill(sender, g, info.Signo)) SendGroupSignal(g, in info, fromHost: false);
+            if (SignalPermission.MayKill(sender, g, info.Signo)) SendGroupSignal(g, in info, fromHost: false);
         }
         return count > 0 ? 0 : -Errno.ESRCH;
     }
@@ -120,7 +105,7 @@ public sealed partial class Kernel
         {
             if (g.Pgid != pgid || g.Zombie) continue;
             count++;
-            if (sender is not null && !MayKill(sender, g, info.Signo)) continue;
+            if (sender is not null && !SignalPermission.MayKill(sender, g, info.Signo)) continue;
             if (info.Signo != 0) SendGroupSignal(g, in info, fromHost: false);
             sent++;
         }

@@ -115,7 +115,7 @@ public sealed partial class Task
         var c = ThreadGroup.Creds;
         c.Suid = c.Fsuid = c.Euid;
         c.Sgid = c.Fsgid = c.Egid;
-        Capabilities.ForExec(c, kernel.ConfiguredCapabilities);
+        c.Caps.OnExec(c.Uid, c.Euid);
         ThreadGroup.Dumpable = 1;
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {

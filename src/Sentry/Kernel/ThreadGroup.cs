@@ -65,9 +65,6 @@ public sealed class ThreadGroup
     /// <summary>PR_SET_DUMPABLE (1 by default; 0 after PR_SET_DUMPABLE 0).</summary>
     public int Dumpable { get; set; } = 1;
 
-    /// <summary>PR_SET_NO_NEW_PRIVS (or config.json's noNewPrivileges): inherited, never cleared.</summary>
-    public bool NoNewPrivs { get; set; }
-
     /// <summary>PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here rather than to init.</summary>
     public bool IsChildSubreaper { get; set; }
 

@@ -83,10 +83,10 @@ public static partial class SyscallTable
         Full(122, "setfsuid", SysCredentials.SetFsUid);
         Full(123, "setfsgid", SysCredentials.SetFsGid);
         Full(124, "getsid", SysIdentity.GetSid);
-        Partial(125, "capget", SysCredentials.Capget, "sets are interim: uid 0 starts with config.json's effective set, other uids with none (no bounding/ambient sets)");
-        Partial(126, "capset", SysCredentials.Capset, "the caller only (another pid: EPERM); no bounding/ambient sets");
+        Partial(125, "capget", SysCapability.Capget, "capability sets are per process, not per thread");
+        Partial(126, "capset", SysCapability.Capset, "changes the whole process's sets (Linux: the calling thread's)");
         Partial(135, "personality", SysSystem.Personality, "always PER_LINUX");
-        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ (all set); SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
+        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
         Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS enforced");
         Full(170, "sethostname", SysSystem.SetHostname);

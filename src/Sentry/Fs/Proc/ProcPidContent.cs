@@ -59,6 +59,7 @@ public static class ProcPidContent
         long vmKb = (long)((task.Mm?.VirtualBytes ?? 0) / 1024);
         long rssKb = (task.Mm?.ResidentBytes ?? 0) / 1024;
         SignalSets(group, out ulong ignored, out ulong caught);
+        var caps = c.Caps;
         int cpus = Environment.ProcessorCount;
         uint umask = task.Fs?.Umask ?? 0x12;
         var sb = new StringBuilder(1024);
@@ -73,8 +74,8 @@ public static class ProcPidContent
         sb.Append(Inv, $"Threads:\t{Math.Max(group.Tasks.Count, 1)}\nSigQ:\t0/{63704}\n");
         sb.Append(Inv, $"SigPnd:\t{task.Pending.Set:x16}\nShdPnd:\t{group.SharedPending.Set:x16}\nSigBlk:\t{task.SignalMask:x16}\n");
         sb.Append(Inv, $"SigIgn:\t{ignored:x16}\nSigCgt:\t{caught:x16}\n");
-        sb.Append(Inv, $"CapInh:\t{c.CapInheritable:x16}\nCapPrm:\t{c.CapPermitted:x16}\nCapEff:\t{c.CapEffective:x16}\nCapBnd:\t{0x1FFFFFFFFFFUL:x16}\nCapAmb:\t0000000000000000\n");
-        sb.Append(Inv, $"NoNewPrivs:\t{(group.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
+        sb.Append(Inv, $"CapInh:\t{caps.Inheritable:x16}\nCapPrm:\t{caps.Permitted:x16}\nCapEff:\t{caps.Effective:x16}\nCapBnd:\t{caps.Bounding:x16}\nCapAmb:\t{caps.Ambient:x16}\n");
+        sb.Append(Inv, $"NoNewPrivs:\t{(caps.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
         sb.Append(Inv, $"Cpus_allowed:\t{CpuMask(cpus)}\nCpus_allowed_list:\t{(cpus == 1 ? "0" : $"0-{cpus - 1}")}\n");
         sb.Append("Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
         return sb.ToString();

@@ -32,6 +32,9 @@ public sealed class TmpfsDirectory : TmpfsNode
         get { lock (Fs.TreeLock) return _children.Count; }
     }
 
+    // shmem's BOGO_DIRENT_SIZE: 20 per entry, with "." and ".." (an empty directory is 40 bytes).
+    protected override long StatSize => 20L * (_children.Count + 2);
+
     public override int Open(int flags, out FileDescription? file) => DirectoryFileDescription.Open(this, flags, out file);
 
     public override int Lookup(string name, out Inode? child)

@@ -1,31 +1,36 @@
 using Csrunsc.Native;
-using Csrunsc.Sentry.Vfs;
 using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Vfs;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
 /// <summary>
-/// Unix permission checks (generic_permission) for the guest's credentials. There is no capability
-/// model: uid 0 may do everything except execute a file without any execute bit.
+/// Unix permission checks (generic_permission) for the guest's credentials, overridden by
+/// CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH as in Linux; ownership checks with CAP_FOWNER.
 /// </summary>
 internal static class FilePermissions
 {
     public const int MayExec = 1, MayWrite = 2, MayRead = 4;
 
-    /// <summary>0 or -EACCES for the access bits in may, with the filesystem (or, for access(2), the real) ids.</summary>
+    /// <summary>
+    /// 0 or -EACCES for the access bits in may, with the filesystem ids and effective capabilities
+    /// (or, for access(2), the real ids and the capabilities Linux gives them: permitted for uid 0, none otherwise).
+    /// </summary>
     public static int Check(Task t, Inode inode, int may, bool realIds = false)
     {
         if (may == 0) return 0;
         var creds = t.ThreadGroup.Creds;
         uint uid = realIds ? creds.Uid : creds.Fsuid;
+        ulong caps = !realIds ? creds.Caps.Effective
+            : creds.Uid == 0 && (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) == 0 ? creds.Caps.Permitted
+            : (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) != 0 ? creds.Caps.Effective : 0;
         uint mode = inode.Mode;
-        if (uid == 0)
-        {
-            if ((may & MayExec) != 0 && !FileMode.IsDir(mode) && (mode & 0x49 /*0111*/) == 0) return -Errno.EACCES;
-            return 0;
-        }
+        bool dacOverride = (caps & (1UL << Capabilities.DAC_OVERRIDE)) != 0;
+        bool readSearch = (caps & (1UL << Capabilities.DAC_READ_SEARCH)) != 0;
+        // DAC_OVERRIDE grants all but executing a file without any execute bit: no need to look at the owner.
+        if (dacOverride && ((may & MayExec) == 0 || FileMode.IsDir(mode) || (mode & 0x49 /*0111*/) != 0)) return 0;
         int r = inode.GetStat(out StatBuf st);
         if (r < 0) return r;
         uint gid = realIds ? creds.Gid : creds.Fsgid;
@@ -33,18 +38,33 @@ internal static class FilePermissions
         if (uid == st.Uid) bits = (mode >> 6) & 7;
         else if (gid == st.Gid || InGroups(creds.Groups, st.Gid)) bits = (mode >> 3) & 7;
         else bits = mode & 7;
-        return (bits & (uint)may) == (uint)may ? 0 : -Errno.EACCES;
+        if ((bits & (uint)may) == (uint)may) return 0;
+        if (FileMode.IsDir(mode))
+        {
+            // Directories: read and search are overridable by either, write only by DAC_OVERRIDE.
+            if ((may & MayWrite) == 0 && readSearch) return 0;
+            return dacOverride ? 0 : -Errno.EACCES;
+        }
+        if (may == MayRead && readSearch) return 0;
+        // Executing needs at least one execute bit even with DAC_OVERRIDE.
+        if (((may & MayExec) == 0 || (mode & 0x49 /*0111*/) != 0) && dacOverride) return 0;
+        return -Errno.EACCES;
     }
 
-    /// <summary>Whether the caller owns the inode (or is root): chmod, utimes with explicit times.</summary>
+    /// <summary>inode_owner_or_capable: the caller's fsuid owns the inode, or it holds CAP_FOWNER (chmod, utimes, sticky).</summary>
     public static bool IsOwnerOrRoot(Task t, Inode inode)
     {
+        if (Capabilities.Has(t, Capabilities.FOWNER)) return true;
         uint uid = t.ThreadGroup.Creds.Fsuid;
-        if (uid == 0) return true;
         return inode.GetStat(out StatBuf st) == 0 && st.Uid == uid;
     }
 
-    public static bool IsRoot(Task t) => t.ThreadGroup.Creds.Euid == 0;
+    /// <summary>in_group_p: the fsgid or a supplementary group.</summary>
+    public static bool InGroup(Task t, uint gid)
+    {
+        var c = t.ThreadGroup.Creds;
+        return gid == c.Fsgid || InGroups(c.Groups, gid);
+    }
 
     /// <summary>Owner of a new file in dir: the caller's fs ids, the directory's group when it is set-group-id.</summary>
     public static void NewOwner(Task t, Inode dir, out uint uid, out uint gid)
@@ -54,6 +74,14 @@ internal static class FilePermissions
         gid = creds.Fsgid;
         if ((dir.Mode & 0x400 /*S_ISGID*/) != 0 && dir.GetStat(out StatBuf st) == 0) gid = st.Gid;
     }
+
+    /// <summary>
+    /// Checks that a new entry may be made in dir: proc's lookups of missing names fail with
+    /// ENOENT before anything else is looked at (so creating there is ENOENT, not EROFS/EACCES);
+    /// elsewhere <see cref="CheckDirWrite"/>.
+    /// </summary>
+    public static int CheckCreate(Task t, VfsPath dir) =>
+        dir.Inode.FileSystem.Type == "proc" ? -Errno.ENOENT : CheckDirWrite(t, dir);
 
     /// <summary>Checks that entries may be added to or removed from dir: EROFS, then write+search permission.</summary>
     public static int CheckDirWrite(Task t, VfsPath dir)
@@ -81,12 +109,6 @@ internal static class FilePermissions
         if (kill == 0 || Capabilities.Has(t, Capabilities.FSETID)) return;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF & ~kill };
         inode.SetAttr(in req);
-    }
-
-    private static bool InGroup(Task t, uint gid)
-    {
-        var creds = t.ThreadGroup.Creds;
-        return creds.Fsgid == gid || InGroups(creds.Groups, gid);
     }
 
     private static bool InGroups(uint[] groups, uint gid)

@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -36,6 +37,9 @@ internal static class SysChmod
     {
         if (readOnly) return -Errno.EROFS;
         if (!FilePermissions.IsOwnerOrRoot(t, inode)) return -Errno.EPERM;
+        // Set-group-id needs the file's group among the caller's, or CAP_FSETID (else it is dropped silently).
+        if ((mode & 0x400) != 0 && !Capabilities.Has(t, Capabilities.FSETID)
+            && inode.GetStat(out StatBuf st) == 0 && !FilePermissions.InGroup(t, st.Gid)) mode &= ~0x400u;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF };
         return inode.SetAttr(in req);
     }
@@ -74,12 +78,11 @@ internal static class SysChmod
         var creds = t.ThreadGroup.Creds;
         int r = inode.GetStat(out StatBuf st);
         if (r < 0) return r;
-        if (creds.Euid != 0)
+        if (!Capabilities.Has(t, Capabilities.CHOWN))
         {
-            // Unprivileged: only the owner, only to give the file to one of its own groups.
-            if (uid != uint.MaxValue && uid != st.Uid) return -Errno.EPERM;
-            if (st.Uid != creds.Fsuid) return -Errno.EPERM;
-            if (gid != uint.MaxValue && gid != st.Gid && gid != creds.Fsgid && Array.IndexOf(creds.Groups, gid) < 0) return -Errno.EPERM;
+            // chown_ok / chgrp_ok: only the owner, keeping the owner, giving the file to one of its groups.
+            if (uid != uint.MaxValue && (uid != st.Uid || st.Uid != creds.Fsuid)) return -Errno.EPERM;
+            if (gid != uint.MaxValue && (st.Uid != creds.Fsuid || (gid != st.Gid && !FilePermissions.InGroup(t, gid)))) return -Errno.EPERM;
         }
         var req = new SetAttrRequest();
         if (uid != uint.MaxValue)

@@ -1,5 +1,6 @@
 using System.Text;
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -66,7 +67,6 @@ internal static class SysCwd
     /// <summary>chroot: changes the task's root (shared through CLONE_FS); the cwd stays, as in Linux.</summary>
     public static long ChRoot(Task t, in SyscallArguments a)
     {
-        if (!FilePermissions.IsRoot(t)) return -Errno.EPERM;
         int r = GuestPath.Read(t, a.A0, out string path);
         if (r < 0) return r;
         r = PathResolver.Resolve(t, Libc.AT_FDCWD, path, followFinal: true, out VfsPath? p);
@@ -74,6 +74,7 @@ internal static class SysCwd
         if (!p!.Inode.IsDirectory) return -Errno.ENOTDIR;
         r = FilePermissions.Check(t, p.Inode, FilePermissions.MayExec);
         if (r < 0) return r;
+        if (!Capabilities.Has(t, Capabilities.SYS_CHROOT)) return -Errno.EPERM;
         t.Fs.Root = p;
         return 0;
     }

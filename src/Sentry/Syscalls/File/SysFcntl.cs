@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Fs.Pipe;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -84,7 +85,7 @@ internal static class SysFcntl
             {
                 if (f is not PipeFileDescription ps) return -Errno.EBADF;
                 long want = (long)a.A2;
-                if (want > PipeMaxSize && !FilePermissions.IsRoot(t)) return -Errno.EPERM;
+                if (want > PipeMaxSize && !Capabilities.Has(t, Capabilities.SYS_RESOURCE)) return -Errno.EPERM;
                 // The pipe keeps its capacity; report what it really holds.
                 return ps.Pipe.Capacity;
             }

@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
@@ -19,7 +20,7 @@ internal static class SysLink
         VfsPath? source;
         if (oldPath.Length == 0 && (flags & Libc.AT_EMPTY_PATH) != 0)
         {
-            if (!FilePermissions.IsRoot(t)) return -Errno.ENOENT;
+            if (!Capabilities.Has(t, Capabilities.DAC_READ_SEARCH)) return -Errno.ENOENT;
             r = GuestPath.OfFd(t, oldDirFd, out source);
         }
         else

@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
@@ -20,7 +21,7 @@ internal static class SysMkdir
         if (r < 0) return r;
         if (GuestPath.IsDot(name)) return -Errno.EEXIST;
         if (PathResolver.LookupChild(t, parent!, name, out _) == 0) return -Errno.EEXIST;
-        r = FilePermissions.CheckDirWrite(t, parent!);
+        r = FilePermissions.CheckCreate(t, parent!);
         if (r < 0) return r;
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
         uint perm = mode & 0x3FF /*0777 | S_ISVTX*/ & ~t.Fs.Umask;
@@ -46,8 +47,7 @@ internal static class SysMkdir
                 break;
             case FileMode.CharDevice:
             case FileMode.Block:
-                if (!FilePermissions.IsRoot(t)) return -Errno.EPERM;
-                break;
+                break; // CAP_MKNOD: checked in MakeNode after the directory's permission, as vfs_mknod does
             case FileMode.Directory:
                 return -Errno.EPERM;
             default:
@@ -71,8 +71,9 @@ internal static class SysMkdir
         if (GuestPath.IsDot(name)) return -Errno.EEXIST;
         if (PathResolver.LookupChild(t, parent!, name, out _) == 0) return -Errno.EEXIST;
         if (trailingSlash) return -Errno.ENOENT;
-        r = FilePermissions.CheckDirWrite(t, parent!);
+        r = FilePermissions.CheckCreate(t, parent!);
         if (r < 0) return r;
+        if (type is FileMode.CharDevice or FileMode.Block && !Capabilities.Has(t, Capabilities.MKNOD)) return -Errno.EPERM;
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
         uint perm = mode & 0xFFF & ~t.Fs.Umask;
         return parent.Inode.Mknod(name, type | perm, type is FileMode.CharDevice or FileMode.Block ? dev : 0, uid, gid);

@@ -97,7 +97,7 @@ internal static class SysOpen
 
     private static long CreateAndOpen(Task t, VfsPath parent, string name, int flags, uint mode, bool cloexec)
     {
-        int r = FilePermissions.CheckDirWrite(t, parent);
+        int r = FilePermissions.CheckCreate(t, parent);
         if (r < 0) return r;
         FilePermissions.NewOwner(t, parent.Inode, out uint uid, out uint gid);
         uint perm = mode & 0xFFF & ~t.Fs.Umask;

@@ -7,7 +7,7 @@ namespace Csrunsc.Sentry.Syscalls.Process;
 /// <summary>
 /// The set*id family with Linux's rules (kernel/sys.c): an unprivileged caller may only move among
 /// its current real/effective/saved ids, CAP_SETUID (CAP_SETGID) lifts that; the fs id follows the
-/// effective id; uid changes then adjust the capability sets (Capabilities.FixSetuid).
+/// effective id; uid changes then adjust the capability sets (CapabilitySets.OnUidChange).
 /// Credentials are per process here (glibc makes set*id process-wide anyway).
 /// </summary>
 internal static class SysCredentials
@@ -23,7 +23,7 @@ internal static class SysCredentials
         if (Capabilities.Has(t, Capabilities.SETUID)) c.Uid = c.Suid = uid;
         else if (uid != c.Uid && uid != c.Suid) return -Errno.EPERM;
         c.Euid = c.Fsuid = uid;
-        Capabilities.FixSetuid(c, ou, oe, os);
+        c.Caps.OnUidChange(ou, oe, os, c.Uid, c.Euid, c.Suid);
         return 0;
     }
 
@@ -39,7 +39,7 @@ internal static class SysCredentials
         if (euid != Unchanged) c.Euid = euid;
         if (ruid != Unchanged || (euid != Unchanged && euid != ou)) c.Suid = c.Euid;
         c.Fsuid = c.Euid;
-        Capabilities.FixSetuid(c, ou, oe, os);
+        c.Caps.OnUidChange(ou, oe, os, c.Uid, c.Euid, c.Suid);
         return 0;
     }
 
@@ -56,7 +56,7 @@ internal static class SysCredentials
         if (euid != Unchanged) c.Euid = euid;
         if (suid != Unchanged) c.Suid = suid;
         c.Fsuid = c.Euid;
-        Capabilities.FixSetuid(c, ou, oe, os);
+        c.Caps.OnUidChange(ou, oe, os, c.Uid, c.Euid, c.Suid);
         return 0;
     }
 
@@ -113,7 +113,7 @@ internal static class SysCredentials
             if (uid != old)
             {
                 c.Fsuid = uid;
-                Capabilities.FixSetfsuid(c, old);
+                c.Caps.OnFsuidChange(old, uid);
             }
         }
         return old;
@@ -168,74 +168,6 @@ internal static class SysCredentials
             if (t.ReadStruct(a.A1 + (ulong)(i * 4), out groups[i]) < 0) return -Errno.EFAULT;
         Array.Sort(groups); // the kernel keeps them sorted (getgroups returns them so)
         t.ThreadGroup.Creds.Groups = groups;
-        return 0;
-    }
-
-    public const uint LINUX_CAPABILITY_VERSION_1 = 0x19980330, LINUX_CAPABILITY_VERSION_2 = 0x20071026,
-        LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-
-    /// <summary>capget: the caller's (or another process's) permitted/effective/inheritable sets.</summary>
-    public static long Capget(Task t, in SyscallArguments a)
-    {
-        if (t.ReadStruct(a.A0, out (uint Version, int Pid) hdr) < 0) return -Errno.EFAULT;
-        int words = hdr.Version switch { LINUX_CAPABILITY_VERSION_1 => 1, LINUX_CAPABILITY_VERSION_2 or LINUX_CAPABILITY_VERSION_3 => 2, _ => 0 };
-        if (words == 0)
-        {
-            // Unknown version: the kernel answers with the one it prefers.
-            if (t.WriteStruct(a.A0, LINUX_CAPABILITY_VERSION_3) < 0) return -Errno.EFAULT;
-            return a.A1 == 0 ? 0 : -Errno.EINVAL;
-        }
-        if (hdr.Pid < 0) return -Errno.EINVAL;
-        var g = hdr.Pid == 0 ? t.ThreadGroup : t.Kernel.Pids.TaskById(hdr.Pid)?.ThreadGroup;
-        if (g is null) return -Errno.ESRCH;
-        if (a.A1 == 0) return 0;
-        var c = g.Creds;
-        Span<uint> data = stackalloc uint[6];
-        for (int i = 0; i < 2; i++)
-        {
-            data[i * 3] = (uint)(c.CapEffective >> (32 * i));
-            data[i * 3 + 1] = (uint)(c.CapPermitted >> (32 * i));
-            data[i * 3 + 2] = (uint)(c.CapInheritable >> (32 * i));
-        }
-        return t.CopyOut(a.A1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data[..(3 * words)])) < 0 ? -Errno.EFAULT : 0;
-    }
-
-    /// <summary>
-    /// capset on the caller itself: permitted may only shrink, effective must stay within the new
-    /// permitted, inheritable within old inheritable ∪ permitted (CAP_SETPCAP: within the configured set).
-    /// </summary>
-    public static long Capset(Task t, in SyscallArguments a)
-    {
-        if (t.ReadStruct(a.A0, out (uint Version, int Pid) hdr) < 0) return -Errno.EFAULT;
-        int words = hdr.Version switch { LINUX_CAPABILITY_VERSION_1 => 1, LINUX_CAPABILITY_VERSION_2 or LINUX_CAPABILITY_VERSION_3 => 2, _ => 0 };
-        if (words == 0)
-        {
-            if (t.WriteStruct(a.A0, LINUX_CAPABILITY_VERSION_3) < 0) return -Errno.EFAULT;
-            return -Errno.EINVAL;
-        }
-        if (hdr.Pid != 0 && hdr.Pid != t.Tid && hdr.Pid != t.ThreadGroup.Tgid) return -Errno.EPERM;
-        Span<uint> data = stackalloc uint[6];
-        data.Clear();
-        if (t.CopyIn(a.A1, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data[..(3 * words)])) < 0) return -Errno.EFAULT;
-        ulong eff = data[0] | ((ulong)data[3] << 32), perm = data[1] | ((ulong)data[4] << 32), inh = data[2] | ((ulong)data[5] << 32);
-        eff &= Capabilities.AllMask;
-        perm &= Capabilities.AllMask;
-        inh &= Capabilities.AllMask;
-        var c = t.ThreadGroup.Creds;
-        if (words == 1)
-        {
-            // Version 1 sets only the low word; the high word stays as it is.
-            eff |= c.CapEffective & ~0xFFFF_FFFFUL;
-            perm |= c.CapPermitted & ~0xFFFF_FFFFUL;
-            inh |= c.CapInheritable & ~0xFFFF_FFFFUL;
-        }
-        ulong inhLimit = Capabilities.Has(t, Capabilities.SETPCAP) ? c.CapInheritable | t.Kernel.ConfiguredCapabilities : c.CapInheritable | c.CapPermitted;
-        if ((inh & ~inhLimit) != 0 || (inh & ~(c.CapInheritable | t.Kernel.ConfiguredCapabilities)) != 0) return -Errno.EPERM;
-        if ((perm & ~c.CapPermitted) != 0) return -Errno.EPERM;
-        if ((eff & ~perm) != 0) return -Errno.EPERM;
-        c.CapEffective = eff;
-        c.CapPermitted = perm;
-        c.CapInheritable = inh;
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Process;

@@ -42,7 +42,7 @@ internal static class SysPidFd
                 // Only the kernel may claim SI_USER/SI_KERNEL or SI_TKILL for another process.
                 if (g != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
             }
-            if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+            if (!SignalPermission.MayKill(t, g, sig)) return -Errno.EPERM;
             if (sig == 0 || g.Zombie) return 0;
             return t.Kernel.SendGroupSignal(g, in info, fromHost: false);
         }

@@ -5,20 +5,16 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Process;
 
-/// <summary>prctl: names, parent-death signal, dumpable, keep-caps and securebits, child subreaper, no_new_privs.</summary>
+/// <summary>prctl: names, parent-death signal, dumpable, child subreaper, seccomp, and the capability prctls (keep-caps, securebits, no_new_privs, bounding and ambient sets: SysCapability).</summary>
 internal static class SysPrctl
 {
     public const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-        PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21,
-        PR_SET_SECCOMP = 22, PR_CAPBSET_READ = 23, PR_GET_SECUREBITS = 27, PR_SET_SECUREBITS = 28,
-        PR_SET_MM = 35, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
-        PR_GET_NO_NEW_PRIVS = 39, PR_SET_VMA = 0x53564d41;
-
-    /// <summary>The securebits (and their lock bits) a process may set.</summary>
-    private const uint SecureAllBits = 0x55, SecureAllLocks = 0xAA;
+        PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
+        PR_SET_MM = 35, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_VMA = 0x53564d41;
 
     public static long Prctl(Task t, in SyscallArguments a)
     {
+        if (SysCapability.TryPrctl(t, a, out long capResult)) return capResult;
         var g = t.ThreadGroup;
         switch (a.Int(0))
         {
@@ -54,39 +50,11 @@ internal static class SysPrctl
                 return 0;
             case PR_GET_DUMPABLE:
                 return g.Dumpable;
-            case PR_GET_KEEPCAPS:
-                return (g.Creds.Securebits & Credentials.SECBIT_KEEP_CAPS) != 0 ? 1 : 0;
-            case PR_SET_KEEPCAPS:
-                if (a.A1 > 1) return -Errno.EINVAL;
-                if ((g.Creds.Securebits & Credentials.SECBIT_KEEP_CAPS_LOCKED) != 0) return -Errno.EPERM;
-                if (a.A1 != 0) g.Creds.Securebits |= Credentials.SECBIT_KEEP_CAPS;
-                else g.Creds.Securebits &= ~Credentials.SECBIT_KEEP_CAPS;
-                return 0;
-            case PR_GET_SECUREBITS:
-                return g.Creds.Securebits;
-            case PR_SET_SECUREBITS:
-            {
-                uint old = g.Creds.Securebits;
-                ulong want = a.A1;
-                // Locked bits may not change, locks may not be released, unknown bits: all EPERM, as cap_task_prctl.
-                if (((((ulong)old & SecureAllLocks) >> 1) & ((ulong)old ^ want)) != 0 || (old & SecureAllLocks & ~want) != 0 ||
-                    (want & ~(ulong)(SecureAllLocks | SecureAllBits)) != 0 || !Capabilities.Has(t, Capabilities.SETPCAP))
-                    return -Errno.EPERM;
-                g.Creds.Securebits = (uint)want;
-                return 0;
-            }
             case PR_SET_CHILD_SUBREAPER:
                 g.IsChildSubreaper = a.A1 != 0;
                 return 0;
             case PR_GET_CHILD_SUBREAPER:
                 return t.WriteStruct(a.A1, g.IsChildSubreaper ? 1 : 0) < 0 ? -Errno.EFAULT : 0;
-            case PR_SET_NO_NEW_PRIVS:
-                if (a.A1 != 1 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0) return -Errno.EINVAL;
-                g.NoNewPrivs = true;
-                return 0;
-            case PR_GET_NO_NEW_PRIVS:
-                if (a.A1 != 0 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0) return -Errno.EINVAL;
-                return g.NoNewPrivs ? 1 : 0;
             case PR_SET_VMA:
                 return 0;
             case PR_SET_MM:
@@ -96,8 +64,6 @@ internal static class SysPrctl
                 return t.Seccomp?.Mode ?? 0;
             case PR_SET_SECCOMP:
                 return SysSeccomp.PrctlSet(t, in a);
-            case PR_CAPBSET_READ:
-                return a.A1 <= (ulong)Capabilities.Last ? 1 : -Errno.EINVAL;
             default:
                 return -Errno.EINVAL;
         }

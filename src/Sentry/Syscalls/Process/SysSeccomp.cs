@@ -63,7 +63,7 @@ internal static class SysSeccomp
         // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
         if (t.ReadStruct(progAddr, out ushort len) < 0 || t.ReadStruct(progAddr + 8, out ulong filterAddr) < 0) return -Errno.EFAULT;
         if (len == 0 || len > SeccompProgram.MaxInstructions) return -Errno.EINVAL;
-        if (!t.ThreadGroup.NoNewPrivs && !Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EACCES;
+        if (!t.ThreadGroup.Creds.Caps.NoNewPrivs && !Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EACCES;
         var raw = new byte[len * 8];
         if (t.CopyIn(filterAddr, raw) < 0) return -Errno.EFAULT;
         var insns = new SockFilter[len];

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Process;
@@ -32,7 +33,7 @@ internal static unsafe class SysSystem
 
     public static long SetHostname(Task t, in SyscallArguments a)
     {
-        if (t.ThreadGroup.Creds.Euid != 0) return -Errno.EPERM;
+        if (!Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EPERM;
         int len = a.Int(1);
         if (len < 0 || len > 64) return -Errno.EINVAL;
         var b = new byte[len];
@@ -43,7 +44,7 @@ internal static unsafe class SysSystem
 
     public static long SetDomainname(Task t, in SyscallArguments a)
     {
-        if (t.ThreadGroup.Creds.Euid != 0) return -Errno.EPERM;
+        if (!Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EPERM;
         int len = a.Int(1);
         if (len < 0 || len > 64) return -Errno.EINVAL;
         var b = new byte[len];

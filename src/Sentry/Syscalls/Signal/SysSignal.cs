@@ -99,7 +99,7 @@ internal static class SysSignal
             // A thread id names its process too (find_vpid).
             var g = kernel.Pids.GroupById(pid) ?? kernel.Pids.TaskById(pid)?.ThreadGroup;
             if (g is null) return -Errno.ESRCH;
-            if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+            if (!SignalPermission.MayKill(t, g, sig)) return -Errno.EPERM;
             if (g.Zombie) return 0;
             return kernel.SendGroupSignal(g, in info, fromHost: false);
         }
@@ -118,7 +118,7 @@ internal static class SysSignal
         if (tid <= 0 || sig < 0 || sig > SignalHandlers.MaxSignal) return -Errno.EINVAL;
         var target = t.Kernel.Pids.TaskById(tid);
         if (target is null || (tgid > 0 && target.ThreadGroup.Tgid != tgid)) return -Errno.ESRCH;
-        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
+        if (!SignalPermission.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
         if (sig == 0) return 0;
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, UserInfo(t, sig), fromHost: false);
         var info = UserInfo(t, sig);
@@ -136,7 +136,7 @@ internal static class SysSignal
         if (g is null) return -Errno.ESRCH;
         // Only the kernel sends SI_USER/SI_KERNEL or SI_TKILL codes to another process.
         if (g != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
-        if (!Kernel.Kernel.MayKill(t, g, sig)) return -Errno.EPERM;
+        if (!SignalPermission.MayKill(t, g, sig)) return -Errno.EPERM;
         info.Signo = sig;
         if (sig == 0 || g.Zombie) return 0;
         return t.Kernel.SendGroupSignal(g, in info, fromHost: false);
@@ -151,7 +151,7 @@ internal static class SysSignal
         var target = t.Kernel.Pids.TaskById(tid);
         if (target is null || target.ThreadGroup.Tgid != tgid) return -Errno.ESRCH;
         if (target.ThreadGroup != t.ThreadGroup && (info.Code >= 0 || info.Code == -6)) return -Errno.EPERM;
-        if (!Kernel.Kernel.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
+        if (!SignalPermission.MayKill(t, target.ThreadGroup, sig)) return -Errno.EPERM;
         info.Signo = sig;
         if (sig == 0) return 0;
         if (sig == Libc.SIGKILL) return t.Kernel.SendGroupSignal(target.ThreadGroup, in info, fromHost: false);
