@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,5 +63,39 @@ int main(int argc, char **argv) {
         close(go[0]); close(go[1]); close(back[0]); close(back[1]);
     }
     printf("create_race: %d rounds, failed opens %d, incoherent mappings %d\n", rounds, failedOpen, incoherent);
-    return failedOpen || incoherent;
+
+    /* A mapped file stays one file when its directory has more names than a cache holds: map
+     * f0, create 1,100 more names beside it, then a child opens f0 by name and writes. */
+    char d[256];
+    snprintf(d, sizeof d, "%s/race-dir", dir);
+    mkdir(d, 0755);
+    snprintf(name, sizeof name, "%s/f0", d);
+    volatile unsigned *m = 0;
+    int bigOk = open_map(name, &m) == 0;
+    for (int i = 1; i <= 1100 && bigOk; i++) {
+        char other[300];
+        snprintf(other, sizeof other, "%s/f%d", d, i);
+        int fd = open(other, O_RDWR | O_CREAT, 0644);
+        if (fd < 0) bigOk = 0; else close(fd);
+    }
+    if (bigOk) {
+        pid_t child = fork();
+        if (child == 0) {
+            volatile unsigned *cm = 0;
+            if (open_map(name, &cm) < 0) _exit(1);
+            cm[2] = 0xF00Du;
+            _exit(0);
+        }
+        int st;
+        waitpid(child, &st, 0);
+        bigOk = WIFEXITED(st) && WEXITSTATUS(st) == 0 && m[2] == 0xF00Du;
+    }
+    for (int i = 0; i <= 1100; i++) {
+        char other[300];
+        snprintf(other, sizeof other, "%s/f%d", d, i);
+        unlink(other);
+    }
+    rmdir(d);
+    printf("create_race: mapping shared past a full directory cache: %s\n", bigOk ? "yes" : "no");
+    return failedOpen || incoherent || !bigOk;
 }

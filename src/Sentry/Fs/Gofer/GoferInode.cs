@@ -20,6 +20,8 @@ public sealed class GoferInode : Inode
     private StatBuf _stat;
     private long _statGeneration;
     private Dictionary<string, GoferInode>? _children;
+    /// <summary>Children dropped from a full cache, held weakly: one still in use is joined again, not duplicated.</summary>
+    private Dictionary<string, WeakReference<GoferInode>>? _evicted;
     private string? _linkTarget;
     private WeakReference<HostFileDescription>? _openFile;
 
@@ -196,7 +198,11 @@ public sealed class GoferInode : Inode
         if (ReadOnly) return -Errno.EROFS;
         int r = _fs.Client.Unlink(_fid, name, dir ? Libc.AT_REMOVEDIR : 0);
         GoferInode? gone;
-        lock (this) gone = _children?.GetValueOrDefault(name);
+        lock (this)
+        {
+            gone = _children?.GetValueOrDefault(name);
+            if (gone is null && _evicted?.GetValueOrDefault(name) is { } weak && weak.TryGetTarget(out var live)) gone = live;
+        }
         Invalidate(name);
         if (r < 0) return r;
         gone?.MarkStale();
@@ -288,6 +294,12 @@ public sealed class GoferInode : Inode
                 _fs.ForgetFid(fid);
                 return raced;
             }
+            if (_evicted is not null && _evicted.Remove(name, out var weak) && weak.TryGetTarget(out var live) && live.IsHostFile(st))
+            {
+                _fs.ForgetFid(fid);
+                _children![name] = live;
+                return live;
+            }
         }
         var node = new GoferInode(_fs, fid, st, name);
         Cache(name, node);
@@ -304,14 +316,33 @@ public sealed class GoferInode : Inode
         lock (this)
         {
             _children ??= new Dictionary<string, GoferInode>(StringComparer.Ordinal);
-            if (_children.Count >= MaxCachedChildren) _children.Clear();
+            if (_children.Count >= MaxCachedChildren) Evict();
             _children[name] = node;
         }
     }
 
+    /// <summary>Empties the full child cache into the weak table (dead entries pruned). Caller holds the lock.</summary>
+    private void Evict()
+    {
+        _evicted ??= new Dictionary<string, WeakReference<GoferInode>>(StringComparer.Ordinal);
+        if (_evicted.Count >= 4 * MaxCachedChildren)
+        {
+            foreach (var (name, weak) in _evicted)
+            {
+                if (!weak.TryGetTarget(out _)) _evicted.Remove(name);
+            }
+        }
+        foreach (var (name, node) in _children!) _evicted[name] = new WeakReference<GoferInode>(node);
+        _children.Clear();
+    }
+
     private void Invalidate(string name)
     {
-        lock (this) _children?.Remove(name);
+        lock (this)
+        {
+            _children?.Remove(name);
+            _evicted?.Remove(name);
+        }
     }
 
     private HostFileDescription Track(HostFileDescription file)
