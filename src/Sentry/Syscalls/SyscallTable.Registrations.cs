@@ -143,7 +143,7 @@ public static partial class SyscallTable
         Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");
-        Partial(317, "seccomp", SysSeccomp.Seccomp, "classic-BPF filters evaluated by the Sentry before dispatch, stacked, inherited, TSYNC/LOG/SPEC_ALLOW, GET_ACTION_AVAIL, strict mode; NEW_LISTENER and GET_NOTIF_SIZES EOPNOTSUPP (no user notification); TRACE answers ENOSYS (no seccomp tracer)");
+        Partial(317, "seccomp", SysSeccomp.Seccomp, "classic-BPF filters evaluated by the Sentry before dispatch, stacked, inherited, TSYNC/LOG/SPEC_ALLOW, GET_ACTION_AVAIL, strict mode; NEW_LISTENER and GET_NOTIF_SIZES EOPNOTSUPP (no user notification); TRACE answers ENOSYS (no seccomp tracer); gaps: vsyscall-page calls bypass the filters, the container's first program load is not checked as an execve, LOG goes to the Sentry event log (no audit)");
         Error(324, "membarrier", Errno.ENOSYS, "callers fall back");
         Error(425, "io_uring_setup", Errno.ENOSYS, "not implemented");
         Error(206, "io_setup", Errno.ENOSYS, "not implemented");
