@@ -278,6 +278,9 @@ static void discipline_checks(void)
     put(m, "\n");
     p[0].revents = 0;
     poll(p, 1, 2000);
+    /* Linux commits the echo of the newline to the master side on its own
+       schedule (flush_to_ldisc); let it settle so master_inq is not a race. */
+    usleep(100000);
     ioctl(s, TIOCINQ, &inq);
     int mq = -1;
     ioctl(m, TIOCINQ, &mq);
