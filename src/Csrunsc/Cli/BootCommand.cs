@@ -96,6 +96,8 @@ public static class BootCommand
             Libc.Close(sentryEnd);
             return Fail(readyFd, error ?? "sandbox start failed", goferPid);
         }
+        sandbox.Kernel.Gofer!.ChannelLost = why =>
+            new Thread(() => sandbox.EndBecauseGoferLost(why + GoferExit(goferPid))) { IsBackground = true, Name = "gofer-lost" }.Start();
         new ControlServer(listenFd, sandbox, bundle, options.Init.Seccomp).Start();
         Ready(readyFd);
 
@@ -236,6 +238,20 @@ public static class BootCommand
             if (fd >= 0) Libc.WriteString(fd, "error " + line.Replace('\n', ' ') + "\n");
             Log.Error(line + (e.ExceptionObject is Exception x ? "\n" + x.StackTrace : ""));
         };
+    }
+
+    /// <summary>"; the gofer (pid N) was killed by signal S" once it is reaped (waited for up to a second), else "".</summary>
+    private static string GoferExit(int goferPid)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            if (Libc.WaitPidRetry(goferPid, out int status, Libc.WNOHANG) == goferPid)
+                return Libc.WIfSignaled(status)
+                    ? $"; the gofer (pid {goferPid}) was killed by signal {Libc.WTermSig(status)}"
+                    : $"; the gofer (pid {goferPid}) exited with status {Libc.WExitStatus(status)}";
+            Thread.Sleep(10);
+        }
+        return "";
     }
 
     private static int Fail(int readyFd, string error, int goferPid = -1)

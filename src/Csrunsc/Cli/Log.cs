@@ -11,6 +11,19 @@ public static class Log
 {
     public static GlobalOptions Options { get; set; } = new();
 
+    /// <summary>The --log file held open (see <see cref="KeepOpen"/>), or -1: opened by path per line.</summary>
+    private static int s_fd = -1;
+
+    /// <summary>
+    /// Holds the --log file open from now on: the sandbox process writes the Sentry's events there
+    /// after its chroot and its host uid drop, when the path no longer opens.
+    /// </summary>
+    public static void KeepOpen()
+    {
+        if (s_fd >= 0 || string.IsNullOrEmpty(Options.Log)) return;
+        s_fd = Native.Libc.OpenPath(Options.Log, Native.Libc.O_WRONLY | Native.Libc.O_CREAT | Native.Libc.O_APPEND | Native.Libc.O_CLOEXEC, 0x1A4);
+    }
+
     public static void Error(string message)
     {
         Write("error", message);
@@ -46,6 +59,11 @@ public static class Log
         else
         {
             line = $"time=\"{time}\" level={level} msg=\"{message.Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+        }
+        if (s_fd >= 0)
+        {
+            Native.Libc.WriteString(s_fd, line + "\n");
+            return;
         }
         try
         {

@@ -116,7 +116,11 @@ public static class SandboxConfig
             int fd = Native.Libc.OpenPath(global.DebugLog, Native.Libc.O_WRONLY | Native.Libc.O_CREAT | Native.Libc.O_APPEND | Native.Libc.O_CLOEXEC, 0x1A4);
             if (fd >= 0) return line => Native.Libc.WriteString(fd, line);
         }
-        if (!string.IsNullOrEmpty(global.Log)) return line => Log.Warning(line.TrimEnd('\n'));
+        if (!string.IsNullOrEmpty(global.Log))
+        {
+            Log.KeepOpen();
+            return line => Log.Warning(line.TrimEnd('\n'));
+        }
         return line => Native.Libc.WriteString(2, line);
     }
 }

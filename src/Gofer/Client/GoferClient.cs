@@ -26,6 +26,13 @@ public sealed class GoferClient(int socketFd) : IDisposable
     private int _socket = socketFd;
     private bool _broken;
 
+    /// <summary>
+    /// Called once, on the thread whose call found it, when the channel fails while in use (the
+    /// gofer died, or answered garbage) — never for <see cref="Dispose"/>. The sandbox ends the
+    /// container then: without its gofer every file operation would answer EIO forever.
+    /// </summary>
+    public Action<string>? ChannelLost { get; set; }
+
     /// <summary>True once the channel failed; all calls then return -EIO.</summary>
     public bool IsBroken
     {
@@ -335,14 +342,14 @@ public sealed class GoferClient(int socketFd) : IDisposable
     private int Call(MessageId id)
     {
         if (_broken) return -Errno.EIO;
-        if (MessageChannel.SendFrame(_socket, _request.Finish(id)) < 0) return Break();
+        if (MessageChannel.SendFrame(_socket, _request.Finish(id)) is var sent and < 0) return Break("sending a request failed: " + Errno.Name(-sent));
         int r = MessageChannel.ReceiveExact(_socket, _response.AsSpan(0, MessageHeader.Size), _fds, ref _fdCount);
-        if (r != 0) return Break();
+        if (r != 0) return Break(r == MessageChannel.EndOfStream ? "the gofer closed its channel" : "receiving a response failed: " + Errno.Name(-r));
         uint length = MessageHeader.PayloadLength(_response);
         if (MessageHeader.Id(_response) != id || length < 4 || length > MessageHeader.MaxResponsePayload) return Break();
         if (_response.Length < MessageHeader.Size + length) Array.Resize(ref _response, MessageHeader.Size + (int)length);
         r = MessageChannel.ReceiveExact(_socket, _response.AsSpan(MessageHeader.Size, (int)length), _fds, ref _fdCount);
-        if (r != 0) return Break();
+        if (r != 0) return Break("the gofer's response was cut short");
         _responseLength = (int)length;
         int errno = BitConverter.ToInt32(_response, MessageHeader.Size);
         if (errno < 0) return Break();
@@ -385,9 +392,11 @@ public sealed class GoferClient(int socketFd) : IDisposable
         _fdCount = 0;
     }
 
-    private int Break()
+    private int Break(string why = "the gofer answered a malformed response")
     {
+        bool first = !_broken;
         _broken = true;
+        if (first && ChannelLost is { } lost) lost(why);
         ReleaseFds();
         // Wake the peer and make the channel unusable; the fd itself is closed by Dispose.
         if (_socket >= 0) Libc.Syscall(48 /* shutdown */, _socket, 2 /* SHUT_RDWR */, 0, 0, 0, 0);

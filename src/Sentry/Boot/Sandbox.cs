@@ -292,6 +292,17 @@ public sealed class Sandbox
             Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
     }
 
+    /// <summary>
+    /// The gofer is gone (killed, crashed, or answering garbage): every later file operation would
+    /// fail with EIO for good, so the container ends now, as runsc's does — one error line on the
+    /// event log, then SIGKILL to every process; init's status (137) is the sandbox's exit status.
+    /// </summary>
+    public void EndBecauseGoferLost(string why)
+    {
+        Kernel.Events.Write($"csrunsc: error: lost the gofer ({why}); ending the container (SIGKILL to every process)\n");
+        Signal(Libc.SIGKILL, all: true);
+    }
+
     /// <summary>A signal from the host to one guest process (an exec'd process's proxy relays these).</summary>
     public int SignalProcess(int guestPid, int sig)
     {

@@ -22,6 +22,27 @@ public sealed partial class Kernel
         BootRealtimeNs = MonotonicClock.RealtimeNs();
         Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.Unix.UnixSocketFamily());
         Ipc = new global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace(memoryFile);
+        platform.AddressSpaceLost = OnAddressSpaceLost;
+    }
+
+    /// <summary>
+    /// The host process under some guest processes was killed from outside the sandbox: they die of
+    /// SIGKILL as a process killed by the host would, and the event log says why. (Their tasks may be
+    /// blocked in the Sentry, never switching to the guest to find out themselves.)
+    /// </summary>
+    private void OnAddressSpaceLost(int hostPid)
+    {
+        foreach (var g in Pids.Groups())
+        {
+            if (g.Zombie) continue;
+            foreach (var t in g.TasksSnapshot())
+            {
+                if (t.Context?.HostPid != hostPid) continue;
+                Events.Write($"csrunsc: error: the host process {hostPid} of pid {g.Tgid} ({g.Comm}) was killed outside the sandbox; pid {g.Tgid} is killed\n");
+                SendGroupSignal(g, new Csrunsc.Native.SigInfo { Signo = Csrunsc.Native.Libc.SIGKILL }, fromHost: true);
+                break;
+            }
+        }
     }
 
     /// <summary>The sandbox's IPC namespace: SysV shm/sem/msg ids and the POSIX message queues.</summary>

@@ -148,6 +148,7 @@ public sealed partial class Task
                 case SwitchResult.Interrupted:
                     break;
                 case SwitchResult.Dead:
+                    // Its host process vanished under it (Kernel.OnAddressSpaceLost says so on the event log).
                     ExitGroup(Libc.SIGKILL);
                     break;
             }

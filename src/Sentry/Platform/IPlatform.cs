@@ -20,6 +20,13 @@ public interface IPlatform
 
     /// <summary>On the new task's thread: takes ownership of a thread prepared by <see cref="IContext.PrepareThread"/>.</summary>
     int AttachThread(ThreadHandle handle, out IContext context);
+
+    /// <summary>
+    /// Called (on a platform thread) with the <see cref="IContext.HostPid"/> of an address space whose
+    /// host process died from outside while in use, so that the kernel can end the guest processes
+    /// that ran there even if none of their threads is in the guest to notice.
+    /// </summary>
+    Action<int>? AddressSpaceLost { get; set; }
 }
 
 /// <summary>A thread created in an existing address space, waiting to be attached by its task's thread.</summary>

@@ -228,6 +228,7 @@ public sealed unsafe class PtraceContext : IContext
 
     public void Release(bool lastInAddressSpace)
     {
+        if (lastInAddressSpace) _platform.DeathWatch.Forget(_pid);
         if (_dead)
         {
             Libc.WaitPidRetry(_tid, out _, Libc.__WALL | Libc.WNOHANG);

@@ -21,6 +21,14 @@ public sealed unsafe class PtracePlatform : IPlatform
 
     public string Name => "ptrace";
 
+    internal StubDeathWatch DeathWatch { get; } = new();
+
+    public Action<int>? AddressSpaceLost
+    {
+        get => DeathWatch.Died;
+        set => DeathWatch.Died = value;
+    }
+
     public ulong MinUserAddress => 0x10000;
     public ulong MaxUserAddress => StubImage.Base;
     public StubImage Image { get; }
@@ -55,6 +63,7 @@ public sealed unsafe class PtracePlatform : IPlatform
             return -e;
         }
         context = new PtraceContext(this, pid, pid, isLeader: true);
+        DeathWatch.Watch(pid);
         return 0;
     }
 
