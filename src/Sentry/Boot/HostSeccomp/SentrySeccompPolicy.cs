@@ -36,6 +36,7 @@ public static class SentrySeccompPolicy
         ("readlinkat", 267), ("fstatfs", 138), ("splice", 275), ("sendfile", 40),
         ("epoll_create1", 291), ("epoll_ctl", 233), ("epoll_wait", 232), ("epoll_pwait", 281), ("epoll_pwait2", 441),
         ("timerfd_create", 283), ("timerfd_settime", 286), ("timerfd_gettime", 287),
+        ("pidfd_open", 434), // StubDeathWatch: a pidfd per stub process
         // Sockets of the guest, the control socket and the gofer channel
         ("connect", 42), ("accept", 43), ("sendto", 44), ("recvfrom", 45), ("sendmsg", 46), ("recvmsg", 47),
         ("shutdown", 48), ("bind", 49), ("listen", 50), ("getsockname", 51), ("getpeername", 52),
