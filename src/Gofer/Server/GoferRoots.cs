@@ -92,6 +92,15 @@ public sealed unsafe class GoferRoots : IDisposable
         return 0;
     }
 
+    /// <summary>Puts <paramref name="point"/> in place of point <paramref name="index"/>, closing the old one's fds.</summary>
+    internal void Replace(int index, AttachPoint point)
+    {
+        var old = _points[index];
+        if (old.Fd >= 0) Libc.Close(old.Fd);
+        if (old.ParentFd >= 0) Libc.Close(old.ParentFd);
+        _points[index] = point;
+    }
+
     public void Dispose()
     {
         foreach (var p in _points)

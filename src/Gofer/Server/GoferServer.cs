@@ -10,7 +10,8 @@ namespace Csrunsc.Gofer;
 public static class GoferServer
 {
     /// <summary>
-    /// Opens the rootfs and bind-mount sources, confines the process (chroot into the rootfs,
+    /// Opens the rootfs and bind-mount sources, moves into a mount view of only those
+    /// (<see cref="GoferMountView"/>), confines the process (chroot into the rootfs,
     /// no_new_privs, host uid <paramref name="hostId"/> with <see cref="GoferCapabilities.Kept"/> only,
     /// seccomp unless CSRUNSC_GOFER_NO_SECCOMP=1), then serves requests on
     /// <paramref name="socketFd"/> until the peer closes it. Returns the process exit code:
@@ -20,7 +21,13 @@ public static class GoferServer
     public static int Run(int socketFd, string rootPath, IReadOnlyList<(string guestPath, string hostPath, bool readOnly)> bindMounts,
         bool rootReadOnly, uint? hostId = null)
     {
-        int r = GoferRoots.Open(rootPath, bindMounts, rootReadOnly, out var roots, out string? error);
+        int r = GoferMountView.EnterOwnNamespace(out string? nsStep);
+        if (r < 0)
+        {
+            Report($"csrunsc gofer: cannot build its mount view at {nsStep}: {Errno.Name(-r)}");
+            return 1;
+        }
+        r = GoferRoots.Open(rootPath, bindMounts, rootReadOnly, out var roots, out string? error);
         if (r < 0)
         {
             Report($"csrunsc gofer: {error}");
@@ -30,6 +37,13 @@ public static class GoferServer
         {
             Libc.Umask(0); // modes the Sentry asks for are final
             PreloadAssemblies();
+            // After the preload (paths are gone once the view is in place), before anything is served.
+            r = GoferMountView.Isolate(rootPath, roots!, out string? viewStep);
+            if (r < 0)
+            {
+                Report($"csrunsc gofer: cannot build its mount view at {viewStep}: {Errno.Name(-r)}");
+                return 1;
+            }
             bool skipSeccomp = Environment.GetEnvironmentVariable(GoferSeccompPolicy.DisableEnvironmentVariable) == "1";
             if (skipSeccomp)
             {

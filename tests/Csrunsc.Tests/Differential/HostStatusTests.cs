@@ -103,6 +103,22 @@ public sealed class HostStatusTests(DifferentialFixture fixture)
             Assert.Equal(GoferCapabilities, Hex(serving["CapBnd"]));
             Assert.All(goferThreads, t => Assert.Equal(0UL, Hex(t["CapInh"]) | Hex(t["CapAmb"])));
 
+            // The gofer's mount view: its own namespace whose root holds only its attach points
+            // (a0 the rootfs, aN the bind sources), and no directory fd that leads anywhere else —
+            // `..` from anything it holds stops at that root, not at the host's.
+            Assert.NotEqual(LinkOf($"/proc/{sandbox}/ns/mnt"), LinkOf($"/proc/{gofer.Pid}/ns/mnt"));
+            // (ls walks the `..`; .NET would drop "root/.." from the path lexically.)
+            var viewRoot = HostCommand.Run("ls", "-A", $"/proc/{gofer.Pid}/root/..").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+            Assert.Contains("a0", viewRoot);
+            Assert.All(viewRoot, name => Assert.Matches("^a[0-9]+$", name!));
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{gofer.Pid}/fd"))
+            {
+                var target = LinkOf(fd);
+                if (target is not null && Directory.Exists(fd))
+                    Assert.True(target == "/" || System.Text.RegularExpressions.Regex.IsMatch(target, "^/a[0-9]+(/|$)"),
+                        $"gofer fd {fd} is a directory outside its view: {target}");
+            }
+
             // The stubs: the same uid, no capability, their own filter, no_new_privs.
             foreach (var stub in stubs)
             {
@@ -119,6 +135,18 @@ public sealed class HostStatusTests(DifferentialFixture fixture)
         {
             HostCommand.Run(exe, "--root", container.StateRoot, "delete", "--force", id);
             container.WaitForExit(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    private static string? LinkOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null; // closed meanwhile
         }
     }
 
