@@ -26,6 +26,10 @@ public static class BootCommand
         if (error is not null) return Fail(readyFd, error);
         if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return Fail(readyFd, error);
         bundle = Path.GetFullPath(bundle);
+        // process.oomScoreAdj on every host process of the sandbox (the gofer and stubs inherit it),
+        // before any of them starts: the host's OOM killer is what enforces it.
+        if (spec!.Process?.OomScoreAdj is int adj && WriteOomScoreAdj(adj) is var oe and < 0)
+            return Fail(readyFd, $"write /proc/self/oom_score_adj: {Errno.Describe(-oe)}");
         var store = new StateStore(global.Root);
         string sandboxDir = store.SandboxDir(id);
         Directory.CreateDirectory(sandboxDir);
@@ -238,6 +242,16 @@ public static class BootCommand
             if (fd >= 0) Libc.WriteString(fd, "error " + line.Replace('\n', ' ') + "\n");
             Log.Error(line + (e.ExceptionObject is Exception x ? "\n" + x.StackTrace : ""));
         };
+    }
+
+    private static int WriteOomScoreAdj(int value)
+    {
+        int fd = Libc.OpenPath("/proc/self/oom_score_adj", Libc.O_WRONLY | Libc.O_CLOEXEC);
+        if (fd < 0) return -Libc.LastErrno;
+        bool ok = Libc.WriteAll(fd, System.Text.Encoding.ASCII.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        int e = Libc.LastErrno;
+        Libc.Close(fd);
+        return ok ? 0 : -e;
     }
 
     /// <summary>"; the gofer (pid N) was killed by signal S" once it is reaped (waited for up to a second), else "".</summary>

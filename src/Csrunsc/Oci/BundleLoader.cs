@@ -27,6 +27,7 @@ namespace Csrunsc.Oci;
 /// | process.cwd relative                   | 1    | Cwd must be an absolute path                                                                 |
 /// | no "root"                              | 1    | root must be specified                                                                       |
 /// | rootfs missing                         | 1    | invalid rootfs: stat B/rootfs: no such file or directory                                     |
+/// | rootfs is a symlink (e.g. to /)        | 1    | invalid rootfs: not an absolute path, or a symlink                                           |
 /// | rootfs is a file                       | 1    | unable to start container process: unable to start init: fork/exec /proc/self/exe: not a directory |
 /// | args[0] absolute, not in rootfs        | 1    | unable to start container process: exec: "/nonexistent-binary": stat /nonexistent-binary: no such file or directory |
 /// | args[0] bare name, not in $PATH        | 1    | unable to start container process: exec: "nonexistentcmd": executable file not found in $PATH |
@@ -53,6 +54,25 @@ public static class BundleLoader
     /// (runc's exit status for every bundle error) with <paramref name="error"/> set to one line.
     /// <paramref name="rootfsPath"/> is the absolute host path of the rootfs.
     /// </summary>
+    /// <summary>The path with every symlink resolved (the kernel's own name for the directory), or null.</summary>
+    private static string? PhysicalPath(string path)
+    {
+        int fd = Native.Libc.OpenPath(path, Native.Libc.O_PATH | Native.Libc.O_CLOEXEC);
+        if (fd < 0) return null;
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        finally
+        {
+            Native.Libc.Close(fd);
+        }
+    }
+
     public static int Load(string bundleDir, out OciSpec? spec, out string rootfsPath, out string error)
     {
         spec = null;
@@ -97,12 +117,35 @@ public static class BundleLoader
         }
 
         var root = spec!.Root!.Path;
-        rootfsPath = Path.GetFullPath(Path.IsPathRooted(root) ? root : Path.Join(bundle, root));
+        // runc joins a relative root to the bundle's physical path (its cwd after chdir), so only
+        // the root path's own components may not be symlinks.
+        rootfsPath = Path.GetFullPath(Path.IsPathRooted(root) ? root : Path.Join(PhysicalPath(bundle) ?? bundle, root));
         if (!Directory.Exists(rootfsPath))
         {
             error = File.Exists(rootfsPath)
                 ? $"invalid rootfs: {rootfsPath} is not a directory"
                 : $"invalid rootfs: stat {rootfsPath}: no such file or directory";
+            return ExitFailure;
+        }
+
+        // runc: an rlimit type Linux does not know fails create (it would otherwise be ignored).
+        if (spec.Process?.Rlimits?.FirstOrDefault(r => Array.IndexOf(OciRlimit.Names, r.Type) < 0) is { } badRlimit)
+        {
+            error = $"wrong rlimit value: {badRlimit.Type}";
+            return ExitFailure;
+        }
+
+        // runc: oom_score_adj outside [-1000, 1000] is refused by the kernel at create.
+        if (spec.Process?.OomScoreAdj is int adj && (adj < -1000 || adj > 1000))
+        {
+            error = $"write /proc/self/oom_score_adj: invalid argument (oomScoreAdj {adj} is outside [-1000, 1000])";
+            return ExitFailure;
+        }
+
+        // runc: a rootfs reached through a symlink (one to "/" would serve the host's root) is refused.
+        if (PhysicalPath(rootfsPath) is { } physical && physical != rootfsPath.TrimEnd('/') && rootfsPath != "/")
+        {
+            error = "invalid rootfs: not an absolute path, or a symlink";
             return ExitFailure;
         }
 

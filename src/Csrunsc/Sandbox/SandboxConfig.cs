@@ -7,19 +7,12 @@ namespace Csrunsc.Sandbox;
 /// <summary>Turns config.json (and exec's process.json) into what the Sentry runs.</summary>
 public static class SandboxConfig
 {
-    private static readonly string[] RlimitNames =
-    [
-        "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
-        "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
-        "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
-    ];
-
     public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null)
     {
         var rlimits = new List<(int, ulong, ulong)>();
         foreach (var r in p.Rlimits ?? [])
         {
-            int idx = Array.IndexOf(RlimitNames, r.Type);
+            int idx = Array.IndexOf(OciRlimit.Names, r.Type);
             if (idx >= 0) rlimits.Add((idx, r.Soft, r.Hard));
         }
         if (p.Capabilities is { } named)
@@ -43,6 +36,7 @@ public static class SandboxConfig
                 ? new CapabilityMasks(Mask(c.Bounding), Mask(c.Effective), Mask(c.Permitted), Mask(c.Inheritable), Mask(c.Ambient), HostBounding.Value)
                 : null,
             NoNewPrivileges = p.NoNewPrivileges,
+            OomScoreAdj = p.OomScoreAdj ?? 0,
         };
     }
 

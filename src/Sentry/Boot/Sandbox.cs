@@ -189,6 +189,8 @@ public sealed class Sandbox
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
         var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
+        group.OomScoreAdj = options.OomScoreAdj;
+        group.OomScoreAdjMin = Math.Min(0, options.OomScoreAdj);
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();

@@ -22,6 +22,9 @@ public sealed class ProcessOptions
 
     /// <summary>process.noNewPrivileges (what lets an unprivileged process install its own seccomp filters).</summary>
     public bool NoNewPrivileges { get; init; }
+
+    /// <summary>process.oomScoreAdj: the guest's /proc/PID/oom_score_adj (the sandbox's host processes get it too, at boot).</summary>
+    public int OomScoreAdj { get; init; }
 }
 
 /// <summary>

@@ -59,6 +59,19 @@ public sealed class ThreadGroup
     /// <summary>Wait status (as wait4 reports it) once the group is a zombie.</summary>
     public int ExitStatus { get; set; }
 
+    /// <summary>
+    /// /proc/PID/oom_score_adj, inherited across fork. The guest's own view (as gVisor's): the host's
+    /// OOM killer sees the value config.json gave every host process of the sandbox.
+    /// </summary>
+    public int OomScoreAdj;
+
+    /// <summary>
+    /// oom_score_adj_min: the floor an unprivileged write may lower OomScoreAdj to (a write with
+    /// CAP_SYS_RESOURCE moves it). It starts at 0, or at the configured value when that is lower —
+    /// as a container under runc 1.1.5 on Linux 6.18 behaves (lowering 600 to 100 succeeds there).
+    /// </summary>
+    public int OomScoreAdjMin;
+
     /// <summary>Resource limits indexed by RLIMIT_* (lock the array to read or change; see the Rlimits class).</summary>
     public readonly (ulong Cur, ulong Max)[] Rlimits = global::Csrunsc.Sentry.Kernel.Rlimits.Defaults();
 

@@ -16,6 +16,7 @@ public sealed class BadBundleTests(DifferentialFixture fixture)
         "missing-bundle",
         "invalid-json",
         "missing-rootfs",
+        "rootfs-symlink-to-host-root",
         "args0-not-found",
         "args0-not-executable",
         "args0-not-elf",
@@ -43,6 +44,12 @@ public sealed class BadBundleTests(DifferentialFixture fixture)
             "missing-bundle" => Path.Join(fixture.ScratchDir, "bundles", id, "no-such-bundle"),
             "invalid-json" => Break(runner.CreateBundle(id, ["true"]), b => File.WriteAllText(Path.Join(b, "config.json"), "{\"process\": {")),
             "missing-rootfs" => Break(runner.CreateBundle(id, ["true"]), b => Directory.Delete(Path.Join(b, "rootfs"), recursive: true)),
+            // Served, it would be the host's root: runc refuses any symlinked rootfs.
+            "rootfs-symlink-to-host-root" => Break(runner.CreateBundle(id, ["true"]), b =>
+            {
+                Directory.Delete(Path.Join(b, "rootfs"), recursive: true);
+                File.CreateSymbolicLink(Path.Join(b, "rootfs"), "/");
+            }),
             "args0-not-found" => runner.CreateBundle(id, ["/nonexistent-binary"]),
             "args0-not-executable" => Break(
                 runner.CreateBundle(id, ["/bin/data.txt"]),
@@ -65,6 +72,7 @@ public sealed class BadBundleTests(DifferentialFixture fixture)
         "missing-bundle" => ["no-such-bundle"],
         "invalid-json" => ["json"],
         "missing-rootfs" => ["rootfs"],
+        "rootfs-symlink-to-host-root" => ["invalid rootfs", "symlink"],
         "args0-not-found" => ["/nonexistent-binary"],
         "args0-not-executable" => ["permission denied"],
         "args0-not-elf" => ["exec format error"],

@@ -55,7 +55,9 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("cgroup", File(_ => "0::/\n"));
         Add("limits", File(_ => ProcPidContent.Limits(_group)));
         Add("oom_score", File(_ => "0\n"));
-        Add("oom_score_adj", new ProcFile(fs, Ino(), () => Live() is null ? null : "0\n"u8.ToArray(), 0x1A4, data => data.Length, uid, gid));
+        Add("oom_score_adj", new ProcFile(fs, Ino(),
+            () => Live() is null ? null : Encoding.ASCII.GetBytes(_group.OomScoreAdj.ToString(CultureInfo.InvariantCulture) + "\n"),
+            0x1A4, WriteOomScoreAdj, uid, gid));
         Add("loginuid", File(_ => "4294967295"));
         Add("net", fs.Net);
         Add("fd", new ProcFdDirectory(fs, this, info: false, ProcInodeNumber.Make(kind, id, slot++)));
@@ -92,4 +94,21 @@ public sealed class ProcPidDirectory : ProcDirectory
     internal static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     public override int Rename(string oldName, Inode newParent, string newName) => -Errno.EACCES;
+    /// <summary>
+    /// __set_oom_adj: an integer in [-1000, 1000] (EINVAL otherwise); below the process's
+    /// oom_score_adj_min only with CAP_SYS_RESOURCE (EACCES), and such a write moves the floor.
+    /// </summary>
+    private int WriteOomScoreAdj(ReadOnlySpan<byte> data)
+    {
+        if (Live() is null) return -Errno.ESRCH;
+        var text = Encoding.ASCII.GetString(data).Trim();
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) || value < -1000 || value > 1000)
+            return -Errno.EINVAL;
+        var writer = Kernel.Task.Current;
+        bool privileged = writer is not null && Kernel.Capabilities.Has(writer, Kernel.Capabilities.SYS_RESOURCE);
+        if (value < _group.OomScoreAdjMin && !privileged) return -Errno.EACCES;
+        _group.OomScoreAdj = value;
+        if (privileged) _group.OomScoreAdjMin = value;
+        return data.Length;
+    }
 }
