@@ -43,6 +43,14 @@ public static partial class SyscallTable
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
         Full(284, "eventfd", SysEventFd.EventFd);
         Full(290, "eventfd2", SysEventFd.EventFd2);
+        Partial(253, "inotify_init", SysInotify.Init, "see inotify_add_watch");
+        Partial(294, "inotify_init1", SysInotify.Init1, "see inotify_add_watch");
+        Partial(254, "inotify_add_watch", SysInotify.AddWatch,
+            "every IN_* event for changes made inside the sandbox (not for changes by host processes to the rootfs or bind mounts); " +
+            "no IN_UNMOUNT (the mount table is fixed); a description's parent events follow the name it was opened by, not a later rename");
+        Full(255, "inotify_rm_watch", SysInotify.RmWatch);
+        Error(300, "fanotify_init", Native.Errno.EPERM, "fanotify is not offered (what an unprivileged container gets)");
+        Partial(301, "fanotify_mark", SysInotify.FanotifyMark, "no fanotify group can exist: EBADF or EINVAL");
         Full(213, "epoll_create", SysEpoll.EpollCreate);
         Full(291, "epoll_create1", SysEpoll.EpollCreate1);
         Partial(233, "epoll_ctl", SysEpoll.EpollCtl, "EPOLLWAKEUP accepted without effect (no suspend in a sandbox)");

@@ -26,6 +26,7 @@ public abstract class FileDescription
     protected FileDescription(Inode? inode, int flags)
     {
         Inode = inode;
+        if (inode is not null) Interlocked.Increment(ref inode.OpenDescriptions);
         Flags = flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_TRUNC | Libc.O_CLOEXEC);
     }
 
@@ -174,6 +175,8 @@ public abstract class FileDescription
                 foreach (var w in watchers) w.Released(this);
             }
         }
+        if (Inode is not null && Interlocked.Decrement(ref Inode.OpenDescriptions) == 0 && Inotify.Fsnotify.Active) Inotify.Fsnotify.LastClosed(this);
+        else if (Inotify.Fsnotify.Active) Inotify.Fsnotify.Closed(this);
         if (Volatile.Read(ref LockState) is not null) Lock.FileLocks.DescriptionReleased(this);
         OnRelease();
     }

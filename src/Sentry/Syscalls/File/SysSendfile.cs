@@ -41,6 +41,11 @@ internal static class SysSendfile
                 if (c < 0) return c;
             }
             if (done == -Errno.EPIPE) t.SendSignalToSelf(Libc.SIGPIPE);
+            if (done > 0)
+            {
+                FileIo.Accessed(input, done);
+                FileIo.Modified(output, done);
+            }
             return done;
         }
         finally

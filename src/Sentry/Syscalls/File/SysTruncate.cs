@@ -24,7 +24,11 @@ internal static class SysTruncate
         if (r < 0) return r;
         var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
         r = p.Inode.SetAttr(in req);
-        if (r == 0) FilePermissions.RemovePrivs(t, p.Inode);
+        if (r == 0)
+        {
+            Vfs.Inotify.Fsnotify.Changed(p.Inode, p, SetAttrRequest.SizeBit);
+            FilePermissions.RemovePrivs(t, p.Inode, p);
+        }
         return r;
     }
 
@@ -42,7 +46,11 @@ internal static class SysTruncate
             int r = FileSizeLimit(t, f.Size, length);
             if (r < 0) return r;
             r = f.Truncate(length);
-            if (r == 0) FilePermissions.RemovePrivs(t, f.Inode);
+            if (r == 0 && f.Inode is not null)
+            {
+                Vfs.Inotify.Fsnotify.Changed(f.Inode, f.Location, SetAttrRequest.SizeBit | SetAttrRequest.MtimeBit);
+                FilePermissions.RemovePrivs(t, f.Inode, f.Location);
+            }
             return r;
         }
         finally
@@ -70,7 +78,10 @@ internal static class SysTruncate
             long size = f.Size;
             if (end <= size) return 0;
             int r = FileSizeLimit(t, size, end);
-            return r < 0 ? r : f.Truncate(end);
+            if (r < 0) return r;
+            r = f.Truncate(end);
+            if (r == 0) Vfs.Inotify.Fsnotify.Modified(f);
+            return r;
         }
         finally
         {
