@@ -20,7 +20,10 @@ public static partial class SyscallTable
         Partial(328, "pwritev2", SysWrite.PWriteV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
         Full(8, "lseek", SysSeek.LSeek);
         Partial(40, "sendfile", SysSendfile.Sendfile, "copies through a 64 KiB buffer; not atomic against concurrent offset changes");
-        Error(326, "copy_file_range", Native.Errno.EXDEV, "EXDEV so that userspace falls back to read/write");
+        Partial(326, "copy_file_range", SysSplice.CopyFileRange, "regular files of one filesystem (one mount) copied by the Sentry; two filesystems answer EXDEV as Linux does, also for two bind mounts of one host filesystem");
+        Partial(275, "splice", SysSplice.Splice, "pipe to pipe, pipe to any file or socket, any file or socket to a pipe, copied through the Sentry (SPLICE_F_MOVE/GIFT/MORE are hints); no page sharing");
+        Partial(276, "tee", SysSplice.Tee, "copies the bytes (Linux shares the pages)");
+        Partial(278, "vmsplice", SysSplice.Vmsplice, "copies the bytes (SPLICE_F_GIFT is a hint): a later change to the memory does not show in the pipe");
 
         // Descriptors
         Partial(2, "open", SysOpen.Open, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
