@@ -18,7 +18,7 @@ public static partial class SyscallTable
         Full(296, "pwritev", SysWrite.PWriteV);
         Partial(327, "preadv2", SysRead.PReadV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
         Partial(328, "pwritev2", SysWrite.PWriteV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
-        Full(8, "lseek", SysSeek.LSeek);
+        Partial(8, "lseek", SysSeek.LSeek, "SEEK_DATA/SEEK_HOLE: tmpfs by page, rootfs and bind mounts on the host file, other files as having no holes; SEEK_END on a tmpfs or rootfs directory or a /proc file answers EINVAL");
         Partial(40, "sendfile", SysSendfile.Sendfile, "copies through a 64 KiB buffer; not atomic against concurrent offset changes");
         Partial(326, "copy_file_range", SysSplice.CopyFileRange, "regular files of one filesystem (one mount) copied by the Sentry; two filesystems answer EXDEV as Linux does, also for two bind mounts of one host filesystem");
         Partial(275, "splice", SysSplice.Splice, "pipe to pipe, pipe to any file or socket, any file or socket to a pipe, copied through the Sentry (SPLICE_F_MOVE/GIFT/MORE are hints); no page sharing");
@@ -79,7 +79,7 @@ public static partial class SyscallTable
         Full(260, "fchownat", SysChmod.FChownAt);
         Full(76, "truncate", SysTruncate.Truncate);
         Full(77, "ftruncate", SysTruncate.FTruncate);
-        Partial(285, "fallocate", SysTruncate.FAllocate, "mode 0 only (extends the size); other modes answer EOPNOTSUPP");
+        Partial(285, "fallocate", SysTruncate.FAllocate, "tmpfs: mode 0, KEEP_SIZE and PUNCH_HOLE by page (other modes EOPNOTSUPP, as Linux's tmpfs; allocated pages beyond written data are not charged to size=); rootfs and bind mounts: every mode, done on the host file; /proc, /sys and the rest: mode 0 grows the size");
         Full(280, "utimensat", SysUtime.UtimensAt);
         Full(235, "utimes", SysUtime.Utimes);
         Full(132, "utime", SysUtime.Utime);
