@@ -12,6 +12,10 @@ public sealed class DirectoryFileDescription(Inode inode, int flags) : FileDescr
 
     public override int Truncate(long length) => -Errno.EISDIR;
 
+    /// <summary>SEEK_END: tmpfs and the rootfs answer EINVAL (dcache_dir_lseek); /proc and /sys directories seek from their size (generic_file_llseek).</summary>
+    public override long Seek(long offset, int whence) =>
+        whence == Libc.SEEK_END && Inode!.FileSystem.Type is not ("proc" or "sysfs") ? -Errno.EINVAL : base.Seek(offset, whence);
+
     /// <summary>Opens a directory inode: refuses write access as Linux does.</summary>
     public static int Open(Inode inode, int flags, out FileDescription? file)
     {

@@ -27,6 +27,7 @@ public sealed partial class Task
         r = inode.Open(Libc.O_RDONLY, out file);
         if (r < 0) return r;
         file!.Location = loc;
+        Vfs.Inotify.Fsnotify.Opened(file);
         return 0;
     }
 
@@ -45,6 +46,7 @@ public sealed partial class Task
                 Span<byte> head = headBuf;
                 long n = file!.Read(this, head, 0);
                 if (n < 0) return n;
+                if (n > 0) Vfs.Inotify.Fsnotify.Accessed(file); // kernel_read's fsnotify_access
                 head = head[..(int)n];
                 if (ElfLoader.IsElf(head)) break;
                 if (n < 2 || head[0] != (byte)'#' || head[1] != (byte)'!' || depth >= MaxInterpreterDepth) return -Errno.ENOEXEC;

@@ -18,9 +18,12 @@ public static partial class SyscallTable
         Full(296, "pwritev", SysWrite.PWriteV);
         Partial(327, "preadv2", SysRead.PReadV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
         Partial(328, "pwritev2", SysWrite.PWriteV2, "RWF_NOWAIT and RWF_APPEND answer EOPNOTSUPP");
-        Full(8, "lseek", SysSeek.LSeek);
+        Partial(8, "lseek", SysSeek.LSeek, "SEEK_DATA/SEEK_HOLE: tmpfs by page, rootfs and bind mounts on the host file, other files as having no holes; SEEK_END on a tmpfs or rootfs directory or a /proc file answers EINVAL");
         Partial(40, "sendfile", SysSendfile.Sendfile, "copies through a 64 KiB buffer; not atomic against concurrent offset changes");
-        Error(326, "copy_file_range", Native.Errno.EXDEV, "EXDEV so that userspace falls back to read/write");
+        Partial(326, "copy_file_range", SysSplice.CopyFileRange, "regular files of one filesystem (one mount) copied by the Sentry; two filesystems answer EXDEV as Linux does, also for two bind mounts of one host filesystem");
+        Partial(275, "splice", SysSplice.Splice, "pipe to pipe, pipe to any file or socket, any file or socket to a pipe, copied through the Sentry (SPLICE_F_MOVE/GIFT/MORE are hints); no page sharing");
+        Partial(276, "tee", SysSplice.Tee, "copies the bytes (Linux shares the pages)");
+        Partial(278, "vmsplice", SysSplice.Vmsplice, "copies the bytes (SPLICE_F_GIFT is a hint): a later change to the memory does not show in the pipe");
 
         // Descriptors
         Partial(2, "open", SysOpen.Open, "O_TMPFILE on tmpfs only (EOPNOTSUPP on the rootfs and bind mounts)");
@@ -33,7 +36,7 @@ public static partial class SyscallTable
         Full(33, "dup2", SysDup.Dup2);
         Full(292, "dup3", SysDup.Dup3);
         Partial(72, "fcntl", SysFcntl.Fcntl,
-            "record locks (POSIX and OFD) enforced across the sandbox with Linux's ranges, merging, close semantics and EDEADLK, not shared with host processes; leases answer EINVAL (as gVisor); F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ keeps the pipe's capacity; F_ADD_SEALS/F_GET_SEALS on tmpfs files and memfds (SEAL_SEAL/SHRINK/GROW/WRITE/FUTURE_WRITE enforced on write, truncate, fallocate and new shared writable mmaps; not on mprotect of an existing mapping; SEAL_WRITE answers EBUSY while any shared mapping exists, writable or not; F_SEAL_EXEC answers EINVAL)");
+            "record locks (POSIX and OFD) enforced across the sandbox with Linux's ranges, merging, close semantics and EDEADLK, not shared with host processes; leases answer EINVAL (as gVisor); F_SETOWN/F_SETSIG/F_NOTIFY are accepted and do nothing; F_SETPIPE_SZ resizes the pipe (power-of-two pages, EBUSY if more is queued; no per-user pipe page limits); F_ADD_SEALS/F_GET_SEALS on tmpfs files and memfds (SEAL_SEAL/SHRINK/GROW/WRITE/FUTURE_WRITE enforced on write, truncate, fallocate and new shared writable mmaps; not on mprotect of an existing mapping; SEAL_WRITE answers EBUSY while any shared mapping exists, writable or not; F_SEAL_EXEC answers EINVAL)");
         Partial(73, "flock", SysLock.Flock, "enforced across the sandbox (keyed by filesystem and inode); not shared with host processes or between bind mounts of one host directory; LOCK_MAND ignored as Linux does");
         Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default). " +
             "Sentry ptys: TCGETS/TCSETS/TCSETSW/TCSETSF (and the termios2 forms), TIOCGWINSZ/TIOCSWINSZ, TIOCINQ/TIOCOUTQ, TCFLSH, TCXONC, " +
@@ -43,6 +46,14 @@ public static partial class SyscallTable
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");
         Full(284, "eventfd", SysEventFd.EventFd);
         Full(290, "eventfd2", SysEventFd.EventFd2);
+        Partial(253, "inotify_init", SysInotify.Init, "see inotify_add_watch");
+        Partial(294, "inotify_init1", SysInotify.Init1, "see inotify_add_watch");
+        Partial(254, "inotify_add_watch", SysInotify.AddWatch,
+            "every IN_* event for changes made inside the sandbox (not for changes by host processes to the rootfs or bind mounts); " +
+            "no IN_UNMOUNT (the mount table is fixed); a description's parent events follow the name it was opened by, not a later rename");
+        Full(255, "inotify_rm_watch", SysInotify.RmWatch);
+        Error(300, "fanotify_init", Native.Errno.EPERM, "fanotify is not offered (what an unprivileged container gets)");
+        Partial(301, "fanotify_mark", SysInotify.FanotifyMark, "no fanotify group can exist: EBADF or EINVAL");
         Full(213, "epoll_create", SysEpoll.EpollCreate);
         Full(291, "epoll_create1", SysEpoll.EpollCreate1);
         Partial(233, "epoll_ctl", SysEpoll.EpollCtl, "EPOLLWAKEUP accepted without effect (no suspend in a sandbox)");
@@ -68,7 +79,7 @@ public static partial class SyscallTable
         Full(260, "fchownat", SysChmod.FChownAt);
         Full(76, "truncate", SysTruncate.Truncate);
         Full(77, "ftruncate", SysTruncate.FTruncate);
-        Partial(285, "fallocate", SysTruncate.FAllocate, "mode 0 only (extends the size); other modes answer EOPNOTSUPP");
+        Partial(285, "fallocate", SysTruncate.FAllocate, "tmpfs: mode 0, KEEP_SIZE and PUNCH_HOLE by page (other modes EOPNOTSUPP, as Linux's tmpfs; allocated pages beyond written data are not charged to size=); rootfs and bind mounts: every mode, done on the host file; /proc, /sys and the rest: mode 0 grows the size");
         Full(280, "utimensat", SysUtime.UtimensAt);
         Full(235, "utimes", SysUtime.Utimes);
         Full(132, "utime", SysUtime.Utime);

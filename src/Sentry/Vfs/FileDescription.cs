@@ -26,6 +26,7 @@ public abstract class FileDescription
     protected FileDescription(Inode? inode, int flags)
     {
         Inode = inode;
+        if (inode is not null) Interlocked.Increment(ref inode.OpenDescriptions);
         Flags = flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOCTTY | Libc.O_TRUNC | Libc.O_CLOEXEC);
     }
 
@@ -109,6 +110,24 @@ public abstract class FileDescription
 
     public virtual int Sync() => 0;
 
+    /// <summary>
+    /// fallocate's filesystem part (the generic checks are done): mode 0 / KEEP_SIZE allocate,
+    /// PUNCH_HOLE frees. The default is a file without holes: allocation only grows the size.
+    /// </summary>
+    public virtual int Allocate(int mode, long offset, long length)
+    {
+        if (mode != 0) return -Errno.EOPNOTSUPP;
+        return offset + length > Size ? Truncate(offset + length) : 0;
+    }
+
+    /// <summary>lseek SEEK_DATA (data) or SEEK_HOLE: the position found, or -ENXIO at or past the end. The default has no holes.</summary>
+    public virtual long FindDataOrHole(long offset, bool data)
+    {
+        long size = Size;
+        if (offset < 0 || offset >= size) return -Errno.ENXIO;
+        return data ? offset : size;
+    }
+
     /// <summary>Events (POLLIN/POLLOUT/POLLHUP/...) ready now, within mask.</summary>
     public virtual short Readiness(short mask) => (short)(mask & (Libc.POLLIN | Libc.POLLOUT));
 
@@ -174,6 +193,8 @@ public abstract class FileDescription
                 foreach (var w in watchers) w.Released(this);
             }
         }
+        if (Inode is not null && Interlocked.Decrement(ref Inode.OpenDescriptions) == 0 && Inotify.Fsnotify.Active) Inotify.Fsnotify.LastClosed(this);
+        else if (Inotify.Fsnotify.Active) Inotify.Fsnotify.Closed(this);
         if (Volatile.Read(ref LockState) is not null) Lock.FileLocks.DescriptionReleased(this);
         OnRelease();
     }

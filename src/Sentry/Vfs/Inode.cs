@@ -22,6 +22,12 @@ public abstract class Inode
     internal Memory.SharedPages? SharedPages { get; set; }
     public bool IsSymlink => FileMode.IsSymlink(Mode);
 
+    /// <summary>Descriptions open on this inode (inotify defers IN_DELETE_SELF of an unlinked file to the last close, as Linux's dentry reference does).</summary>
+    internal int OpenDescriptions;
+
+    /// <summary>Its last name was removed while the Sentry watched (inotify's IN_EXCL_UNLINK, Linux's d_unlinked).</summary>
+    internal volatile bool NameRemoved;
+
     public abstract int GetStat(out StatBuf stat);
 
     /// <summary>Finds a child of a directory; name is never empty, "." or "..".</summary>

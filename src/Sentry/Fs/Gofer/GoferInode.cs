@@ -66,6 +66,7 @@ public sealed class GoferInode : Inode
         {
             st.Size = host.Size;
             st.Blocks = host.Blocks;
+            st.Nlink = host.Nlink;
             st.AtimeSec = host.AtimeSec; st.AtimeNsec = host.AtimeNsec;
             st.MtimeSec = host.MtimeSec; st.MtimeNsec = host.MtimeNsec;
             st.CtimeSec = host.CtimeSec; st.CtimeNsec = host.CtimeNsec;

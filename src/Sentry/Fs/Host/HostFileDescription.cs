@@ -187,6 +187,26 @@ public sealed unsafe class HostFileDescription : FileDescription
         return Libc.FTruncate(_fd, length) == 0 ? 0 : -Libc.LastErrno;
     }
 
+    /// <summary>fallocate on the host file: every mode the host filesystem has, with its answers.</summary>
+    public override int Allocate(int mode, long offset, long length)
+    {
+        if (!_seekable) return -Errno.ESPIPE;
+        while (true)
+        {
+            if (Libc.FAllocate(_fd, mode, offset, length) == 0) return 0;
+            if (Libc.LastErrno != Errno.EINTR) return -Libc.LastErrno;
+        }
+    }
+
+    /// <summary>SEEK_DATA/SEEK_HOLE asked of the host file (the host offset is this description's only when it shares it).</summary>
+    public override long FindDataOrHole(long offset, bool data)
+    {
+        if (!_seekable) return -Errno.ESPIPE;
+        if (offset < 0) return -Errno.ENXIO;
+        long r = Libc.LSeek(_fd, offset, data ? 3 : 4);
+        return r < 0 ? -Libc.LastErrno : r;
+    }
+
     public override int Sync() => Libc.FSync(_fd) == 0 || Libc.LastErrno == Errno.EINVAL ? 0 : -Libc.LastErrno;
 
     public override short Readiness(short mask)

@@ -28,7 +28,39 @@ public sealed class Pipe
         Queue = queue ?? new WaitQueue();
     }
 
-    public int Capacity { get; }
+    /// <summary>Bytes the pipe holds at most (F_SETPIPE_SZ changes it).</summary>
+    public int Capacity { get; private set; }
+
+    /// <summary>
+    /// F_SETPIPE_SZ (pipe_set_size): the size rounded up to a power-of-two number of pages; EBUSY
+    /// when more is queued than fits. Returns the new capacity or -errno.
+    /// </summary>
+    public int SetCapacity(long size)
+    {
+        size = (uint)size; // an unsigned int argument
+        if (size > (1L << 31)) return -Errno.EINVAL;
+        int pages = (int)((Math.Max(size, 4096) + 4095) / 4096);
+        int capacity = (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)pages) * 4096L, 1L << 30);
+        lock (this)
+        {
+            if (_count > capacity) return -Errno.EBUSY;
+            if (capacity != Capacity)
+            {
+                if (_buffer is not null)
+                {
+                    var next = new byte[capacity];
+                    int first = Math.Min(_count, Capacity - _head);
+                    _buffer.AsSpan(_head, first).CopyTo(next);
+                    if (first < _count) _buffer.AsSpan(0, _count - first).CopyTo(next.AsSpan(first));
+                    _buffer = next;
+                }
+                _head = 0;
+                Capacity = capacity;
+            }
+        }
+        Queue.Notify();
+        return capacity;
+    }
 
     /// <summary>Notified whenever data, space, or the set of ends changes; both ends poll on it.</summary>
     public WaitQueue Queue { get; }
@@ -245,6 +277,101 @@ public sealed class Pipe
             if (_count == 0) _head = 0;
         }
         Queue.Notify(PollEvents.Out | PollEvents.WrNorm);
+        return n;
+    }
+
+    // ---- splice, tee, vmsplice (Syscalls/File/SysSplice) ----
+
+    private static long s_nextId;
+
+    /// <summary>Orders the locks of two pipes taken together (pipe-to-pipe splice and tee).</summary>
+    internal readonly long Id = Interlocked.Increment(ref s_nextId);
+
+    /// <summary>
+    /// What a splice reading this pipe may do now (splice_from_pipe_next / ipipe_prep): 1 data
+    /// waits, 0 end of file (no writer), -EAGAIN empty. Under no lock: the answer may be stale.
+    /// </summary>
+    internal int ReadState()
+    {
+        lock (this) return _count > 0 ? 1 : _writers == 0 ? 0 : -Errno.EAGAIN;
+    }
+
+    /// <summary>What a splice writing this pipe may do now (wait_for_space / opipe_prep): 1 room, -EPIPE no reader, -EAGAIN full.</summary>
+    internal int WriteState()
+    {
+        // Room is a free page, as a pipe slot is (a 4 KiB pipe holding 128 bytes is full for splice).
+        lock (this) return _readers == 0 ? -Errno.EPIPE : Capacity - _count >= Math.Min(PipeBuf, Capacity) ? 1 : -Errno.EAGAIN;
+    }
+
+    /// <summary>Copies up to dst.Length queued bytes without taking them (tee, and a splice before it knows how much the file took).</summary>
+    internal int Peek(Span<byte> dst)
+    {
+        lock (this) return PeekLocked(dst);
+    }
+
+    private int PeekLocked(Span<byte> dst)
+    {
+        int n = Math.Min(dst.Length, _count);
+        if (n == 0) return 0;
+        int first = Math.Min(n, Capacity - _head);
+        _buffer.AsSpan(_head, first).CopyTo(dst);
+        if (first < n) _buffer.AsSpan(0, n - first).CopyTo(dst[first..]);
+        return n;
+    }
+
+    /// <summary>Drops n bytes that were peeked (only the splicing reader takes them).</summary>
+    internal void Consume(int n)
+    {
+        if (n <= 0) return;
+        lock (this) ConsumeLocked(n);
+        Queue.Notify(PollEvents.Out | PollEvents.WrNorm);
+    }
+
+    private void ConsumeLocked(int n)
+    {
+        n = Math.Min(n, _count);
+        _head = (_head + n) % Capacity;
+        _count -= n;
+        if (_count == 0) _head = 0;
+    }
+
+    /// <summary>Appends what fits of src without waiting: bytes taken, or -EPIPE with no reader.</summary>
+    internal int PutSome(ReadOnlySpan<byte> src)
+    {
+        int n;
+        lock (this)
+        {
+            if (_readers == 0) return -Errno.EPIPE;
+            n = Math.Min(src.Length, Capacity - _count);
+            if (n > 0) Put(src[..n]);
+        }
+        if (n > 0) Queue.Notify(PollEvents.In | PollEvents.RdNorm);
+        return n;
+    }
+
+    /// <summary>
+    /// Moves (or, for tee, copies) up to len bytes from src to dst under both pipes' locks, through
+    /// scratch: bytes moved, 0 when src is empty or dst full, -EPIPE when dst has no reader.
+    /// </summary>
+    internal static int Transfer(Pipe src, Pipe dst, int len, Span<byte> scratch, bool consume)
+    {
+        var first = src.Id < dst.Id ? src : dst;
+        var second = ReferenceEquals(first, src) ? dst : src;
+        int n;
+        lock (first)
+        {
+            lock (second)
+            {
+                if (dst._readers == 0) return -Errno.EPIPE;
+                n = Math.Min(Math.Min(len, scratch.Length), Math.Min(src._count, dst.Capacity - dst._count));
+                if (n <= 0) return 0;
+                src.PeekLocked(scratch[..n]);
+                if (consume) src.ConsumeLocked(n);
+                dst.Put(scratch[..n]);
+            }
+        }
+        if (consume) src.Queue.Notify(PollEvents.Out | PollEvents.WrNorm);
+        dst.Queue.Notify(PollEvents.In | PollEvents.RdNorm);
         return n;
     }
 

@@ -75,6 +75,10 @@ public sealed class ProcRootDirectory : ProcDirectory
         var fsDir = Dir(fs, sys, "fs");
         fsDir.Add("file-max", Text(fs, () => "9223372036854775807"));
         fsDir.Add("nr_open", Text(fs, () => "1048576"));
+        var inotify = Dir(fs, fsDir, "inotify");
+        inotify.Add("max_queued_events", Text(fs, () => Str(Vfs.Inotify.Fsnotify.MaxQueuedEvents)));
+        inotify.Add("max_user_instances", Text(fs, () => Str(Vfs.Inotify.Fsnotify.MaxUserInstances)));
+        inotify.Add("max_user_watches", Text(fs, () => Str(Vfs.Inotify.Fsnotify.MaxUserWatches)));
         var mqueue = Dir(fs, fsDir, "mqueue");
         mqueue.Add("queues_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.QueuesMax)));
         mqueue.Add("msg_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgMax)));

@@ -33,6 +33,9 @@ public sealed class SnapshotFileDescription(Inode inode, int flags, byte[] data,
 
     public override int Truncate(long length) => write is null ? -Errno.EACCES : 0;
 
+    /// <summary>seq_lseek: SEEK_SET and SEEK_CUR only (a /proc file has no end to seek from).</summary>
+    public override long Seek(long offset, int whence) => whence == Libc.SEEK_END ? -Errno.EINVAL : base.Seek(offset, whence);
+
     private int CopyAt(Span<byte> buffer, long offset)
     {
         if (offset >= data.Length) return 0;

@@ -30,6 +30,31 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
     private const int MinChunk = 64;
 
     private byte[]?[] _chunks = [];
+
+    /// <summary>Per chunk, which of its 16 pages hold data (written or fallocated): SEEK_DATA/SEEK_HOLE and st_blocks, page by page as tmpfs has them.</summary>
+    private ushort[] _pages = [];
+
+    private const int PageShift = 12, PagesPerChunk = ChunkSize >> PageShift;
+
+    /// <summary>Marks the pages of [start, end) as holding data.</summary>
+    private void MarkPages(long start, long end)
+    {
+        if (end <= start) return;
+        long first = start >> PageShift, last = (end - 1) >> PageShift;
+        int chunks = (int)(last / PagesPerChunk) + 1;
+        if (chunks > _pages.Length) Array.Resize(ref _pages, Math.Max(chunks, Math.Min(_pages.Length * 2, Array.MaxLength)));
+        for (long p = first; p <= last; p++) _pages[p / PagesPerChunk] |= (ushort)(1 << (int)(p % PagesPerChunk));
+    }
+
+    /// <summary>Clears the pages wholly inside [start, end) (a punched hole; a truncation from start).</summary>
+    private void ClearPages(long start, long end)
+    {
+        long first = (start + 4095) >> PageShift, last = (end >> PageShift) - 1;
+        for (long p = first; p <= last && p / PagesPerChunk < _pages.Length; p++)
+            _pages[p / PagesPerChunk] &= (ushort)~(1 << (int)(p % PagesPerChunk));
+    }
+
+    private bool PageHasData(long page) => page / PagesPerChunk < _pages.Length && (_pages[page / PagesPerChunk] & (1 << (int)(page % PagesPerChunk))) != 0;
     private int _memfd = -1;
 
     public long Size { get; private set; }
@@ -39,14 +64,21 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
     {
         get
         {
-            if (_memfd >= 0) return (Size + 4095) & ~4095L;
+            if (_memfd >= 0) return MemFdBlocks() * 512;
             long n = 0;
-            foreach (var c in _chunks) n += c?.Length ?? 0;
-            return n;
+            foreach (ushort m in _pages) n += System.Numerics.BitOperations.PopCount(m);
+            return n << PageShift;
         }
     }
 
     public int MemFd => _memfd;
+
+    /// <summary>st_blocks of the memfd once the contents live there.</summary>
+    private long MemFdBlocks()
+    {
+        StatBuf st;
+        return Libc.FStat(_memfd, &st) == 0 ? st.Blocks : (Size + 511) / 512;
+    }
 
     public int Read(Span<byte> dst, long offset)
     {
@@ -115,6 +147,7 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
             src.Slice(done, len).CopyTo(chunk.AsSpan(within));
             done += len;
         }
+        MarkPages(offset, end);
         if (end > Size) Size = end;
         return done;
     }
@@ -139,12 +172,80 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
                 _chunks[i] = null;
             }
             Recharge(_charged - freed);
+            ClearPages(length, long.MaxValue & ~4095L);
             int within = (int)(length & (ChunkSize - 1));
             if (within != 0 && keep - 1 < _chunks.Length && _chunks[keep - 1] is { } last && last.Length > within)
                 last.AsSpan(within).Clear();
         }
         Size = length;
         return 0;
+    }
+
+    /// <summary>
+    /// shmem_fallocate: mode 0 or KEEP_SIZE marks the pages as allocated (and grows the size without
+    /// KEEP_SIZE); PUNCH_HOLE|KEEP_SIZE zeroes the range and frees the pages wholly inside it. Every
+    /// other mode is EOPNOTSUPP, as on Linux's tmpfs.
+    /// </summary>
+    public int Allocate(int mode, long offset, long length)
+    {
+        const int keepSize = 1, punchHole = 2;
+        if ((mode & ~(keepSize | punchHole)) != 0) return -Errno.EOPNOTSUPP;
+        long end = offset + length;
+        if (_memfd >= 0)
+        {
+            if (Libc.FAllocate(_memfd, mode, offset, length) < 0) return -Libc.LastErrno;
+            if ((mode & keepSize) == 0 && end > Size)
+            {
+                Size = end;
+                Recharge(Pages(end), force: true);
+            }
+            return 0;
+        }
+        if ((mode & punchHole) == 0)
+        {
+            MarkPages(offset, end);
+            if ((mode & keepSize) == 0 && end > Size) Size = end;
+            return 0;
+        }
+        // Zero what lies in the range, drop chunks left without a page of data.
+        long stop = Math.Min(end, (long)_chunks.Length << ChunkShift);
+        for (long pos = offset; pos < stop;)
+        {
+            int ci = (int)(pos >> ChunkShift);
+            int within = (int)(pos & (ChunkSize - 1));
+            int len = (int)Math.Min(stop - pos, ChunkSize - within);
+            if (_chunks[ci] is { } chunk && within < chunk.Length) chunk.AsSpan(within, Math.Min(len, chunk.Length - within)).Clear();
+            pos += len;
+        }
+        ClearPages(offset, end);
+        long freed = 0;
+        for (int ci = (int)(offset >> ChunkShift); ci < _chunks.Length && ((long)ci << ChunkShift) < end; ci++)
+        {
+            if (_chunks[ci] is { } c && (ci >= _pages.Length || _pages[ci] == 0))
+            {
+                freed += c.Length;
+                _chunks[ci] = null;
+            }
+        }
+        if (freed > 0) Recharge(_charged - freed);
+        return 0;
+    }
+
+    /// <summary>SEEK_DATA/SEEK_HOLE by page (mapping_seek_hole_data): the position, or -ENXIO at or past the end.</summary>
+    public long FindDataOrHole(long offset, bool data)
+    {
+        if (offset < 0 || offset >= Size) return -Errno.ENXIO;
+        if (_memfd >= 0)
+        {
+            long r = Libc.LSeek(_memfd, offset, data ? 3 : 4);
+            return r < 0 ? -Libc.LastErrno : r;
+        }
+        long lastPage = (Size - 1) >> PageShift;
+        for (long p = offset >> PageShift; p <= lastPage; p++)
+        {
+            if (PageHasData(p) == data) return Math.Max(offset, p << PageShift);
+        }
+        return data ? -Errno.ENXIO : Size;
     }
 
     /// <summary>Moves the contents into a memfd (for mmap); returns the fd or -errno.</summary>
@@ -183,7 +284,13 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
                 }
             }
         }
+        // Pages without data stay holes there too (a chunk is written whole).
+        for (long page = 0; page <= (Size - 1) >> PageShift && Size > 0; page++)
+        {
+            if (!PageHasData(page)) Libc.FAllocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, page << PageShift, 4096);
+        }
         _chunks = [];
+        _pages = [];
         _memfd = fd;
         Recharge(Pages(Size), force: true);
         return fd;
@@ -194,6 +301,7 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
     {
         Recharge(0);
         _chunks = [];
+        _pages = [];
         if (_memfd >= 0)
         {
             Libc.Close(_memfd);

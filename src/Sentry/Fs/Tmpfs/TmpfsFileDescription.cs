@@ -50,6 +50,14 @@ public sealed class TmpfsFileDescription : FileDescription
         return _file.Truncate(length);
     }
 
+    public override int Allocate(int mode, long offset, long length)
+    {
+        if (_file.Fs.ReadOnly) return -Errno.EROFS;
+        return _file.Allocate(mode, offset, length);
+    }
+
+    public override long FindDataOrHole(long offset, bool data) => _file.FindDataOrHole(offset, data);
+
     public override short Readiness(short mask) => (short)(mask & (Libc.POLLIN | Libc.POLLOUT));
 
     public override int HostFd

@@ -129,6 +129,28 @@ public sealed class TmpfsRegularFile(TmpfsFileSystem fs, uint permissions, uint 
 
     public int Truncate(long size) => SetSize(size);
 
+    /// <summary>fallocate on tmpfs (shmem_fallocate): seals first (punching needs no write seal, growing no grow seal).</summary>
+    public int Allocate(int mode, long offset, long length)
+    {
+        var now = MonotonicClock.Now();
+        lock (this)
+        {
+            if ((mode & ~3) == 0)
+            {
+                if ((mode & 2) != 0 && (_seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0) return -Errno.EPERM;
+                if ((mode & 2) == 0 && (_seals & F_SEAL_GROW) != 0 && offset + length > _data.Size) return -Errno.EPERM;
+            }
+            int r = _data.Allocate(mode, offset, length);
+            if (r == 0) TouchModifiedLocked(now);
+            return r;
+        }
+    }
+
+    public long FindDataOrHole(long offset, bool data)
+    {
+        lock (this) return _data.FindDataOrHole(offset, data);
+    }
+
     /// <summary>A host fd holding the contents (moving them into a memfd on first use), or -errno.</summary>
     public int HostFd()
     {

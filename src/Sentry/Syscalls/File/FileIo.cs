@@ -22,6 +22,20 @@ internal static class FileIo
     /// <summary>Most iovecs one readv/writev takes (UIO_MAXIOV).</summary>
     public const int MaxIov = 1024;
 
+    /// <summary>A read syscall's result: IN_ACCESS once bytes moved (vfs_read's fsnotify_access).</summary>
+    public static long Accessed(FileDescription f, long n)
+    {
+        if (n > 0 && Vfs.Inotify.Fsnotify.Active) Vfs.Inotify.Fsnotify.Accessed(f);
+        return n;
+    }
+
+    /// <summary>A write syscall's result: IN_MODIFY once bytes moved (vfs_write's fsnotify_modify).</summary>
+    public static long Modified(FileDescription f, long n)
+    {
+        if (n > 0 && Vfs.Inotify.Fsnotify.Active) Vfs.Inotify.Fsnotify.Modified(f);
+        return n;
+    }
+
     /// <summary>Reads up to len bytes into guest memory at addr; offset &lt; 0 uses the file offset.</summary>
     public static long ReadToGuest(Task t, FileDescription f, ulong addr, long len, long offset)
     {
@@ -50,7 +64,7 @@ internal static class FileIo
         if (f is SocketFile socket && len >= 0) return SysSocketMessages.Write(t, socket, addr, Math.Min(len, MaxRwCount));
         if (len <= 0) return len == 0 ? 0 : -Errno.EINVAL;
         if (len > MaxRwCount) len = MaxRwCount;
-        if (f.Seekable) FilePermissions.RemovePrivs(t, f.Inode);
+        if (f.Seekable) FilePermissions.RemovePrivs(t, f.Inode, f.Location);
         long r = f.Seekable ? WriteSeekable(t, f, addr, len, offset) : WriteStream(t, f, addr, len);
         if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;
@@ -148,7 +162,7 @@ internal static class FileIo
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
         if (f is SocketFile socket) return SysSocketMessages.WriteVector(t, socket, iovAddr, iovCnt);
-        if (f.Seekable && iovCnt > 0) FilePermissions.RemovePrivs(t, f.Inode);
+        if (f.Seekable && iovCnt > 0) FilePermissions.RemovePrivs(t, f.Inode, f.Location);
         long r = f.Seekable ? WriteVectorSeekable(t, f, iovAddr, iovCnt, offset) : WriteVectorStream(t, f, iovAddr, iovCnt);
         if (r == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
         return r;

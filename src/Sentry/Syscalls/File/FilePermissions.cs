@@ -95,7 +95,7 @@ internal static class FilePermissions
     /// set-group-id when it has group execute or the caller is not in its group, unless the
     /// caller holds CAP_FSETID.
     /// </summary>
-    public static void RemovePrivs(Task t, Inode? inode)
+    public static void RemovePrivs(Task t, Inode? inode, VfsPath? location = null)
     {
         if (inode is null) return;
         uint mode = inode.Mode;
@@ -108,7 +108,7 @@ internal static class FilePermissions
         }
         if (kill == 0 || Capabilities.Has(t, Capabilities.FSETID)) return;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF & ~kill };
-        inode.SetAttr(in req);
+        if (inode.SetAttr(in req) == 0) Vfs.Inotify.Fsnotify.Changed(inode, location, req.Mask);
     }
 
     private static bool InGroups(uint[] groups, uint gid)

@@ -17,7 +17,7 @@ internal static class SysChmod
     {
         // A description with no path (a socket, a pipe) changes its own inode.
         if (t.Fds.Get(a.Int(0)) is { Location: null, Inode: { } inode } anon && (anon.Flags & Libc.O_PATH) == 0)
-            return SetMode(t, inode, readOnly: false, (uint)a.A1);
+            return SetMode(t, inode, null, readOnly: false, (uint)a.A1);
         int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
         if (r < 0) return r;
         if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
@@ -31,9 +31,9 @@ internal static class SysChmod
         return SetMode(t, p!, mode);
     }
 
-    private static long SetMode(Task t, VfsPath p, uint mode) => SetMode(t, p.Inode, PathResolver.IsReadOnly(p), mode);
+    private static long SetMode(Task t, VfsPath p, uint mode) => SetMode(t, p.Inode, p, PathResolver.IsReadOnly(p), mode);
 
-    private static long SetMode(Task t, Inode inode, bool readOnly, uint mode)
+    private static long SetMode(Task t, Inode inode, VfsPath? location, bool readOnly, uint mode)
     {
         if (readOnly) return -Errno.EROFS;
         if (!FilePermissions.IsOwnerOrRoot(t, inode)) return -Errno.EPERM;
@@ -41,7 +41,9 @@ internal static class SysChmod
         if ((mode & 0x400) != 0 && !Capabilities.Has(t, Capabilities.FSETID)
             && inode.GetStat(out StatBuf st) == 0 && !FilePermissions.InGroup(t, st.Gid)) mode &= ~0x400u;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF };
-        return inode.SetAttr(in req);
+        int r = inode.SetAttr(in req);
+        if (r == 0) Vfs.Inotify.Fsnotify.Changed(inode, location, req.Mask);
+        return r;
     }
 
     public static long Chown(Task t, in SyscallArguments a) => ChownAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, (uint)a.A2, 0);
@@ -54,7 +56,7 @@ internal static class SysChmod
     public static long FChown(Task t, in SyscallArguments a)
     {
         if (t.Fds.Get(a.Int(0)) is { Location: null, Inode: { } inode } anon && (anon.Flags & Libc.O_PATH) == 0)
-            return SetOwner(t, inode, readOnly: false, (uint)a.A1, (uint)a.A2);
+            return SetOwner(t, inode, null, readOnly: false, (uint)a.A1, (uint)a.A2);
         int r = GuestPath.OfFd(t, a.Int(0), out VfsPath? p);
         if (r < 0) return r;
         if (t.Fds.Get(a.Int(0)) is { } f && (f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
@@ -70,9 +72,9 @@ internal static class SysChmod
     }
 
     /// <summary>uid/gid of uint.MaxValue (-1) leave that id unchanged.</summary>
-    private static long SetOwner(Task t, VfsPath p, uint uid, uint gid) => SetOwner(t, p.Inode, PathResolver.IsReadOnly(p), uid, gid);
+    private static long SetOwner(Task t, VfsPath p, uint uid, uint gid) => SetOwner(t, p.Inode, p, PathResolver.IsReadOnly(p), uid, gid);
 
-    private static long SetOwner(Task t, Inode inode, bool readOnly, uint uid, uint gid)
+    private static long SetOwner(Task t, Inode inode, VfsPath? location, bool readOnly, uint uid, uint gid)
     {
         if (readOnly) return -Errno.EROFS;
         var creds = t.ThreadGroup.Creds;
@@ -106,6 +108,9 @@ internal static class SysChmod
                 req.Mode = mode;
             }
         }
-        return req.Mask == 0 ? 0 : inode.SetAttr(in req);
+        if (req.Mask == 0) return 0;
+        r = inode.SetAttr(in req);
+        if (r == 0) Vfs.Inotify.Fsnotify.Changed(inode, location, req.Mask);
+        return r;
     }
 }

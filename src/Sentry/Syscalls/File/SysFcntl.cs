@@ -86,8 +86,7 @@ internal static class SysFcntl
                 if (f is not PipeFileDescription ps) return -Errno.EBADF;
                 long want = (long)a.A2;
                 if (want > PipeMaxSize && !Capabilities.Has(t, Capabilities.SYS_RESOURCE)) return -Errno.EPERM;
-                // The pipe keeps its capacity; report what it really holds.
-                return ps.Pipe.Capacity;
+                return ps.Pipe.SetCapacity(want);
             }
             case F_GET_SEALS:
                 return f.Inode is Fs.Tmpfs.TmpfsRegularFile withSeals ? withSeals.Seals : -Errno.EINVAL;

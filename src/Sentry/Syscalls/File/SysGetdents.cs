@@ -24,6 +24,7 @@ internal static class SysGetdents
             var sink = new DirentSink(t.Scratch, (int)Math.Min(count, (uint)t.Scratch.Length), wide);
             int r = f.NextDirEntries(sink.Add);
             if (r < 0) return r;
+            if (Vfs.Inotify.Fsnotify.Active) Vfs.Inotify.Fsnotify.Accessed(f); // iterate_dir's fsnotify_access
             if (sink.TooSmall) return -Errno.EINVAL;
             if (sink.Used == 0) return 0;
             int c = t.CopyOut(addr, t.Scratch.AsSpan(0, sink.Used));

@@ -40,7 +40,9 @@ internal static class SysLink
         if (!ReferenceEquals(parent!.Mount, source.Mount)) return -Errno.EXDEV;
         r = FilePermissions.CheckDirWrite(t, parent);
         if (r < 0) return r;
-        return parent.Inode.Link(name, source.Inode);
+        r = parent.Inode.Link(name, source.Inode);
+        if (r == 0) Vfs.Inotify.Fsnotify.Linked(source.Inode, parent.Inode, name);
+        return r;
     }
 
     public static long Symlink(Task t, in SyscallArguments a) => SymlinkAt(t, a.A0, Libc.AT_FDCWD, a.A1);
@@ -62,6 +64,8 @@ internal static class SysLink
         r = FilePermissions.CheckDirWrite(t, parent!);
         if (r < 0) return r;
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
-        return parent.Inode.Symlink(name, target, uid, gid);
+        r = parent.Inode.Symlink(name, target, uid, gid);
+        if (r == 0) Vfs.Inotify.Fsnotify.Created(parent.Inode, name, isDir: false);
+        return r;
     }
 }

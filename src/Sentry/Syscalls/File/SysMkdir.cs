@@ -26,7 +26,9 @@ internal static class SysMkdir
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
         uint perm = mode & 0x3FF /*0777 | S_ISVTX*/ & ~t.Fs.Umask;
         if ((parent.Inode.Mode & 0x400) != 0) perm |= 0x400; // set-group-id directories propagate
-        return parent.Inode.Mkdir(name, perm, uid, gid);
+        r = parent.Inode.Mkdir(name, perm, uid, gid);
+        if (r == 0) Vfs.Inotify.Fsnotify.Created(parent.Inode, name, isDir: true);
+        return r;
     }
 
     public static long Mknod(Task t, in SyscallArguments a) => MknodAt(t, Libc.AT_FDCWD, a.A0, (uint)a.A1, a.A2);
@@ -76,6 +78,8 @@ internal static class SysMkdir
         if (type is FileMode.CharDevice or FileMode.Block && !Capabilities.Has(t, Capabilities.MKNOD)) return -Errno.EPERM;
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
         uint perm = mode & 0xFFF & ~t.Fs.Umask;
-        return parent.Inode.Mknod(name, type | perm, type is FileMode.CharDevice or FileMode.Block ? dev : 0, uid, gid);
+        r = parent.Inode.Mknod(name, type | perm, type is FileMode.CharDevice or FileMode.Block ? dev : 0, uid, gid);
+        if (r == 0) Vfs.Inotify.Fsnotify.Created(parent.Inode, name, isDir: false);
+        return r;
     }
 }

@@ -1,6 +1,7 @@
 using Csrunsc.Native;
 using Csrunsc.Sentry.Fs;
 using Csrunsc.Sentry.Vfs;
+using Csrunsc.Sentry.Vfs.Inotify;
 using Task = Csrunsc.Sentry.Kernel.Task;
 using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 
@@ -92,6 +93,7 @@ internal static class SysOpen
         if (r < 0) return r;
         child!.GetStat(out StatBuf st);
         file!.Location = new VfsPath(dir.Mount, child, dir, "#" + st.Ino.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Fsnotify.Opened(file); // vfs_tmpfile: IN_OPEN, to the directory as "#ino" (d_tmpfile's name)
         return t.Fds.Add(file, (flags & Libc.O_CLOEXEC) != 0);
     }
 
@@ -104,6 +106,8 @@ internal static class SysOpen
         r = parent.Inode.Create(name, flags & ~(Libc.O_CREAT | Libc.O_EXCL), perm, uid, gid, out Inode? child, out FileDescription? file);
         if (r < 0) return r;
         file!.Location = new VfsPath(parent.Mount, child!, parent, name);
+        Fsnotify.Created(parent.Inode, name, isDir: false);
+        Fsnotify.Opened(file);
         return t.Fds.Add(file, cloexec);
     }
 
@@ -133,6 +137,8 @@ internal static class SysOpen
             if (r < 0) return r;
             r = inode.Open(flags, out file);
             if (r < 0) return r;
+            file!.Location = p;
+            Fsnotify.Opened(file);
             if (trunc && write && type == FileMode.Regular)
             {
                 r = file!.Truncate(0);
@@ -141,6 +147,7 @@ internal static class SysOpen
                     file.DecRef();
                     return r;
                 }
+                if (r == 0) Fsnotify.Changed(inode, p, SetAttrRequest.SizeBit | SetAttrRequest.MtimeBit);
             }
         }
         file!.Location = p;

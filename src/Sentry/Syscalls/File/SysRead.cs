@@ -13,7 +13,7 @@ internal static class SysRead
         try
         {
             if (!f.Readable) return -Errno.EBADF;
-            return FileIo.ReadToGuest(t, f, a.A1, (long)a.A2, -1);
+            return FileIo.Accessed(f, FileIo.ReadToGuest(t, f, a.A1, (long)a.A2, -1));
         }
         finally
         {
@@ -23,15 +23,16 @@ internal static class SysRead
 
     public static long PRead64(Task t, in SyscallArguments a)
     {
+        // ksys_pread64's order: a negative offset, the fd, a file without a position (FMODE_P*), then the access mode.
         long offset = (long)a.A3;
+        if (offset < 0) return -Errno.EINVAL;
         var f = t.Fds.GetRef(a.Int(0));
         if (f is null) return -Errno.EBADF;
         try
         {
+            if (!f.Seekable && (f.Flags & Libc.O_PATH) == 0) return -Errno.ESPIPE;
             if (!f.Readable) return -Errno.EBADF;
-            if (!f.Seekable) return -Errno.ESPIPE;
-            if (offset < 0) return -Errno.EINVAL;
-            return FileIo.ReadToGuest(t, f, a.A1, (long)a.A2, offset);
+            return FileIo.Accessed(f, FileIo.ReadToGuest(t, f, a.A1, (long)a.A2, offset));
         }
         finally
         {
@@ -46,7 +47,7 @@ internal static class SysRead
         try
         {
             if (!f.Readable) return -Errno.EBADF;
-            return FileIo.ReadVector(t, f, a.A1, a.Int(2), -1);
+            return FileIo.Accessed(f, FileIo.ReadVector(t, f, a.A1, a.Int(2), -1));
         }
         finally
         {
@@ -65,18 +66,15 @@ internal static class SysRead
         // RWF_HIPRI 1, RWF_DSYNC 2, RWF_SYNC 4 are hints here; RWF_NOWAIT 8 and RWF_APPEND 16 are not supported.
         if ((flags & ~7) != 0) return -Errno.EOPNOTSUPP;
         long offset = (long)a.A3;
+        bool useFileOffset = v2 && offset == -1;
+        if (!useFileOffset && offset < 0) return -Errno.EINVAL;
         var f = t.Fds.GetRef(a.Int(0));
         if (f is null) return -Errno.EBADF;
         try
         {
+            if (!useFileOffset && !f.Seekable && (f.Flags & Libc.O_PATH) == 0) return -Errno.ESPIPE;
             if (!f.Readable) return -Errno.EBADF;
-            bool useFileOffset = v2 && offset == -1;
-            if (!useFileOffset)
-            {
-                if (!f.Seekable) return -Errno.ESPIPE;
-                if (offset < 0) return -Errno.EINVAL;
-            }
-            return FileIo.ReadVector(t, f, a.A1, a.Int(2), useFileOffset ? -1 : offset);
+            return FileIo.Accessed(f, FileIo.ReadVector(t, f, a.A1, a.Int(2), useFileOffset ? -1 : offset));
         }
         finally
         {

@@ -53,6 +53,10 @@ internal static class SysRename
         }
         r = SysUnlink.CheckSticky(t, oldParent.Inode, source.Inode);
         if (r < 0) return r;
-        return oldParent.Inode.Rename(oldName, newParent.Inode, newName);
+        bool replacedLastLink = target is not null && Vfs.Inotify.Fsnotify.Active &&
+            (target.Inode.IsDirectory || (target.Inode.GetStat(out StatBuf tst) == 0 && tst.Nlink <= 1));
+        r = oldParent.Inode.Rename(oldName, newParent.Inode, newName);
+        if (r == 0) Vfs.Inotify.Fsnotify.Moved(oldParent.Inode, oldName, newParent.Inode, newName, source.Inode, target?.Inode, replacedLastLink);
+        return r;
     }
 }

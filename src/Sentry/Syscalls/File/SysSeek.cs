@@ -3,7 +3,7 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
-/// <summary>lseek, including SEEK_DATA/SEEK_HOLE for files without holes.</summary>
+/// <summary>lseek, including SEEK_DATA/SEEK_HOLE (the file finds them: tmpfs by page, gofer files on the host file).</summary>
 internal static class SysSeek
 {
     private const int SeekData = 3, SeekHole = 4;
@@ -17,9 +17,10 @@ internal static class SysSeek
         if (whence is SeekData or SeekHole)
         {
             if (!f.Seekable) return -Errno.ESPIPE;
-            long size = f.Size;
-            if (offset < 0 || offset >= size) return -Errno.ENXIO;
-            return f.Seek(whence == SeekData ? offset : size, Libc.SEEK_SET);
+            if (f.Inode is { } inode && inode.IsDirectory) return -Errno.EINVAL;
+            long at = f.FindDataOrHole(offset, data: whence == SeekData);
+            if (at < 0) return at;
+            return f.Seek(at, Libc.SEEK_SET);
         }
         if ((uint)whence > Libc.SEEK_END) return -Errno.EINVAL;
         return f.Seek(offset, whence);

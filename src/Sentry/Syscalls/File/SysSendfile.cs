@@ -4,7 +4,7 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
-/// <summary>sendfile: copies through the task's scratch buffer. copy_file_range answers EXDEV so userspace falls back.</summary>
+/// <summary>sendfile: copies through the task's scratch buffer (copy_file_range, splice: <see cref="SysSplice"/>).</summary>
 internal static class SysSendfile
 {
     public static long Sendfile(Task t, in SyscallArguments a)
@@ -25,6 +25,7 @@ internal static class SysSendfile
             if (!input.Readable || !output.Writable) return -Errno.EBADF;
             if ((output.Flags & Libc.O_APPEND) != 0) return -Errno.EINVAL;
             if (count < 0) return -Errno.EINVAL;
+            if (input.Inode is { } dir && dir.IsDirectory) return -Errno.EINVAL; // no splice_read
             long offset = -1;
             if (offAddr != 0)
             {
@@ -33,6 +34,8 @@ internal static class SysSendfile
                 if (c < 0) return c;
                 if (offset < 0) return -Errno.EINVAL;
             }
+            // rw_verify_area: the range may not pass the largest offset.
+            if (input.Seekable && (offset >= 0 ? offset : input.Offset) + Math.Min(count, FileIo.MaxRwCount) < 0) return -Errno.EINVAL;
             long done = Copy(t, input, output, offset, Math.Min(count, FileIo.MaxRwCount));
             if (offAddr != 0 && done >= 0)
             {
@@ -41,6 +44,11 @@ internal static class SysSendfile
                 if (c < 0) return c;
             }
             if (done == -Errno.EPIPE) t.SendSignalToSelf(Libc.SIGPIPE);
+            if (done > 0)
+            {
+                FileIo.Accessed(input, done);
+                FileIo.Modified(output, done);
+            }
             return done;
         }
         finally
@@ -77,12 +85,5 @@ internal static class SysSendfile
             if (n < want && !input.Seekable) break;
         }
         return done;
-    }
-
-    public static long CopyFileRange(Task t, in SyscallArguments a)
-    {
-        if (t.Fds.Get(a.Int(0)) is null || t.Fds.Get(a.Int(2)) is null) return -Errno.EBADF;
-        if (a.A5 != 0) return -Errno.EINVAL;
-        return -Errno.EXDEV;
     }
 }

@@ -4,7 +4,7 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
 
-/// <summary>truncate, ftruncate, fallocate (mode 0 only: extends the size, as tmpfs without holes does).</summary>
+/// <summary>truncate, ftruncate, fallocate (every mode the file's filesystem has: tmpfs KEEP_SIZE and PUNCH_HOLE, gofer files what the host file has).</summary>
 internal static class SysTruncate
 {
     public static long Truncate(Task t, in SyscallArguments a)
@@ -24,7 +24,11 @@ internal static class SysTruncate
         if (r < 0) return r;
         var req = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = length };
         r = p.Inode.SetAttr(in req);
-        if (r == 0) FilePermissions.RemovePrivs(t, p.Inode);
+        if (r == 0)
+        {
+            Vfs.Inotify.Fsnotify.Changed(p.Inode, p, SetAttrRequest.SizeBit);
+            FilePermissions.RemovePrivs(t, p.Inode, p);
+        }
         return r;
     }
 
@@ -42,7 +46,11 @@ internal static class SysTruncate
             int r = FileSizeLimit(t, f.Size, length);
             if (r < 0) return r;
             r = f.Truncate(length);
-            if (r == 0) FilePermissions.RemovePrivs(t, f.Inode);
+            if (r == 0 && f.Inode is not null)
+            {
+                Vfs.Inotify.Fsnotify.Changed(f.Inode, f.Location, SetAttrRequest.SizeBit | SetAttrRequest.MtimeBit);
+                FilePermissions.RemovePrivs(t, f.Inode, f.Location);
+            }
             return r;
         }
         finally
@@ -51,6 +59,9 @@ internal static class SysTruncate
         }
     }
 
+    private const int KeepSize = 1, PunchHole = 2, CollapseRange = 8, ZeroRange = 0x10, InsertRange = 0x20, UnshareRange = 0x40, WriteZeroes = 0x80;
+
+    /// <summary>fallocate: vfs_fallocate's checks in its order, then the file's <see cref="FileDescription.Allocate"/>.</summary>
     public static long FAllocate(Task t, in SyscallArguments a)
     {
         int mode = a.Int(1);
@@ -59,18 +70,41 @@ internal static class SysTruncate
         if (f is null) return -Errno.EBADF;
         try
         {
+            if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
             if (offset < 0 || len <= 0) return -Errno.EINVAL;
+            // One operation, KEEP_SIZE where it means something (Linux 6.15's FALLOC_FL_MODE_MASK switch, the oracle's kernel).
+            switch (mode & ~KeepSize)
+            {
+                case 0:
+                case UnshareRange:
+                case ZeroRange:
+                    break;
+                case PunchHole:
+                    if ((mode & KeepSize) == 0) return -Errno.EOPNOTSUPP;
+                    break;
+                case CollapseRange:
+                case InsertRange:
+                case WriteZeroes:
+                    if ((mode & KeepSize) != 0) return -Errno.EOPNOTSUPP;
+                    break;
+                default:
+                    return -Errno.EOPNOTSUPP;
+            }
             if (!f.Writable) return -Errno.EBADF;
-            if (!f.Seekable) return -Errno.ESPIPE;
-            if (f.Inode is not null && f.Inode.IsDirectory) return -Errno.EISDIR;
-            if (f.Inode is null || !Vfs.FileMode.IsRegular(f.Inode.Mode)) return -Errno.ENODEV;
-            if (mode != 0) return -Errno.EOPNOTSUPP;
+            var inode = f.Inode;
+            if (inode is not null && (inode.Mode & Vfs.FileMode.TypeMask) == Vfs.FileMode.Fifo) return -Errno.ESPIPE;
+            if (inode is not null && inode.IsDirectory) return -Errno.EISDIR;
+            if (inode is null || !Vfs.FileMode.IsRegular(inode.Mode)) return -Errno.ENODEV;
             long end = offset + len;
             if (end < 0) return -Errno.EFBIG;
-            long size = f.Size;
-            if (end <= size) return 0;
-            int r = FileSizeLimit(t, size, end);
-            return r < 0 ? r : f.Truncate(end);
+            if ((mode & (KeepSize | PunchHole | CollapseRange)) == 0)
+            {
+                int r0 = FileSizeLimit(t, f.Size, end);
+                if (r0 < 0) return r0;
+            }
+            int r = f.Allocate(mode, offset, len);
+            if (r == 0) Vfs.Inotify.Fsnotify.Modified(f);
+            return r;
         }
         finally
         {

@@ -46,7 +46,9 @@ internal static class SysUnlink
         bool lastSocketName = !dir && (victim.Inode.Mode & FileMode.TypeMask) == FileMode.Socket &&
             victim.Inode.GetStat(out StatBuf st) == 0 && st.Nlink <= 1;
         var identity = lastSocketName ? victim.Inode.Identity : default;
+        bool lastLink = Vfs.Inotify.Fsnotify.Active && (dir || (victim.Inode.GetStat(out StatBuf vst) == 0 && vst.Nlink <= 1));
         r = parent.Inode.Unlink(name, dir);
+        if (r == 0) Vfs.Inotify.Fsnotify.Removed(parent.Inode, name, victim.Inode, lastLink);
         // An AF_UNIX socket bound there can no longer be reached by path (it stays usable).
         if (r == 0 && lastSocketName && t.Kernel.Sockets.Get(SocketFamilies.AF_UNIX) is UnixSocketFamily unix) unix.Paths.Unlinked(identity);
         return r;

@@ -118,6 +118,8 @@ internal static class SysUtime
             req.Mask |= SetAttrRequest.MtimeBit;
             req.Mtime = mtime.Nsec == SetAttrRequest.UtimeNow ? now : mtime;
         }
-        return p.Inode.SetAttr(in req);
+        int r = p.Inode.SetAttr(in req);
+        if (r == 0) Vfs.Inotify.Fsnotify.Changed(p.Inode, p, req.Mask);
+        return r;
     }
 }

@@ -13,7 +13,7 @@ internal static class SysWrite
         try
         {
             if (!f.Writable) return -Errno.EBADF;
-            return FileIo.WriteFromGuest(t, f, a.A1, (long)a.A2, -1);
+            return FileIo.Modified(f, FileIo.WriteFromGuest(t, f, a.A1, (long)a.A2, -1));
         }
         finally
         {
@@ -23,15 +23,16 @@ internal static class SysWrite
 
     public static long PWrite64(Task t, in SyscallArguments a)
     {
+        // ksys_pwrite64's order: a negative offset, the fd, a file without a position (FMODE_P*), then the access mode.
         long offset = (long)a.A3;
+        if (offset < 0) return -Errno.EINVAL;
         var f = t.Fds.GetRef(a.Int(0));
         if (f is null) return -Errno.EBADF;
         try
         {
+            if (!f.Seekable && (f.Flags & Libc.O_PATH) == 0) return -Errno.ESPIPE;
             if (!f.Writable) return -Errno.EBADF;
-            if (!f.Seekable) return -Errno.ESPIPE;
-            if (offset < 0) return -Errno.EINVAL;
-            return FileIo.WriteFromGuest(t, f, a.A1, (long)a.A2, offset);
+            return FileIo.Modified(f, FileIo.WriteFromGuest(t, f, a.A1, (long)a.A2, offset));
         }
         finally
         {
@@ -46,7 +47,7 @@ internal static class SysWrite
         try
         {
             if (!f.Writable) return -Errno.EBADF;
-            return FileIo.WriteVector(t, f, a.A1, a.Int(2), -1);
+            return FileIo.Modified(f, FileIo.WriteVector(t, f, a.A1, a.Int(2), -1));
         }
         finally
         {
@@ -64,18 +65,15 @@ internal static class SysWrite
         // RWF_HIPRI/DSYNC/SYNC are hints; RWF_NOWAIT and RWF_APPEND are not supported.
         if ((flags & ~7) != 0) return -Errno.EOPNOTSUPP;
         long offset = (long)a.A3;
+        bool useFileOffset = v2 && offset == -1;
+        if (!useFileOffset && offset < 0) return -Errno.EINVAL;
         var f = t.Fds.GetRef(a.Int(0));
         if (f is null) return -Errno.EBADF;
         try
         {
+            if (!useFileOffset && !f.Seekable && (f.Flags & Libc.O_PATH) == 0) return -Errno.ESPIPE;
             if (!f.Writable) return -Errno.EBADF;
-            bool useFileOffset = v2 && offset == -1;
-            if (!useFileOffset)
-            {
-                if (!f.Seekable) return -Errno.ESPIPE;
-                if (offset < 0) return -Errno.EINVAL;
-            }
-            return FileIo.WriteVector(t, f, a.A1, a.Int(2), useFileOffset ? -1 : offset);
+            return FileIo.Modified(f, FileIo.WriteVector(t, f, a.A1, a.Int(2), useFileOffset ? -1 : offset));
         }
         finally
         {
