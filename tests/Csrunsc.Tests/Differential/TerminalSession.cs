@@ -31,7 +31,7 @@ public sealed unsafe class TerminalSession : IDisposable
     /// <summary>Everything the terminal has shown so far.</summary>
     public string Screen => _screen.ToString();
 
-    /// <summary>Starts `RUNTIME run --console-socket S` of args with a terminal of rows x cols and takes the master.</summary>
+    /// <summary>Starts `RUNTIME run --detach --console-socket S` (runc allows a console socket only detached) of args with a terminal of rows x cols and takes the master.</summary>
     public static TerminalSession Start(DifferentialFixture fixture, string runtime, string[] args, ushort rows = 24, ushort cols = 80,
         string[]? env = null)
     {
@@ -45,7 +45,7 @@ public sealed unsafe class TerminalSession : IDisposable
             if (env is not null)
             {
                 var list = (JsonArray)process["env"]!;
-                foreach (var e in env) list.Add(e);
+                foreach (var e in env) list.Add((JsonNode)JsonValue.Create(e));
             }
         });
         string socketPath = Path.Join(bundle, "console.sock");
@@ -59,16 +59,21 @@ public sealed unsafe class TerminalSession : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--root", stateRoot, "run", "--bundle", bundle, "--console-socket", socketPath, id }) startInfo.ArgumentList.Add(a);
+        foreach (var a in new[] { "--root", stateRoot, "run", "--detach", "--bundle", bundle, "--console-socket", socketPath, id }) startInfo.ArgumentList.Add(a);
         var p = Process.Start(startInfo) ?? throw new InvalidOperationException("cannot start " + runtime);
         p.StandardInput.Close();
         var session = new TerminalSession(p, runner, runtime, stateRoot, id);
         var accepted = new PollFd { Fd = listen, Events = Libc.POLLIN };
-        if (Libc.Poll(&accepted, 1, 20_000) <= 0)
+        int ready;
+        var until = DateTime.UtcNow.AddSeconds(20);
+        do ready = Libc.Poll(&accepted, 1, 200);
+        while (ready <= 0 && !p.HasExited && DateTime.UtcNow < until);
+        if (ready <= 0)
         {
             Libc.Close(listen);
+            string why = p.HasExited ? $"exited {p.ExitCode}: {p.StandardError.ReadToEnd()}" : "timed out";
             session.Dispose();
-            throw new InvalidOperationException($"{runtime} never connected to the console socket: {p.StandardError.ReadToEnd()}");
+            throw new InvalidOperationException($"{runtime} never connected to the console socket: {why}");
         }
         int conn = UnixSocket.Accept(listen);
         Libc.Close(listen);
@@ -125,16 +130,34 @@ public sealed unsafe class TerminalSession : IDisposable
     }
 
     /// <summary>The runtime's exit status, or null when it did not end within the timeout.</summary>
-    public int? WaitForExit(TimeSpan timeout)
+    /// <summary>The shell's exit status as the wrapper `sh -c 'sh; echo exit-status=$?'` prints it, or null.</summary>
+    public int? WaitForExitStatus(TimeSpan timeout)
     {
-        // Drain the terminal so the container is never blocked on a full pty.
+        if (!WaitFor("exit-status=", timeout)) return null;
+        WaitFor("\r\n", TimeSpan.FromSeconds(5));
+        string screen = Screen;
+        int at = screen.LastIndexOf("exit-status=", StringComparison.Ordinal) + "exit-status=".Length;
+        int end = screen.IndexOf('\r', at);
+        return int.TryParse(screen[at..(end < 0 ? screen.Length : end)], out int v) ? v : null;
+    }
+
+    /// <summary>Whether `RUNTIME state` says stopped (or the container is gone) within the timeout.</summary>
+    public bool WaitForStopped(TimeSpan timeout)
+    {
         var deadline = DateTime.UtcNow + timeout;
-        while (!_process.HasExited && DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline)
         {
-            if (_master >= 0) WaitFor("\u0000never\u0000", TimeSpan.FromMilliseconds(100));
-            else Thread.Sleep(50);
+            var st = Process.Start(new ProcessStartInfo(ContainerRunner.ResolveRuntime(_runtime), ["--root", _stateRoot, "state", _id])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            string output = st.StandardOutput.ReadToEnd();
+            st.WaitForExit();
+            if (st.ExitCode != 0 || output.Contains("\"stopped\"", StringComparison.Ordinal)) return true;
+            Thread.Sleep(200);
         }
-        return _process.WaitForExit((int)Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds)) ? _process.ExitCode : null;
+        return false;
     }
 
     public void Dispose()
@@ -144,6 +167,12 @@ public sealed unsafe class TerminalSession : IDisposable
         {
             try { _process.Kill(true); } catch (InvalidOperationException) { }
         }
+        var kill = Process.Start(new ProcessStartInfo(ContainerRunner.ResolveRuntime(_runtime), ["--root", _stateRoot, "kill", _id, "KILL"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        });
+        kill?.WaitForExit(10_000);
         var del = Process.Start(new ProcessStartInfo(ContainerRunner.ResolveRuntime(_runtime), ["--root", _stateRoot, "delete", "-f", _id])
         {
             RedirectStandardOutput = true,
