@@ -443,6 +443,22 @@ static void discipline_checks(void)
     snprintf(d, sizeof d, "%s", WEXITSTATUS(cst) ? strerror(WEXITSTATUS(cst)) : "acquired");
     check("TIOCSCTTY by a non-leader", WEXITSTATUS(cst) != 0, d);
 
+    /* TIOCSCTTY on the master (gVisor's SetTTYMaster): the replica becomes the leader's terminal. */
+    c = fork();
+    if (c == 0) {
+        setsid();
+        if (ioctl(m, TIOCSCTTY, 0) < 0) _exit(100 + errno % 100);
+        pid_t sid = 0;
+        if (ioctl(s, TIOCGSID, &sid) < 0) _exit(2);
+        int t = open("/dev/tty", O_RDWR | O_NOCTTY);
+        int again = ioctl(m, TIOCSCTTY, 0);
+        int notty = ioctl(m, TIOCNOTTY, 0) < 0 ? errno : 0;
+        _exit(sid != getpid() ? 3 : t < 0 ? 4 : again != 0 ? 5 : notty != ENOTTY ? 6 : 0);
+    }
+    waitpid(c, &cst, 0);
+    snprintf(d, sizeof d, "exit %d", WEXITSTATUS(cst));
+    check("TIOCSCTTY on the master: replica is the terminal, /dev/tty opens, again 0, TIOCNOTTY on master ENOTTY", WEXITSTATUS(cst) == 0, d);
+
     /* The replica closes: the master reads what is left, then EIO and POLLHUP. */
     put(s, "bye\n");
     close(s);

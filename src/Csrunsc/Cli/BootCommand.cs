@@ -74,6 +74,8 @@ public static class BootCommand
             string? socket = a.Value("console-socket");
             if (socket is null) return Fail(readyFd, "cannot allocate tty if runc will detach without setting console socket", goferPid);
             if (Libc.OpenPty(out int master, out int slave) < 0) return Fail(readyFd, "cannot open a pseudo-terminal", goferPid);
+            // The slave is the far end of the sandbox's pty bridge: raw, so only the guest's line discipline acts on the bytes.
+            Libc.MakeRaw(slave);
             if (spec.Process.ConsoleSize is { } size) SetWindowSize(master, size.Height, size.Width);
             int r = UnixSocket.SendConsole(socket, master);
             Libc.Close(master);

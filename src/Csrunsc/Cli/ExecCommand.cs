@@ -40,6 +40,8 @@ public static class ExecCommand
             string? socket = a.Value("console-socket");
             if (socket is null) return Fail("cannot allocate tty if runc will detach without setting console socket");
             if (Libc.OpenPty(out int master, out int slave) < 0) return Fail("cannot open a pseudo-terminal");
+            // The slave is the far end of the sandbox's pty bridge: raw, so only the guest's line discipline acts on the bytes.
+            Libc.MakeRaw(slave);
             int r = UnixSocket.SendConsole(socket, master);
             Libc.Close(master);
             if (r < 0) return Fail($"cannot send the console to {socket}: {Errno.Name(-r)}");

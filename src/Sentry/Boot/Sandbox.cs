@@ -195,11 +195,12 @@ public sealed class Sandbox
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
-        for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)
+        // A terminal among them is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
+        int stdioError = ProcessStdio.Install(kernel, fds, group, stdio, host => !isInit || host > 2);
+        if (stdioError < 0)
         {
-            fds.Set(fd, TerminalNode.Describe(kernel.Mounts, stdio[fd], ownsFd: !isInit || stdio[fd] > 2, out var console), false);
-            // The caller's terminal is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
-            group.Tty ??= console;
+            error = $"unable to start container process: cannot set up the terminal: {Errno.Name(-stdioError)}";
+            return null;
         }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var task = new Task(kernel, group, tid, mm, fds, fsContext);

@@ -4,7 +4,7 @@ namespace Csrunsc.Sentry.Kernel;
 
 /// <summary>
 /// A process's controlling terminal (Linux's signal->tty): inherited by fork, dropped by setsid, and
-/// what /dev/tty opens. A Sentry pty's replica, or the caller's host terminal handed to the sandbox.
+/// what /dev/tty opens: a Sentry pty's replica (the container's own terminal is one too, bridged to the caller's host pty).
 /// </summary>
 public interface IControllingTerminal
 {

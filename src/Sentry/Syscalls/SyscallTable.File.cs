@@ -40,7 +40,7 @@ public static partial class SyscallTable
         Partial(73, "flock", SysLock.Flock, "enforced across the sandbox (keyed by filesystem and inode); not shared with host processes or between bind mounts of one host directory; LOCK_MAND ignored as Linux does");
         Partial(16, "ioctl", SysIoctl.Ioctl, "FIONBIO/FIOCLEX/FIONCLEX/FIOASYNC here (FIOASYNC ignored); everything else is the file's (ENOTTY by default). " +
             "Sentry ptys: TCGETS/TCSETS/TCSETSW/TCSETSF (and the termios2 forms), TIOCGWINSZ/TIOCSWINSZ, TIOCINQ/TIOCOUTQ, TCFLSH, TCXONC, " +
-            "TCSBRK/TCSBRKP, TIOCSTI, TIOCEXCL/TIOCNXCL/TIOCGEXCL, TIOCGETD/TIOCSETD (N_TTY only), TIOCSCTTY (EINVAL on a master), TIOCNOTTY, " +
+            "TCSBRK/TCSBRKP, TIOCSTI, TIOCEXCL/TIOCNXCL/TIOCGEXCL, TIOCGETD/TIOCSETD (N_TTY only), TIOCSCTTY (on a master: its replica), TIOCNOTTY, " +
             "TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCVHANGUP, TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK, TIOCGPTPEER, TIOCPKT/TIOCGPKT");
         Partial(22, "pipe", SysPipe.Pipe, "see pipe2");
         Partial(293, "pipe2", SysPipe.Pipe2, "O_DIRECT (packet mode) is accepted but the pipe stays a byte stream");

@@ -96,7 +96,20 @@ public sealed class DevPts
         return 0;
     }
 
+    /// <summary>The devpts instance a filesystem is (the one mounted at /dev/pts), or null.</summary>
+    public static DevPts? Of(FileSystem fs)
+    {
+        lock (s_instances) return s_instances.TryGetValue(fs, out var d) ? d : null;
+    }
+
     private int NewPty(Kernel.Task task, out Pty? pty)
+    {
+        var creds = task.ThreadGroup.Creds;
+        return NewPty(task.Kernel, creds.Fsuid, creds.Fsgid, out pty);
+    }
+
+    /// <summary>A new pty at the lowest free index, its node owned by uid and the mount's gid= (else gid).</summary>
+    internal int NewPty(Kernel.Kernel kernel, uint uid, uint gid, out Pty? pty)
     {
         pty = null;
         int index;
@@ -112,9 +125,8 @@ public sealed class DevPts
             if (index < 0) return -Errno.ENOSPC;
             _used.Add(index);
         }
-        pty = new Pty(this, index, task.Kernel);
-        var creds = task.ThreadGroup.Creds;
-        var node = new PtyReplicaNode(FileSystem, pty, _mode, creds.Fsuid, _gid ?? creds.Fsgid);
+        pty = new Pty(this, index, kernel);
+        var node = new PtyReplicaNode(FileSystem, pty, _mode, uid, _gid ?? gid);
         pty.ReplicaNode = node;
         int r = FileSystem.RootDirectory.AddChild(Name(index), node);
         if (r < 0)
@@ -141,13 +153,12 @@ public sealed class DevPts
     }
 
     /// <summary>/dev/pts/N beside the master's ptmx (for TIOCGPTPEER), else under the mount of this devpts at /dev/pts.</summary>
-    internal VfsPath? PathOf(VfsPath? master, Inode node, int index)
+    internal VfsPath? PathOf(VfsPath? master, Inode node, int index, MountTable? mounts = null)
     {
         if (master?.Parent is { } dir && ReferenceEquals(master.Mount.FileSystem, FileSystem))
             return new VfsPath(master.Mount, node, dir, Name(index));
-        var task = Kernel.Task.Current;
-        if (task is null) return null;
-        var mounts = task.Kernel.Mounts;
+        mounts ??= Kernel.Task.Current?.Kernel.Mounts;
+        if (mounts is null) return null;
         if (!mounts.TryGet("/dev/pts", out Mount pts) || !ReferenceEquals(pts.FileSystem, FileSystem)) return null;
         var root = mounts.Root;
         var rootPath = new VfsPath(root, root.Root, null, "");

@@ -158,7 +158,7 @@ public sealed partial class Pty
                 return Inject(master, ch);
             }
             case TtyIoctl.TIOCSCTTY:
-                if (master) return -Errno.EINVAL; // a master cannot be a controlling terminal here
+                // tty_jobctrl_ioctl: tiocsctty(real_tty), so on a master it is the replica that becomes the caller's terminal.
                 return SetControlling(task, file, arg);
             case TtyIoctl.TIOCNOTTY:
                 if (master) return -Errno.ENOTTY;
