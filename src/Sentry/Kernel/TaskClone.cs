@@ -43,7 +43,7 @@ public sealed partial class Task
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {
                 Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Tty = parentGroup.Tty, Comm = parentGroup.Comm,
-                ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable,
+                ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable, Container = parentGroup.Container,
             };
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
             if ((flags & CLONE_SYSVSEM) != 0)

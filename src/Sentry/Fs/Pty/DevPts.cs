@@ -147,7 +147,7 @@ public sealed class DevPts
             return new VfsPath(master.Mount, node, dir, Name(index));
         var task = Kernel.Task.Current;
         if (task is null) return null;
-        var mounts = task.Kernel.Mounts;
+        var mounts = task.ThreadGroup.Container.Mounts;
         if (!mounts.TryGet("/dev/pts", out Mount pts) || !ReferenceEquals(pts.FileSystem, FileSystem)) return null;
         var root = mounts.Root;
         var rootPath = new VfsPath(root, root.Root, null, "");
