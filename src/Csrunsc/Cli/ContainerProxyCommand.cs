@@ -23,7 +23,7 @@ public static class ContainerProxyCommand
         if (error is null && (a.Value("control") is null || a.Value("id") is null || a.Value("bundle") is null || gofer < 0))
             error = "container-proxy: --control, --id, --bundle and --gofer-fd are required";
         OciSpec? spec = null;
-        if (error is null) BundleLoader.Load(a.Value("bundle")!, out spec, out _, out error);
+        if (error is null && BundleLoader.Load(a.Value("bundle")!, out spec, out _, out string? loadError) != 0) error = loadError ?? "cannot load the bundle";
         if (error is not null)
         {
             if (ready >= 0) Native.Libc.WriteString(ready, "error " + error + "\n");
