@@ -5,6 +5,7 @@
 //          POSIX queue /podq with one message, listens on 127.0.0.1:7411, answers one connection
 //          with the line it reads prefixed by "echo:", then waits until the joiner marked the
 //          segment and exits 0.
+//          (The segment also carries "listening" once the socket listens, for the joiner to wait on.)
 //   join:  prints its hostname, reads the segment and the queue, talks to 127.0.0.1:7411, marks
 //          the segment, removes the queue, exits with status 3 (a status of its own).
 #include <arpa/inet.h>
@@ -46,6 +47,7 @@ static int serve(void) {
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 1) < 0) { perror("bind/listen"); return 1; }
+    strcpy(p + 2048, "listening");
     say("serve %s", "ready");
     int c = accept(s, NULL, NULL);
     if (c < 0) { perror("accept"); return 1; }
@@ -67,10 +69,13 @@ static int join(void) {
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
     say("join hostname %s", host);
-    int id = shmget(KEY, 0, 0);
+    // The server may still be starting: its segment appears once it is ready.
+    int id = -1;
+    for (int i = 0; i < 1000 && (id = shmget(KEY, 0, 0)) < 0; i++) usleep(10000);
     if (id < 0) { perror("shmget"); return 1; }
     char *p = shmat(id, NULL, 0);
     if (p == (void *)-1) { perror("shmat"); return 1; }
+    for (int i = 0; i < 1000 && strcmp(p + 2048, "listening") != 0; i++) usleep(10000);
     say("join shm %s", p);
     mqd_t q = mq_open("/podq", O_RDONLY);
     if (q == (mqd_t)-1) { perror("mq_open"); return 1; }
