@@ -57,7 +57,12 @@ public static class PodMembership
         }
         foreach (var t in SharedNamespaces)
         {
-            if (!namespaces.TryGetValue(t, out ulong mine) || !sandbox.Namespaces.TryGetValue(t, out ulong theirs) || mine != theirs)
+            // Joined through the sandbox process's own /proc/PID/ns link (as CRI and podman name them),
+            // or the same identity reached another way (the pod's network namespace file).
+            var entry = spec.Linux?.Namespaces?.FirstOrDefault(n => OciType(n.Type) == t);
+            bool viaSandbox = entry?.Path == $"/proc/{sandbox.Pid}/ns/{t}";
+            bool same = namespaces.TryGetValue(t, out ulong mine) && sandbox.Namespaces.TryGetValue(t, out ulong theirs) && mine == theirs;
+            if ((entry is not null && string.IsNullOrEmpty(entry.Path)) || !(viaSandbox || same))
             {
                 reason = $"it does not share the sandbox's {t} namespace";
                 return null;
@@ -65,6 +70,8 @@ public static class PodMembership
         }
         return sandbox;
     }
+
+    private static string? OciType(string? type) => type == "network" ? "net" : type;
 
     /// <summary>The sandbox container by id, or (podman: the pod's id is not its infra container's) the one whose annotations name it its pod's sandbox.</summary>
     private static ContainerState? Find(StateStore store, string sid)
