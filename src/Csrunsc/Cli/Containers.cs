@@ -47,8 +47,8 @@ public static class Containers
     public static string Request(ContainerState s, string request) => s.Sandbox is null ? request : $"@{s.Id} {request}";
 
     /// <summary>Sends a request for this container to the sandbox that runs it.</summary>
-    public static bool Control(StateStore store, ContainerState s, string request, out string reply) =>
-        Sandbox.ControlClient.Request(ControlSocket(store, s), Request(s, request), out reply);
+    public static bool Control(StateStore store, ContainerState s, string request, out string reply, ReadOnlySpan<int> fds = default) =>
+        Sandbox.ControlClient.Request(ControlSocket(store, s), Request(s, request), out reply, fds);
 
     /// <summary>The single positional id argument of a command.</summary>
     public static string? IdArg(CommandArgs a) => a.Positionals.Count > 0 ? a.Positionals[0] : null;

@@ -66,7 +66,7 @@ public static class CreateCommand
         var namespaces = NamespacePlan.Compute(spec!, store);
         // A pod's app container joins its pod's sandbox (one Sentry per pod) when it can.
         var pod = PodMembership.SandboxFor(spec!, store, namespaces, out string? separate);
-        if (separate is not null) Log.Warning($"container {id} gets a sandbox of its own: {separate}");
+        if (separate is not null) Log.Debug($"container {id} gets a sandbox of its own: {separate}");
         int goferPid = 0;
         int pid = pod is not null
             ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, a.Value("console-socket"), namespaces, newSession, out goferPid, out error)
@@ -83,6 +83,12 @@ public static class CreateCommand
             Sandbox = pod?.Id, GoferPid = goferPid, GoferStartTime = SandboxProcess.StartTime(goferPid),
         };
         state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
+        // A pod member's guest processes run in the pod's Sentry: its stubs are moved into the member's own cgroups.
+        if (pod is not null && Cgroups.ProcsFiles(state.Cgroups) is { Count: > 0 } procs)
+        {
+            if (!Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray())) Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
+            foreach (int f in procs) Libc.Close(f);
+        }
         if (spec.Linux?.Resources is { } res && Cgroups.Apply(state.Cgroups, res) is { } cgErr)
         {
             error = cgErr;

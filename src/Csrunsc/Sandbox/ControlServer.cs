@@ -92,6 +92,11 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
                     sandbox.Resume(container);
                     Reply(fd, "ok");
                     break;
+                case "cgroups" when container.Id.Length > 0:
+                    sandbox.SetCgroups(container, fds.ToArray());
+                    fds.Clear();
+                    Reply(fd, "ok");
+                    break;
                 case "destroy":
                     lock (_memberSeccomp) _memberSeccomp.Remove(container.Id);
                     Reply(fd, sandbox.DestroyContainer(container) ? "ok" : "error the container's processes did not exit");

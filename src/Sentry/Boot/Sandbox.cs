@@ -200,8 +200,19 @@ public sealed class Sandbox
             Thread.Sleep(10);
         }
         Kernel.RemoveContainer(c);
+        c.CloseCgroups();
         c.Gofer?.Dispose();
         return Kernel.GroupsOf(c).Length == 0;
+    }
+
+    /// <summary>A pod member's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there.</summary>
+    public void SetCgroups(Container c, int[] cgroupProcs)
+    {
+        var stubs = new List<int>();
+        foreach (var g in Kernel.GroupsOf(c))
+            foreach (var t in g.TasksSnapshot())
+                if (t.Context is { } ctx) stubs.Add(ctx.HostPid);
+        c.SetCgroups(cgroupProcs, stubs.Distinct());
     }
 
     /// <summary>Releases a container's init (the `start` command).</summary>

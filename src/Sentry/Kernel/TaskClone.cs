@@ -109,6 +109,7 @@ public sealed partial class Task
                 int e = kernel.Platform.NewAddressSpace(out IContext ctx);
                 if (e < 0) return e;
                 t.Context = ctx;
+                t.ThreadGroup.Container.Adopt(ctx.HostPid);
                 ctx.SetFpState(fx);
                 return 0;
             };
