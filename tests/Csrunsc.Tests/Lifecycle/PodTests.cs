@@ -93,6 +93,8 @@ public sealed class PodTests(LifecycleFixture fixture)
         var exec = s.Cli("exec", keeper, "sh", "-c", "hostname; tr '\\0' ' ' </proc/1/cmdline; echo");
         o.Add($"exec in keeper: exit {exec.ExitCode}, stdout {Text(exec.Stdout)}");
         o.Add($"keeper ps: {s.Cli("ps", "--format", "json", keeper).Stdout.Split(',').Length} process(es)");
+        // Each member has its own root: the keeper's bundle has no pod_share, the server's has.
+        o.Add($"keeper's own root has no /bin/pod_share: exit {s.Cli("exec", keeper, "test", "-e", "/bin/pod_share").ExitCode}");
 
         o.Add($"keeper kill KILL: exit {s.Cli("kill", keeper, "KILL").ExitCode}");
         o.Add($"keeper stopped: {s.WaitForStatus(keeper, "stopped", Wait)}, its pid gone: {LifecycleSession.WaitGone(keeperPid, Wait)}");
@@ -103,7 +105,15 @@ public sealed class PodTests(LifecycleFixture fixture)
         o.Add($"exec in the restarted keeper: exit {again.ExitCode}, stdout {Text(again.Stdout)}");
         o.Add($"keeper delete --force: exit {s.Cli("delete", "--force", keeper).ExitCode}, sandbox {s.Status(sandbox)}");
 
+        // A member deleted before it started; one still running when the sandbox goes.
+        var late = s.NewId();
+        o.Add($"late create: exit {s.Create(late, s.NewBundle(late, ["sleep", "1000"], App(sandbox, sandboxPid))).ExitCode}, delete: exit {s.Cli("delete", late).ExitCode}");
+        var orphan = s.NewId();
+        var ob = s.NewBundle(orphan, ["sleep", "1000"], App(sandbox, sandboxPid));
+        o.Add($"orphan create: exit {s.Create(orphan, ob).ExitCode}, start: exit {s.Cli("start", orphan).ExitCode}, status {s.Status(orphan)}");
+
         o.Add($"sandbox kill KILL: exit {s.Cli("kill", sandbox, "KILL").ExitCode}, stopped: {s.WaitForStatus(sandbox, "stopped", Wait)}");
+        o.Add($"orphan stopped with the pod's pid 1: {s.WaitForStatus(orphan, "stopped", Wait)}, delete: exit {s.Cli("delete", orphan).ExitCode}");
         o.Add($"sandbox delete: exit {s.Cli("delete", sandbox).ExitCode}");
     },
     Expected(0), Expected(1));
@@ -119,6 +129,7 @@ public sealed class PodTests(LifecycleFixture fixture)
         $"sentry processes for this root: {sentries}",
         "exec in keeper: exit 0, stdout mypod\\nsleep 1000 \\n",
         "keeper ps: 1 process(es)",
+        "keeper's own root has no /bin/pod_share: exit 1",
         "keeper kill KILL: exit 0",
         "keeper stopped: True, its pid gone: True",
         "sandbox while keeper is stopped: running",
@@ -126,7 +137,10 @@ public sealed class PodTests(LifecycleFixture fixture)
         "keeper created again: exit 0, start: exit 0, status running",
         "exec in the restarted keeper: exit 0, stdout mypod\\n",
         "keeper delete --force: exit 0, sandbox running",
+        "late create: exit 0, delete: exit 0",
+        "orphan create: exit 0, start: exit 0, status running",
         "sandbox kill KILL: exit 0, stopped: True",
+        "orphan stopped with the pod's pid 1: True, delete: exit 0",
         "sandbox delete: exit 0",
     ];
 }
