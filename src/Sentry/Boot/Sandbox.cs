@@ -28,6 +28,9 @@ public sealed class Sandbox
     private SignalForwarder? _signalForwards;
     private bool _exitSummary;
 
+    /// <summary>The host's /proc/cpuinfo and /proc/meminfo, read before the Sentry confined itself (later members' /proc needs them).</summary>
+    private string _cpuinfo = "", _meminfo = "";
+
     private Sandbox(Kernel.Kernel kernel, Task init)
     {
         Kernel = kernel;
@@ -110,7 +113,7 @@ public sealed class Sandbox
 
         var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
-        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary };
+        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _cpuinfo = cpuinfo, _meminfo = meminfo };
         ready.ForwardHostSignals();
         Trace("init loaded");
         return ready;
@@ -156,8 +159,7 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        var (cpuinfo, meminfo) = ProcFileSystem.ReadHostFiles();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, cpuinfo, meminfo);
+        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, _cpuinfo, _meminfo);
         if (error is not null)
         {
             gofer.Dispose();

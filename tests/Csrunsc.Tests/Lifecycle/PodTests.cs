@@ -95,6 +95,9 @@ public sealed class PodTests(LifecycleFixture fixture)
         o.Add($"keeper ps: {s.Cli("ps", "--format", "json", keeper).Stdout.Split(',').Length} process(es)");
         // Each member has its own root: the keeper's bundle has no pod_share, the server's has.
         o.Add($"keeper's own root has no /bin/pod_share: exit {s.Cli("exec", keeper, "test", "-e", "/bin/pod_share").ExitCode}");
+        // The member's own /proc shows the host's CPUs and memory, as the sandbox's does.
+        var procInfo = s.Cli("exec", keeper, "sh", "-c", "grep -c ^processor /proc/cpuinfo; grep -c ^MemTotal: /proc/meminfo");
+        o.Add($"keeper's /proc/cpuinfo counts the host's CPUs: {procInfo.Stdout.Split('\n')[0] == File.ReadAllLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)).ToString(System.Globalization.CultureInfo.InvariantCulture)}, meminfo has MemTotal: {procInfo.Stdout.Split('\n').ElementAtOrDefault(1)}");
 
         o.Add($"keeper kill KILL: exit {s.Cli("kill", keeper, "KILL").ExitCode}");
         o.Add($"keeper stopped: {s.WaitForStatus(keeper, "stopped", Wait)}, its pid gone: {LifecycleSession.WaitGone(keeperPid, Wait)}");
@@ -130,6 +133,7 @@ public sealed class PodTests(LifecycleFixture fixture)
         "exec in keeper: exit 0, stdout mypod\\nsleep 1000 \\n",
         "keeper ps: 1 process(es)",
         "keeper's own root has no /bin/pod_share: exit 1",
+        "keeper's /proc/cpuinfo counts the host's CPUs: True, meminfo has MemTotal: 1",
         "keeper kill KILL: exit 0",
         "keeper stopped: True, its pid gone: True",
         "sandbox while keeper is stopped: running",
