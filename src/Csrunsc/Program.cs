@@ -67,6 +67,7 @@ public static class Program
             case "boot": return BootCommand.Run(rest, global);
             case "gofer": return GoferCommand.Run(rest);
             case "exec-proxy": return ExecProxyCommand.Run(rest);
+            case "container-proxy": return ContainerProxyCommand.Run(rest);
             case "syscalls": return SyscallsCommand.Run();
             default:
                 Log.Error($"No help topic for '{command}'");

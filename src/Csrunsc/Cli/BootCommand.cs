@@ -34,33 +34,17 @@ public static class BootCommand
         string sandboxDir = store.SandboxDir(id);
         Directory.CreateDirectory(sandboxDir);
 
-        // The gofer: our child, so that we reap it.
-        if (HostProcess.SocketPair(out int sentryEnd, out int goferEnd) < 0) return Fail(readyFd, "socketpair: " + Errno.Name(Libc.LastErrno));
-        var plan = MountPlan.From(spec!, bundle);
-        var goferArgs = new List<string> { "csrunsc-gofer", "gofer", "--fd", "3", "--rootfs", rootfs };
-        if (spec!.Root?.Readonly == true) goferArgs.Add("--ro");
-        // The gofer stops being host root too, as the sandbox's uid (GoferCapabilities), whenever the Sentry does.
-        if (Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1")
-        {
-            goferArgs.Add("--host-id");
-            goferArgs.Add(Sentry.Boot.HostPrivileges.SandboxUid(Libc.GetPid()).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        foreach (var (guest, host, ro) in plan.GoferBinds)
-        {
-            goferArgs.Add("--bind");
-            goferArgs.Add($"{guest}={host}{(ro ? ":ro" : "")}");
-        }
-        int devNull = Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
-        int goferPid = HostProcess.Spawn(SelfPath, goferArgs, [(devNull, 0), (devNull, 1), (2, 2), (goferEnd, 3)]);
-        Libc.Close(goferEnd);
-        Libc.Close(devNull);
+        // The gofer: our child, so that we reap it. It stops being host root too, as the sandbox's
+        // uid (GoferCapabilities), whenever the Sentry does.
+        uint? goferUid = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1" ? null : Sentry.Boot.HostPrivileges.SandboxUid(Libc.GetPid());
+        int goferPid = GoferLauncher.Start(spec!, bundle, rootfs, goferUid, 2, newSession: false, out int sentryEnd);
         if (goferPid < 0) return Fail(readyFd, "cannot start the gofer: " + Errno.Name(-goferPid));
 
         int listenFd = UnixSocket.Listen(store.ControlSocket(id));
         if (listenFd < 0) return Fail(readyFd, "cannot listen on the control socket: " + Errno.Name(-listenFd), goferPid);
 
         int[] stdio = [0, 1, 2];
-        if (!spec.Process!.Terminal)
+        if (!spec!.Process!.Terminal)
         {
             // Descriptions of our own, non-blocking for the Sentry's poller (the caller's stay as they are).
             for (int i = 0; i < 3; i++)
@@ -210,7 +194,7 @@ public static class BootCommand
 
     public static string SelfPath => Environment.ProcessPath ?? "/proc/self/exe";
 
-    private static unsafe void SetWindowSize(int fd, uint rows, uint cols)
+    internal static unsafe void SetWindowSize(int fd, uint rows, uint cols)
     {
         ushort* ws = stackalloc ushort[4];
         ws[0] = (ushort)rows;

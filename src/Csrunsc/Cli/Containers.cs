@@ -40,6 +40,16 @@ public static class Containers
         return BundleLoader.Load(s.Bundle, out OciSpec? spec, out _, out _) == 0 ? spec : null;
     }
 
+    /// <summary>The control socket serving a container: its own sandbox's, or for a pod member its pod's sandbox's.</summary>
+    public static string ControlSocket(StateStore store, ContainerState s) => store.ControlSocket(s.Sandbox ?? s.Id);
+
+    /// <summary>A control request addressed to the container (a pod member's carry its id: "@ID request").</summary>
+    public static string Request(ContainerState s, string request) => s.Sandbox is null ? request : $"@{s.Id} {request}";
+
+    /// <summary>Sends a request for this container to the sandbox that runs it.</summary>
+    public static bool Control(StateStore store, ContainerState s, string request, out string reply, ReadOnlySpan<int> fds = default) =>
+        Sandbox.ControlClient.Request(ControlSocket(store, s), Request(s, request), out reply, fds);
+
     /// <summary>The single positional id argument of a command.</summary>
     public static string? IdArg(CommandArgs a) => a.Positionals.Count > 0 ? a.Positionals[0] : null;
 }

@@ -64,7 +64,13 @@ public static class CreateCommand
         }
 
         var namespaces = NamespacePlan.Compute(spec!, store);
-        int pid = SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), namespaces, newSession, out error);
+        // A pod's app container joins its pod's sandbox (one Sentry per pod) when it can.
+        var pod = PodMembership.SandboxFor(spec!, store, namespaces, out string? separate);
+        if (separate is not null) Log.Debug($"container {id} gets a sandbox of its own: {separate}");
+        int goferPid = 0;
+        int pid = pod is not null
+            ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, a.Value("console-socket"), namespaces, newSession, out goferPid, out error)
+            : SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), namespaces, newSession, out error);
         if (pid < 0)
         {
             store.Remove(id);
@@ -74,8 +80,15 @@ public static class CreateCommand
         {
             Id = id, Bundle = bundle, Rootfs = rootfs, Pid = pid, PidStartTime = SandboxProcess.StartTime(pid),
             Status = "created", Created = DateTime.UtcNow, Owner = "", Annotations = spec!.Annotations, Namespaces = namespaces,
+            Sandbox = pod?.Id, GoferPid = goferPid, GoferStartTime = SandboxProcess.StartTime(goferPid),
         };
         state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
+        // A pod member's guest processes run in the pod's Sentry: its stubs are moved into the member's own cgroups.
+        if (pod is not null && Cgroups.ProcsFiles(state.Cgroups) is { Count: > 0 } procs)
+        {
+            if (!Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray())) Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
+            foreach (int f in procs) Libc.Close(f);
+        }
         if (spec.Linux?.Resources is { } res && Cgroups.Apply(state.Cgroups, res) is { } cgErr)
         {
             error = cgErr;
@@ -107,6 +120,7 @@ public static class CreateCommand
     {
         Libc.Kill(pid, Libc.SIGKILL);
         HostProcess.Wait(pid);
+        if (state.Sandbox is not null) DeleteCommand.ReleaseMember(store, state);
         Cgroups.Remove(state.Cgroups);
         store.Remove(state.Id);
     }

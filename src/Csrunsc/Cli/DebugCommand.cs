@@ -31,7 +31,7 @@ public static class DebugCommand
             Log.Error("container not running");
             return 1;
         }
-        if (!ControlClient.Request(store.ControlSocket(state.Id), "debug " + view, out string reply))
+        if (!Containers.Control(store, state, "debug " + view, out string reply))
         {
             Log.Error(reply);
             return 1;

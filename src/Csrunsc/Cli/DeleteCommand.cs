@@ -44,6 +44,7 @@ public static class DeleteCommand
                     return false;
                 }
             }
+            if (state.Sandbox is not null) ReleaseMember(store, state);
             Cgroups.Remove(state.Cgroups);
             var spec = Containers.Spec(state);
             var oci = Containers.ToOci(state);
@@ -52,5 +53,17 @@ public static class DeleteCommand
             error = null;
             return true;
         }
+    }
+
+    /// <summary>
+    /// A pod member's init is gone: the pod's sandbox (if it still runs) kills what is left of the
+    /// container, drops its mounts and closes its gofer's channel; then the gofer is waited for.
+    /// </summary>
+    public static void ReleaseMember(StateStore store, ContainerState state)
+    {
+        var sandbox = store.Load(state.Sandbox!);
+        if (sandbox is not null && StateStore.CurrentStatus(sandbox) != "stopped" && !Containers.Control(store, state, "destroy", out string reply))
+            Log.Warning($"container {state.Id}: the pod's sandbox did not release it: {reply}");
+        MemberLauncher.WaitGofer(state.GoferPid, state.GoferStartTime);
     }
 }

@@ -48,15 +48,16 @@ public static class ExecCommand
             stdio = [slave, slave, slave];
         }
 
-        string control = store.ControlSocket(state.Id);
+        string control = Containers.ControlSocket(store, state);
         if (!a.Flag("detach"))
         {
             if (a.Value("pid-file") is { } pf && CreateCommand.WritePidFile(pf, Libc.GetPid()) is { } pfErr) return Fail(pfErr);
-            return ExecProxyCommand.Proxy(control, payload, stdio, readyFd: -1);
+            return ExecProxyCommand.Proxy(control, Containers.Request(state, "exec " + payload), stdio, readyFd: -1);
         }
 
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0) return Fail("pipe failed");
         var proxyArgs = new List<string> { "csrunsc-exec", "--root", global.Root, "exec-proxy", "--control", control, "--process", payload, "--ready-fd", "3" };
+        if (state.Sandbox is not null) proxyArgs.AddRange(["--container", state.Id]);
         int pid = HostProcess.Spawn(BootCommand.SelfPath, proxyArgs, [(stdio[0], 0), (stdio[1], 1), (stdio[2], 2), (readyWrite, 3)]);
         Libc.Close(readyWrite);
         if (tty) Libc.Close(stdio[0]);

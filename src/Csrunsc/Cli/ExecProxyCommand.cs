@@ -12,17 +12,24 @@ public static class ExecProxyCommand
 {
     public static int Run(string[] args)
     {
-        var a = CommandArgs.Parse(args, ["control", "process", "ready-fd"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["control", "process", "ready-fd", "container"], [], out string? error);
         int ready = int.TryParse(a.Value("ready-fd"), out int r) ? r : -1;
         if (error is not null || a.Value("control") is null || a.Value("process") is null)
         {
             Log.Error(error ?? "exec-proxy: --control and --process are required");
             return 1;
         }
-        return Proxy(a.Value("control")!, a.Value("process")!, [0, 1, 2], ready);
+        string request = "exec " + a.Value("process")!;
+        if (a.Value("container") is { } member) request = $"@{member} {request}";
+        return Proxy(control: a.Value("control")!, request, [0, 1, 2], ready);
     }
 
-    public static int Proxy(string control, string payload, int[] stdio, int readyFd)
+    /// <summary>
+    /// Sends request (exec, or a pod member's create) with the stdio fds (after leadingFd, when
+    /// given: a member's gofer connection), reports readiness, relays signals to the guest process
+    /// the reply names, and returns its exit status.
+    /// </summary>
+    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1)
     {
         int fd = UnixSocket.Connect(control);
         if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
@@ -30,8 +37,10 @@ public static class ExecProxyCommand
         int[] own = new int[stdio.Length];
         for (int i = 0; i < stdio.Length; i++) own[i] = HostFdImport.ReopenNonBlocking(stdio[i]);
         int[] handed = stdio.Select((f, i) => own[i] >= 0 ? own[i] : f).ToArray();
-        bool sent = ControlClient.Exchange(fd, "exec " + payload, out string reply, handed);
+        if (leadingFd >= 0) handed = [leadingFd, .. handed];
+        bool sent = ControlClient.Exchange(fd, request, out string reply, handed);
         foreach (int o in own.Where(o => o >= 0).Distinct()) Libc.Close(o);
+        if (leadingFd >= 0) Libc.Close(leadingFd);
         if (!sent) return Report(readyFd, reply);
         int guestPid = int.Parse(reply, System.Globalization.CultureInfo.InvariantCulture);
         if (readyFd >= 0)

@@ -33,15 +33,18 @@ public static class KillCommand
         if (StateStore.CurrentStatus(state) == "stopped")
         {
             // runc signals every process left in the cgroup for --all; with none left it succeeds.
+            // A pod member's processes may outlive its init (they share the pod's pid namespace).
+            if (a.Flag("all") && state.Sandbox is not null) Containers.Control(store, state, $"kill {sig} 1", out _);
             if (a.Flag("all")) return true;
             error = "container not running";
             return false;
         }
-        if (ControlClient.Request(store.ControlSocket(state.Id), $"kill {sig} {(a.Flag("all") ? 1 : 0)}", out _))
+        if (Containers.Control(store, state, $"kill {sig} {(a.Flag("all") ? 1 : 0)}", out _))
         {
             // SIGKILL must end the container even when the Sentry cannot end its tasks (a tracer
             // thread wedged in the host): then the sandbox process itself is killed (its stubs die
-            // with their tracers, PTRACE_O_EXITKILL).
+            // with their tracers, PTRACE_O_EXITKILL). A pod member's pid is its proxy, whose
+            // death makes the sandbox kill the member's init.
             if (sig == KillSignal && !SandboxProcess.WaitGone(state.Pid, state.PidStartTime, KillGrace))
                 SandboxProcess.Signal(state.Pid, KillSignal);
             return true;

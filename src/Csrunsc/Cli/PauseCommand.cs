@@ -33,7 +33,7 @@ public static class PauseCommand
                 error = "container not paused";
                 return false;
             }
-            if (!ControlClient.Request(store.ControlSocket(state.Id), pause ? "pause" : "resume", out string reply))
+            if (!Containers.Control(store, state, pause ? "pause" : "resume", out string reply))
             {
                 error = reply;
                 return false;

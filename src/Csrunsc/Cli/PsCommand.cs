@@ -19,8 +19,12 @@ public static class PsCommand
             return 1;
         }
         var pids = new List<int>();
-        if (StateStore.CurrentStatus(state) != "stopped" && ControlClient.Request(store.ControlSocket(state.Id), "ps", out string reply))
+        if (StateStore.CurrentStatus(state) != "stopped" && Containers.Control(store, state, "ps", out string reply))
+        {
+            // A pod member's init is known by its proxy, the pid-file process.
+            if (state.Sandbox is not null) pids.Add(state.Pid);
             pids.AddRange(reply.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)));
+        }
         if (pids.Count == 0 && StateStore.CurrentStatus(state) != "stopped") pids.Add(state.Pid);
         var sb = new StringBuilder();
         if (a.Value("format") == "json")

@@ -31,7 +31,7 @@ public static class StartCommand
             var spec = Containers.Spec(state);
             error = Hooks.Run("startContainer", spec?.Hooks?.StartContainer, Containers.ToOci(state));
             if (error is not null) return false;
-            if (!ControlClient.Request(store.ControlSocket(state.Id), "start", out string reply))
+            if (!Containers.Control(store, state, "start", out string reply))
             {
                 error = "cannot start container: " + reply;
                 return false;

@@ -25,6 +25,18 @@ public static class Cgroups
         return cgroupsPath.StartsWith('/') ? cgroupsPath : "/" + cgroupsPath;
     }
 
+    /// <summary>Write fds of each directory's cgroup.procs (for the pod's Sentry to move a member's stubs in); the caller closes them.</summary>
+    public static List<int> ProcsFiles(IEnumerable<string> dirs)
+    {
+        var fds = new List<int>();
+        foreach (var d in dirs)
+        {
+            int fd = Native.Libc.OpenPath(Path.Combine(d, "cgroup.procs"), Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC);
+            if (fd >= 0) fds.Add(fd);
+        }
+        return fds;
+    }
+
     /// <summary>Creates the cgroups and moves pid into them; returns the directories made/used.</summary>
     public static List<string> Join(string path, int pid)
     {

@@ -44,7 +44,7 @@ public static class SandboxConfig
     /// For a masked path in /proc or /sys, whose guest copies are synthetic: what it is on the host
     /// ('d', 'f', '-' missing), which is what runc masks; elsewhere '?' (the guest's view decides).
     /// </summary>
-    private static char HostKind(string path)
+    public static char HostKind(string path)
     {
         string p = Sentry.Boot.Sandbox.NormalizePath(path);
         if (!p.StartsWith("/proc/", StringComparison.Ordinal) && !p.StartsWith("/sys/", StringComparison.Ordinal)) return '?';
@@ -99,6 +99,31 @@ public static class SandboxConfig
             InitStdio = initStdio,
             NamespaceIds = namespaces,
             Network = network,
+        };
+    }
+
+    /// <summary>The host side of a pod member's create: its request to the pod's sandbox.</summary>
+    public static ContainerRequest RequestFor(string id, OciSpec spec, string bundle, IReadOnlyDictionary<string, ulong> namespaces) => new()
+    {
+        Id = id, Bundle = bundle, Spec = spec, Namespaces = new Dictionary<string, ulong>(namespaces),
+        MaskedKinds = new string((spec.Linux?.MaskedPaths ?? []).Select(HostKind).ToArray()),
+    };
+
+    /// <summary>In the sandbox: what the Sentry runs for a pod member's create request.</summary>
+    public static ContainerOptions ContainerFrom(ContainerRequest r)
+    {
+        var spec = r.Spec!;
+        var plan = MountPlan.From(spec, r.Bundle);
+        var masked = spec.Linux?.MaskedPaths ?? [];
+        return new ContainerOptions
+        {
+            Id = r.Id,
+            Init = ProcessFrom(spec.Process!, r.Bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _)),
+            RootReadOnly = spec.Root?.Readonly ?? false,
+            Mounts = plan.SentryMounts,
+            ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],
+            MaskedPaths = masked.Select((p, i) => new MaskedPath(p, i < r.MaskedKinds.Length ? r.MaskedKinds[i] : '?')).ToList(),
+            NamespaceIds = r.Namespaces,
         };
     }
 

@@ -21,6 +21,16 @@ public sealed class ContainerState
     public Dictionary<string, string>? Annotations { get; set; }
     /// <summary>The cgroup directories (one per v1 controller) the sandbox was put in.</summary>
     public List<string> Cgroups { get; set; } = new();
+    /// <summary>
+    /// For a pod's app container created inside its pod's sandbox: the sandbox container's id (whose
+    /// control socket serves it). Its pid is then its proxy process's. Null: a sandbox of its own.
+    /// </summary>
+    public string? Sandbox { get; set; }
+
+    /// <summary>A pod member's gofer (started by its create, ended at its delete), with its start time.</summary>
+    public int GoferPid { get; set; }
+    public ulong GoferStartTime { get; set; }
+
     /// <summary>Namespace identities the guest sees (type → inode), so pod members can join them.</summary>
     public Dictionary<string, ulong> Namespaces { get; set; } = new();
 }

@@ -28,6 +28,9 @@ public sealed class Sandbox
     private SignalForwarder? _signalForwards;
     private bool _exitSummary;
 
+    /// <summary>The host's /proc/cpuinfo and /proc/meminfo, read before the Sentry confined itself (later members' /proc needs them).</summary>
+    private string _cpuinfo = "", _meminfo = "";
+
     private Sandbox(Kernel.Kernel kernel, Task init)
     {
         Kernel = kernel;
@@ -100,41 +103,148 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        try
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, cpuinfo, meminfo);
+        if (mountError is not null)
         {
-            var rootFs = new GoferFileSystem(kernel.Gofer, 0, options.RootReadOnly);
-            mounts.Add(new Mount("/", rootFs, rootFs.Root, options.RootReadOnly, "rootfs", options.RootReadOnly ? "ro" : "rw"));
-            foreach (var m in options.Mounts)
-            {
-                var fs = MakeFileSystem(kernel, m, cpuinfo, meminfo);
-                if (fs is null)
-                {
-                    events.Write($"csrunsc: mount of type {m.Type} at {m.Destination} is not supported; skipped\n");
-                    continue;
-                }
-                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
-            }
-            PathMasks.Apply(mounts, options.ReadonlyPaths, options.MaskedPaths);
-        }
-        catch (TmpfsOptionException e)
-        {
-            error = e.Message;
-            return null;
-        }
-        catch (IOException e)
-        {
-            error = "cannot attach the root filesystem through the gofer: " + e.Message;
+            error = mountError;
             return null;
         }
         Trace("mounts ready");
 
-        var init = StartProcess(kernel, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
+        var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
-        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary };
+        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _cpuinfo = cpuinfo, _meminfo = meminfo };
         ready.ForwardHostSignals();
         Trace("init loaded");
         return ready;
     }
+
+    /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
+    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
+        IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, string cpuinfo, string meminfo)
+    {
+        try
+        {
+            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly);
+            mounts.Add(new Mount("/", rootFs, rootFs.Root, rootReadOnly, "rootfs", rootReadOnly ? "ro" : "rw"));
+            foreach (var m in specMounts)
+            {
+                var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
+                if (fs is null)
+                {
+                    kernel.Events.Write($"csrunsc: mount of type {m.Type} at {m.Destination} is not supported; skipped\n");
+                    continue;
+                }
+                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
+            }
+            PathMasks.Apply(mounts, readonlyPaths, maskedPaths);
+            return null;
+        }
+        catch (TmpfsOptionException e)
+        {
+            return e.Message;
+        }
+        catch (IOException e)
+        {
+            return "cannot attach the root filesystem through the gofer: " + e.Message;
+        }
+    }
+
+    /// <summary>
+    /// Creates a pod's later container in this sandbox: its mounts through its own gofer (goferFd,
+    /// owned from now on), its init loaded and held until <see cref="Start(Container)"/>, its stdio
+    /// the given host fds. onExit gets init's wait status. Returns init's guest pid, or -errno with error.
+    /// </summary>
+    public int CreateContainer(ContainerOptions options, int goferFd, int[] stdio, Action<int> onExit, out string? error)
+    {
+        var gofer = new GoferClient(goferFd);
+        var mounts = new MountTable();
+        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, _cpuinfo, _meminfo);
+        if (error is not null)
+        {
+            gofer.Dispose();
+            return -Errno.EINVAL;
+        }
+        var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer);
+        if (!Kernel.AddContainer(container))
+        {
+            gofer.Dispose();
+            error = $"container {options.Id} already exists in the sandbox";
+            return -Errno.EEXIST;
+        }
+        var init = StartProcess(Kernel, container, options.Init, stdio, isInit: false, onExit, out error);
+        if (init is null)
+        {
+            Kernel.RemoveContainer(container);
+            gofer.Dispose();
+            return -Errno.ENOENT;
+        }
+        container.InitTask = init;
+        Trace($"container {options.Id} loaded as pid {init.ThreadGroup.Tgid}");
+        return init.ThreadGroup.Tgid;
+    }
+
+    /// <summary>The sandbox's own container ("" or null) or a pod member by id; null if unknown.</summary>
+    public Container? ContainerById(string? id) => Kernel.ContainerById(id ?? "");
+
+    /// <summary>
+    /// delete of a pod member: its remaining processes are killed, its mounts dropped and its gofer
+    /// connection closed (which ends that gofer). The sandbox's own container ends with the sandbox.
+    /// </summary>
+    public bool DestroyContainer(Container c)
+    {
+        if (c == Kernel.RootContainer) return false;
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Kernel.GroupsOf(c) is { Length: > 0 } groups && DateTime.UtcNow < until)
+        {
+            foreach (var g in groups)
+                if (!g.Zombie) Kernel.SendGroupSignal(g, new SigInfo { Signo = Libc.SIGKILL }, fromHost: true);
+            Thread.Sleep(10);
+        }
+        Kernel.RemoveContainer(c);
+        c.CloseCgroups();
+        c.Gofer?.Dispose();
+        return Kernel.GroupsOf(c).Length == 0;
+    }
+
+    /// <summary>A pod member's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there.</summary>
+    public void SetCgroups(Container c, int[] cgroupProcs)
+    {
+        var stubs = new List<int>();
+        foreach (var g in Kernel.GroupsOf(c))
+            foreach (var t in g.TasksSnapshot())
+                if (t.Context is { } ctx) stubs.Add(ctx.HostPid);
+        c.SetCgroups(cgroupProcs, stubs.Distinct());
+    }
+
+    /// <summary>Releases a container's init (the `start` command).</summary>
+    public void Start(Container c)
+    {
+        if (c == Kernel.RootContainer) Start();
+        else c.InitTask?.ReleaseStartGate();
+    }
+
+    /// <summary>kill of one container: to its init, or with all to each of its processes.</summary>
+    public void Signal(Container c, int sig, bool all)
+    {
+        if (c == Kernel.RootContainer && !all)
+        {
+            Kernel.SignalInitFromHost(sig);
+            return;
+        }
+        if (!all)
+        {
+            var g = c.InitTask?.ThreadGroup;
+            if (g is not null && !g.Zombie && Kernel.Pids.GroupById(g.Tgid) == g) Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
+            return;
+        }
+        foreach (var g in Kernel.GroupsOf(c))
+            Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
+    }
+
+    public void Pause(Container c) => Kernel.Freeze(c);
+
+    public void Resume(Container c) => Kernel.Thaw(c);
 
     /// <summary>Releases init (the `start` command).</summary>
     public void Start() => Init.ReleaseStartGate();
@@ -166,15 +276,19 @@ public sealed class Sandbox
     /// Starts a process in the sandbox (`exec`): its stdio are the given host fds (owned by the
     /// sandbox from now on). onExit gets its wait status. Returns the guest pid or -errno.
     /// </summary>
-    public int Exec(ProcessOptions process, int[] stdio, Action<int> onExit, out string? error)
+    public int Exec(ProcessOptions process, int[] stdio, Action<int> onExit, out string? error) =>
+        Exec(Kernel.RootContainer, process, stdio, onExit, out error);
+
+    /// <summary>exec in one container of the pod: the process sees that container's mounts.</summary>
+    public int Exec(Container container, ProcessOptions process, int[] stdio, Action<int> onExit, out string? error)
     {
-        var t = StartProcess(Kernel, process, stdio, isInit: false, onExit, out error);
+        var t = StartProcess(Kernel, container, process, stdio, isInit: false, onExit, out error);
         if (t is null) return -Errno.ENOENT;
         t.ReleaseStartGate();
         return t.ThreadGroup.Tgid;
     }
 
-    private static Task? StartProcess(Kernel.Kernel kernel, ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
+    private static Task? StartProcess(Kernel.Kernel kernel, Container container, ProcessOptions options, int[] stdio, bool isInit, Action<int>? onExit, out string? error)
     {
         var m = options.Capabilities;
         if (!CapabilitySets.ForContainer(m?.Bounding ?? 0, m?.Effective ?? 0, m?.Permitted ?? 0, m?.Inheritable ?? 0,
@@ -184,11 +298,11 @@ public sealed class Sandbox
             return null;
         }
         var creds = Credentials.Of(options.Uid, options.Gid, options.AdditionalGids, in caps);
-        var root = new VfsPath(kernel.Mounts.Root, kernel.Mounts.Root.Root, null, "");
+        var root = new VfsPath(container.Mounts.Root, container.Mounts.Root.Root, null, "");
         var fsContext = new FsContext(root, root, options.Umask);
         int tid = isInit ? 1 : kernel.Pids.Allocate();
         if (isInit) kernel.Pids.Allocate();
-        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
+        var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init", Container = container };
         group.OomScoreAdj = options.OomScoreAdj;
         group.OomScoreAdjMin = Math.Min(0, options.OomScoreAdj);
         foreach (var (res, soft, hard) in options.Rlimits)
@@ -283,17 +397,8 @@ public sealed class Sandbox
     /// <summary>Signals sent to the sandbox process (the pid file's pid) go to the container's init.</summary>
     private void ForwardHostSignals() => _signalForwards = new SignalForwarder(Kernel.SignalInitFromHost);
 
-    /// <summary>kill: to init, or with all to every process in the sandbox.</summary>
-    public void Signal(int sig, bool all)
-    {
-        if (!all)
-        {
-            Kernel.SignalInitFromHost(sig);
-            return;
-        }
-        foreach (var g in Kernel.Pids.Groups())
-            Kernel.SendGroupSignal(g, new SigInfo { Signo = sig }, fromHost: true);
-    }
+    /// <summary>kill: to init, or with all to every process of the sandbox's own container.</summary>
+    public void Signal(int sig, bool all) => Signal(Kernel.RootContainer, sig, all);
 
     /// <summary>
     /// The gofer is gone (killed, crashed, or answering garbage): every later file operation would
@@ -320,16 +425,22 @@ public sealed class Sandbox
     /// </summary>
     public List<int> HostPids()
     {
-        var pids = new SortedSet<int>();
-        foreach (var g in Kernel.Pids.Groups())
-        {
-            if (g == Kernel.Init) continue;
-            foreach (var t in g.TasksSnapshot())
-                if (t.Context is { } c) pids.Add(c.HostPid);
-        }
         var list = new List<int> { Environment.ProcessId };
-        list.AddRange(pids);
+        list.AddRange(HostPids(Kernel.RootContainer));
         return list;
+    }
+
+    /// <summary>The stub processes of one container's guest processes but its init (which is known by its pid file).</summary>
+    public List<int> HostPids(Container c)
+    {
+        var pids = new SortedSet<int>();
+        foreach (var g in Kernel.GroupsOf(c))
+        {
+            if (g == Kernel.Init || g == c.InitTask?.ThreadGroup) continue;
+            foreach (var t in g.TasksSnapshot())
+                if (t.Context is { } ctx) pids.Add(ctx.HostPid);
+        }
+        return pids.ToList();
     }
 
     /// <summary>csrunsc debug: "syscall-stats" (strace -c-like table) or "ps" (guest process tree).</summary>
@@ -346,15 +457,15 @@ public sealed class Sandbox
         return sb.ToString();
     }
 
-    public void Pause() => Kernel.Freeze();
+    public void Pause() => Pause(Kernel.RootContainer);
 
-    public void Resume() => Kernel.Thaw();
+    public void Resume() => Resume(Kernel.RootContainer);
 
-    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
+    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
         "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
         "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
-        "bind" => new GoferFileSystem(kernel.Gofer!, m.GoferAttachIndex, m.ReadOnly),
+        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(m.Options),

@@ -72,3 +72,20 @@ public sealed class SandboxOptions
     /// <summary>Host fds for the init's stdin, stdout, stderr (the sandbox's own 0-2 by default; a pty slave with a terminal).</summary>
     public int[] InitStdio { get; init; } = [0, 1, 2];
 }
+
+/// <summary>
+/// A pod's later container, created inside a running sandbox (see <see cref="Kernel.Container"/>):
+/// its init and its own root and mounts, served by its own gofer; the kernel's other state is the pod's.
+/// </summary>
+public sealed class ContainerOptions
+{
+    public required string Id { get; init; }
+    public required ProcessOptions Init { get; init; }
+    public bool RootReadOnly { get; init; }
+    public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
+    public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
+    public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];
+
+    /// <summary>Namespace identities for its processes' /proc/PID/ns (its own mnt; the pod's others).</summary>
+    public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }
+}

@@ -45,6 +45,35 @@ public sealed partial class Kernel
         }
     }
 
+    private Container? _rootContainer;
+    private readonly Dictionary<string, Container> _containers = new(StringComparer.Ordinal);
+
+    /// <summary>The sandbox's own container (its config.json); processes not placed elsewhere belong to it.</summary>
+    public Container RootContainer => _rootContainer ??= new Container("", Mounts, Namespaces, Gofer);
+
+    /// <summary>The pod's other containers, by id (<see cref="Container"/>).</summary>
+    public Container? ContainerById(string id)
+    {
+        if (id.Length == 0) return RootContainer;
+        lock (_containers) return _containers.GetValueOrDefault(id);
+    }
+
+    public bool AddContainer(Container c)
+    {
+        lock (_containers) return _containers.TryAdd(c.Id, c);
+    }
+
+    public void RemoveContainer(Container c)
+    {
+        lock (_containers)
+        {
+            if (_containers.TryGetValue(c.Id, out var x) && x == c) _containers.Remove(c.Id);
+        }
+    }
+
+    /// <summary>The processes of one container.</summary>
+    public ThreadGroup[] GroupsOf(Container c) => Pids.Groups().Where(g => g.Container == c).ToArray();
+
     /// <summary>The sandbox's IPC namespace: SysV shm/sem/msg ids and the POSIX message queues.</summary>
     public global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace Ipc { get; }
 
@@ -83,19 +112,16 @@ public sealed partial class Kernel
     public readonly ManualResetEventSlim InitExited = new(false);
     public int InitExitStatus;
 
-    /// <summary>Cleared while the sandbox is paused: tasks stop before re-entering guest code.</summary>
-    public readonly ManualResetEventSlim Thawed = new(true);
-
-    /// <summary>pause: every task stops at its next return to guest code (running ones are interrupted).</summary>
-    public void Freeze()
+    /// <summary>pause of one container: its tasks stop at their next return to guest code (running ones are interrupted).</summary>
+    public void Freeze(Container c)
     {
-        Thawed.Reset();
-        foreach (var g in Pids.Groups())
+        c.Thawed.Reset();
+        foreach (var g in GroupsOf(c))
             foreach (var t in g.TasksSnapshot())
                 t.Context?.Interrupt();
     }
 
-    public void Thaw() => Thawed.Set();
+    public void Thaw(Container c) => c.Thawed.Set();
 
     /// <summary>Number of tasks whose OS thread still runs (the sandbox waits for them at shutdown).</summary>
     public int LiveTasks;

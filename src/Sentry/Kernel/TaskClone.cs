@@ -43,7 +43,7 @@ public sealed partial class Task
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {
                 Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Tty = parentGroup.Tty, Comm = parentGroup.Comm,
-                ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable,
+                ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable, Container = parentGroup.Container,
             };
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
             group.OomScoreAdj = parentGroup.OomScoreAdj;
@@ -111,6 +111,7 @@ public sealed partial class Task
                 int e = kernel.Platform.NewAddressSpace(out IContext ctx);
                 if (e < 0) return e;
                 t.Context = ctx;
+                t.ThreadGroup.Container.Adopt(ctx.HostPid);
                 ctx.SetFpState(fx);
                 return 0;
             };

@@ -104,6 +104,7 @@ public sealed partial class Task
             ExitGroup(Libc.SIGKILL);
             return SyscallTable.NoReturn;
         }
+        ThreadGroup.Container.Adopt(ctx.HostPid);
         var old = Context;
         bool lastUser = Mm.RemoveUser();
         old?.Release(lastUser);

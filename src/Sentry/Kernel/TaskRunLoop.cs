@@ -48,7 +48,7 @@ public sealed partial class Task
 
     private void WaitThawed()
     {
-        while (!Kernel.Thawed.Wait(50))
+        while (!ThreadGroup.Container.Thawed.Wait(50))
         {
             if (Exiting || ThreadGroup.GroupExitStatus is not null) return;
         }
@@ -125,7 +125,7 @@ public sealed partial class Task
                 ParticipateInGroupStop();
                 continue;
             }
-            if (!Kernel.Thawed.IsSet)
+            if (!ThreadGroup.Container.Thawed.IsSet)
             {
                 WaitThawed();
                 continue;

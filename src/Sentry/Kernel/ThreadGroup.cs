@@ -12,12 +12,16 @@ public sealed class ThreadGroup
         Parent = parent;
         Handlers = handlers;
         Creds = creds;
+        Container = parent?.Container ?? kernel.RootContainer;
         StartTimeNs = MonotonicClock.NowNs();
         ITimers = new Time.IntervalTimers(this);
         PosixTimers = new Time.PosixTimerTable(this);
     }
 
     public Kernel Kernel { get; }
+
+    /// <summary>The container this process belongs to (its mount namespace, its freezer); inherited by fork.</summary>
+    public Container Container { get; set; } = null!;
     public int Tgid { get; }
     public ThreadGroup? Parent { get; set; }
     public readonly List<ThreadGroup> Children = new();

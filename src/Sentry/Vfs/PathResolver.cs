@@ -207,7 +207,7 @@ public static class PathResolver
         // A mount point is looked up first: its root hides whatever the parent filesystem has there,
         // and the mount point need not exist in the parent (the sandbox mounts over missing dirs).
         string abs = dir.Parent is null ? "/" + name : dir.AbsolutePath + "/" + name;
-        if (t.Kernel.Mounts.TryGet(abs, out Mount m))
+        if (t.ThreadGroup.Container.Mounts.TryGet(abs, out Mount m))
         {
             child = new VfsPath(m, m.Root, dir, name);
             return 0;

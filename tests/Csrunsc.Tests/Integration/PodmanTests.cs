@@ -117,6 +117,48 @@ public sealed class PodmanTests(IntegrationFixture fixture)
         AssertNothingLeft(session, podman, [name]);
     }
 
+    /// <summary>
+    /// A podman pod sharing its pid, IPC, UTS and network namespaces (`pod create --share
+    /// pid,ipc,net,uts`; podman names the infra container as io.kubernetes.cri-o.SandboxID of the
+    /// others): under csrunsc its containers run in the infra container's Sentry. Two containers share
+    /// a SysV segment, a POSIX queue, the pod's hostname and 127.0.0.1, and exit with their own codes.
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void PodSharingItsNamespacesRunsInOneSandbox(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+        var podShare = Path.Join(session.Runtime.ScratchDir, "pod_share");
+        Differential.HostCommand.Run("gcc", "-static", "-O1", "-Wall", "-o", podShare, Path.Join(Differential.RepositoryLayout.ProgramsDir, "pod_share.c"));
+        var pod = session.NewId("podman-pod");
+        session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "pod", "rm", "--force", "--time", "0", pod));
+        session.ExpectSuccess(Podman("pod", "create", "--name", pod, "--hostname", "mypod", "--share", "pid,ipc,net,uts", "--network", "none",
+            "--infra-image", PodmanEnvironment.ImageName, "--infra-command", "sleep 1000"), "podman pod create --share pid,ipc,net,uts");
+        var serve = pod + "-serve";
+        var join = pod + "-join";
+        string[] App(string name) => ["--pod", pod, "--name", name, "-v", podShare + ":/pod_share:ro", PodmanEnvironment.ImageName, "/pod_share"];
+        session.ExpectSuccess(Podman(["run", "-d", .. App(serve), "serve"]), "podman run -d --pod (serve)");
+        var joined = session.Expect(Podman(["run", .. App(join), "join"]), 3, "podman run --pod (join)");
+        session.Check(joined.Stdout == "join hostname mypod\njoin shm shm-from-serve\njoin mq mq-from-serve\njoin tcp echo:hello-over-localhost\n",
+            $"the joining container should see the pod's hostname, the server's SysV segment and POSIX queue, and reach it over 127.0.0.1:\n{joined}");
+        var served = Podman("wait", serve);
+        session.Check(served.Stdout.Trim() == "0", $"the serving container should exit 0: {served}");
+        var serveLog = Podman("logs", serve);
+        session.Check(serveLog.Stdout == "serve hostname mypod\nserve ready\nserve saw the joiner's mark: yes\n", $"the serving container's output: {serveLog}");
+        if (runtime == IntegrationRuntimes.Csrunsc)
+        {
+            var infra = Podman("pod", "inspect", "--format", "{{.InfraContainerID}}", pod).Stdout.Trim();
+            var sentries = HostInspector.LiveProcesses(p => p.CommandLine.Contains(" boot ", StringComparison.Ordinal) && p.CommandLine.Contains(podman.Dir, StringComparison.Ordinal));
+            session.Check(infra.Length > 0 && sentries.Count == 1 && sentries[0].CommandLine.Contains(infra, StringComparison.Ordinal),
+                $"the pod should run in one Sentry, the infra container's ({infra}):\n  {string.Join("\n  ", sentries.Select(p => $"{p.Pid} {p.CommandLine}"))}");
+        }
+
+        session.ExpectSuccess(Podman("pod", "rm", "--force", "--time", "0", pod), "podman pod rm --force");
+        AssertNothingLeft(session, podman, [pod, serve, join]);
+    }
+
     private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>
         session.AssertNothingLeft(names, pids, [session.Runtime.ScratchDir, Path.GetDirectoryName(session.Runtime.Binary)!, podman.Dir]);
 }

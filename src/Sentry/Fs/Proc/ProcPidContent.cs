@@ -97,10 +97,10 @@ public static class ProcPidContent
         return task.CopyIn(start, buf) < 0 ? [] : buf;
     }
 
-    public static string Mounts(ProcFileSystem fs)
+    public static string Mounts(MountTable table)
     {
         var sb = new StringBuilder();
-        foreach (var m in fs.Kernel.Mounts.Snapshot())
+        foreach (var m in table.Snapshot())
         {
             sb.Append(Escape(m.Source.Length > 0 ? m.Source : "none")).Append(' ').Append(Escape(m.Path)).Append(' ')
               .Append(m.FileSystem.Type).Append(' ').Append(Options(m)).Append(" 0 0\n");
@@ -108,9 +108,9 @@ public static class ProcPidContent
         return sb.ToString();
     }
 
-    public static string Mountinfo(ProcFileSystem fs)
+    public static string Mountinfo(MountTable table)
     {
-        var mounts = fs.Kernel.Mounts.Snapshot();
+        var mounts = table.Snapshot();
         const int baseId = 20;
         var sb = new StringBuilder();
         for (int i = 0; i < mounts.Length; i++)

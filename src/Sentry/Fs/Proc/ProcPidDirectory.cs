@@ -50,8 +50,8 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("cwd", Link(t => t.Fs?.Cwd.AbsolutePath));
         Add("root", Link(t => t.Fs?.Root.AbsolutePath));
         Add("maps", File(t => t.Mm?.FormatMaps() ?? ""));
-        Add("mounts", File(_ => ProcPidContent.Mounts(fs)));
-        Add("mountinfo", File(_ => ProcPidContent.Mountinfo(fs)));
+        Add("mounts", File(_ => ProcPidContent.Mounts(_group.Container.Mounts)));
+        Add("mountinfo", File(_ => ProcPidContent.Mountinfo(_group.Container.Mounts)));
         Add("cgroup", File(_ => "0::/\n"));
         Add("limits", File(_ => ProcPidContent.Limits(_group)));
         Add("oom_score", File(_ => "0\n"));
@@ -66,7 +66,7 @@ public sealed class ProcPidDirectory : ProcDirectory
         var ns = new ProcDirectory(fs, Ino(), 0x16D, uid, gid);
         foreach (var (name, type) in NamespaceLinks)
         {
-            ulong nsId = fs.Kernel.Namespaces.Of(type);
+            ulong nsId = group.Container.Namespaces.Of(type);
             ns.Add(name, new ProcSymlink(fs, Ino(), () => Live() is null ? null : $"{type}:[{nsId}]", uid, gid));
         }
         Add("ns", ns);

@@ -157,7 +157,7 @@ public sealed class DevPts
     {
         if (master?.Parent is { } dir && ReferenceEquals(master.Mount.FileSystem, FileSystem))
             return new VfsPath(master.Mount, node, dir, Name(index));
-        mounts ??= Kernel.Task.Current?.Kernel.Mounts;
+        mounts ??= Kernel.Task.Current?.ThreadGroup.Container.Mounts;
         if (mounts is null) return null;
         if (!mounts.TryGet("/dev/pts", out Mount pts) || !ReferenceEquals(pts.FileSystem, FileSystem)) return null;
         var root = mounts.Root;

@@ -41,7 +41,7 @@ public sealed unsafe class HostTerminalBridge : IWaiter
     /// </summary>
     public static FileDescription? Open(Kernel.Kernel kernel, int hostFd, ThreadGroup leader, out int error)
     {
-        var mounts = kernel.Mounts;
+        var mounts = leader.Container.Mounts; // a pod member's own /dev/pts
         error = 0;
         if (!mounts.TryGet("/dev/pts", out Mount pts) || DevPts.Of(pts.FileSystem) is not { } devpts)
         {
