@@ -22,7 +22,7 @@ public sealed partial class Kernel
         BootRealtimeNs = MonotonicClock.RealtimeNs();
         Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.Unix.UnixSocketFamily());
         Ipc = new global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace(memoryFile);
-        platform.AddressSpaceLost = OnAddressSpaceLost;
+        if (platform is not null) platform.AddressSpaceLost = OnAddressSpaceLost; // unit-test kernels have none
     }
 
     /// <summary>
