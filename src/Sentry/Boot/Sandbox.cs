@@ -191,6 +191,7 @@ public sealed class Sandbox
         var group = new ThreadGroup(kernel, tid, null, new SignalHandlers(), creds) { Pgid = tid, Sid = tid, Comm = "init" };
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
+        Rlimits.ArmCpuLimit(group);
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
         for (int fd = 0; fd < 3 && fd < stdio.Length; fd++)

@@ -46,6 +46,7 @@ public sealed partial class Task
                 ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable,
             };
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
+            Rlimits.ArmCpuLimit(group);
             if ((flags & CLONE_SYSVSEM) != 0)
             {
                 // The child shares the parent's SEM_UNDO list (fork gives it none).
