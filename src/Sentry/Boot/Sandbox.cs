@@ -307,6 +307,7 @@ public sealed class Sandbox
         group.OomScoreAdjMin = Math.Min(0, options.OomScoreAdj);
         foreach (var (res, soft, hard) in options.Rlimits)
             if ((uint)res < Rlimits.Count) group.Rlimits[res] = (soft, hard);
+        Rlimits.ArmCpuLimit(group);
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
         // A terminal among them is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).

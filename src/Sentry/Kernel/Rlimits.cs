@@ -5,7 +5,8 @@ namespace Csrunsc.Sentry.Kernel;
 /// <summary>
 /// Resource limits (getrlimit/setrlimit/prlimit64) and where the Sentry enforces them: NOFILE at fd
 /// allocation (<see cref="Vfs.FdTable.Limit"/>), FSIZE on writes and truncates (<see cref="CheckFileSize"/>),
-/// NPROC on fork/clone, AS on mmap/brk/mremap (<see cref="CheckAddressSpace"/>). The limits of a
+/// NPROC on fork/clone, AS on mmap/brk/mremap (<see cref="CheckAddressSpace"/>), CPU by a CPU-clock
+/// timer (<see cref="Time.RlimitCpuTimer"/>). The limits of a
 /// thread group are one array, copied on fork; unconfigured ones start at Linux's defaults.
 /// </summary>
 public static class Rlimits
@@ -61,7 +62,23 @@ public static class Rlimits
         }
         if (res == NOFILE)
             foreach (var t in target.TasksSnapshot()) t.Fds.Limit = (int)Math.Min(nl.Cur, NrOpen);
+        if (res == CPU) ArmCpuLimit(target);
         return 0;
+    }
+
+    /// <summary>
+    /// Arms (or re-arms, or disarms) the group's RLIMIT_CPU check at its current limits: after
+    /// setrlimit/prlimit64, on fork (the child counts its own CPU time) and at the container's start.
+    /// </summary>
+    public static void ArmCpuLimit(ThreadGroup g)
+    {
+        Time.RlimitCpuTimer timer;
+        lock (g.Rlimits)
+        {
+            if (g.CpuLimit is null && g.Rlimits[CPU].Cur == Infinity) return;
+            timer = g.CpuLimit ??= new Time.RlimitCpuTimer(g.Kernel.Timers, g);
+        }
+        timer.Update();
     }
 
     /// <summary>Whether caller may read or change the limits of target (check_prlimit_permission).</summary>

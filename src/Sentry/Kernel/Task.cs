@@ -52,6 +52,9 @@ public sealed partial class Task
     /// <summary>Mask to restore after a signal handler started by rt_sigsuspend/ppoll returns.</summary>
     public ulong? SavedSignalMask;
 
+    /// <summary>What restart_syscall resumes after -ERESTART_RESTARTBLOCK (see <see cref="RestartBlock"/>).</summary>
+    public RestartBlock Restart;
+
     public ulong ClearChildTid;
     public ulong RobustList;
     public ulong AltStackSp, AltStackSize;

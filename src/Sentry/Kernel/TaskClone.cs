@@ -48,6 +48,7 @@ public sealed partial class Task
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
             group.OomScoreAdj = parentGroup.OomScoreAdj;
             group.OomScoreAdjMin = parentGroup.OomScoreAdjMin;
+            Rlimits.ArmCpuLimit(group);
             if ((flags & CLONE_SYSVSEM) != 0)
             {
                 // The child shares the parent's SEM_UNDO list (fork gives it none).

@@ -81,6 +81,7 @@ public sealed partial class Task
         // A session leader's exit hangs up its controlling terminal's foreground group (disassociate_ctty(1)).
         if (tg.IsSessionLeader && tg.Tty is { } tty) tty.SessionLeaderExited(tg);
         tg.ITimers.DisarmAll();
+        tg.CpuLimit?.Disarm();
         tg.PosixTimers.DeleteAll();
         if (tg == init)
         {

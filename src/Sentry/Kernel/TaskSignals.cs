@@ -133,6 +133,8 @@ public sealed partial class Task
     /// After a syscall answered a restart code: with no handler run (or SA_RESTART) the syscall is
     /// re-executed, otherwise the guest sees EINTR (Linux's handle_signal/restart logic).
     /// </summary>
+    private const ulong SysRestartSyscall = 219;
+
     private void RestartInterruptedSyscall(SigAction? act)
     {
         long rax = (long)Regs.Rax;
@@ -141,9 +143,11 @@ public sealed partial class Task
         bool restart = act is null
             ? true
             : rax == -Errno.ERESTARTNOINTR || (rax == -Errno.ERESTARTSYS && (act.Value.Flags & SigAction.SA_RESTART) != 0);
-        if (restart && rax != -Errno.ERESTART_RESTARTBLOCK)
+        if (!restart) Restart.Kind = RestartKind.None;
+        if (restart)
         {
-            Regs.Rax = Regs.OrigRax;
+            // ERESTART_RESTARTBLOCK re-enters as restart_syscall, which resumes Task.Restart.
+            Regs.Rax = rax == -Errno.ERESTART_RESTARTBLOCK ? SysRestartSyscall : Regs.OrigRax;
             Regs.Rip -= 2;
         }
         else
@@ -213,6 +217,7 @@ public sealed partial class Task
     /// <summary>rt_sigreturn: restores registers, mask and FP state from the frame at rsp-8.</summary>
     internal long SigReturn()
     {
+        Restart.Kind = RestartKind.None; // as Linux's rt_sigreturn: nothing left to restart
         ulong frame = Regs.Rsp - 8;
         Span<byte> f = stackalloc byte[FrameSize];
         if (Mm.CopyIn(frame, f) < 0)

@@ -120,6 +120,9 @@ public sealed class ThreadGroup
     /// <summary>alarm/setitimer state (kept across exec, not inherited by fork).</summary>
     public readonly Time.IntervalTimers ITimers;
 
+    /// <summary>RLIMIT_CPU's check, made when a finite limit is first set (see <see cref="Kernel.Rlimits.ArmCpuLimit"/>).</summary>
+    public Time.RlimitCpuTimer? CpuLimit;
+
     /// <summary>timer_create's timers (deleted at exec and exit).</summary>
     public readonly Time.PosixTimerTable PosixTimers;
 

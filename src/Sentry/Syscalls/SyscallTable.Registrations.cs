@@ -34,6 +34,7 @@ public static partial class SyscallTable
         Full(13, "rt_sigaction", SysSignal.RtSigaction);
         Full(14, "rt_sigprocmask", SysSignal.RtSigprocmask);
         Full(15, "rt_sigreturn", SysSignal.RtSigreturn);
+        Full(219, "restart_syscall", SysRestart.RestartSyscall); // resumes nanosleep, clock_nanosleep, poll (Kernel/RestartBlock.cs)
         Full(34, "pause", SysSignal.Pause);
         Full(62, "kill", SysSignal.Kill); // permission as check_kill_permission; stop/continue semantics in Kernel/KernelJobControl.cs
         Full(127, "rt_sigpending", SysSignal.RtSigpending);
@@ -57,7 +58,7 @@ public static partial class SyscallTable
         Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only; no ptrace-stop reports (no guest ptrace)");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
-        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open); CPU, DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
+        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open), CPU (SIGXCPU each second from soft, SIGKILL at hard, on a 10 ms CPU tick); DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
         Partial(98, "getrusage", SysSystem.Getrusage, "ru_utime/ru_stime from the Sentry's accounting (user = time in guest code, system = the task thread's CPU time); ru_maxrss is the current resident size (0 for RUSAGE_CHILDREN); other fields 0");
         Full(99, "sysinfo", SysSystem.Sysinfo);
         Full(100, "times", SysSystem.Times);
@@ -88,7 +89,7 @@ public static partial class SyscallTable
         Partial(135, "personality", SysSystem.Personality, "always PER_LINUX");
         Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
-        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS enforced");
+        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
         Full(170, "sethostname", SysSystem.SetHostname);
         Full(171, "setdomainname", SysSystem.SetDomainname);
         Full(186, "gettid", SysIdentity.GetTid);
@@ -100,7 +101,7 @@ public static partial class SyscallTable
         Partial(247, "waitid", SysLifecycle.Waitid, "rusage zero");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
-        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS enforced");
+        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
         Full(322, "execveat", SysLifecycle.Execveat);
@@ -117,12 +118,12 @@ public static partial class SyscallTable
         Partial(147, "sched_get_priority_min", SysSystem.Zero, "SCHED_OTHER only");
 
         // Time
-        Partial(35, "nanosleep", SysTime.Nanosleep, "interrupted: EINTR with the time left even when no handler runs (no restart_syscall)");
+        Full(35, "nanosleep", SysTime.Nanosleep); // interrupted: time left written, then EINTR after a handler or restart_syscall without one
         Full(96, "gettimeofday", SysTime.Gettimeofday);
         Full(201, "time", SysTime.Time);
         Partial(228, "clock_gettime", SysTime.ClockGettime, "CPU-time clocks: user time is wall time in guest code, system time the task thread's CPU time (gVisor's accounting); CLOCK_TAI = REALTIME");
         Full(229, "clock_getres", SysTime.ClockGetres);
-        Partial(230, "clock_nanosleep", SysTime.ClockNanosleep, "relative sleeps end with EINTR and the time left even when no handler runs (no restart_syscall); process CPU clocks are checked every 10 ms");
+        Partial(230, "clock_nanosleep", SysTime.ClockNanosleep, "process CPU clocks are checked every 10 ms (a CPU-clock sleep ends up to 10 ms late); interrupted sleeps resume through restart_syscall as in Linux");
         Full(37, "alarm", SysTimers.Alarm);
         Full(36, "getitimer", SysTimers.Getitimer);
         Partial(38, "setitimer", SysTimers.Setitimer, "ITIMER_VIRTUAL/PROF fire on a 10 ms CPU tick, on the Sentry's CPU accounting");

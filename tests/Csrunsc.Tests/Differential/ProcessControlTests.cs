@@ -71,6 +71,19 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
         Assert.Contains("rlimits: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tests/progs/rlimit_cpu.c: SIGXCPU at the soft limit and again each further CPU second (the
+    /// soft limit moving up, as getrlimit shows), SIGKILL at the hard one, SIGXCPU's default action,
+    /// the limit inherited across fork. About 6 s of CPU time in all.
+    /// </summary>
+    [RootRequiredFact]
+    public void CpuTimeLimitSignals()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/rlimit_cpu");
+        Assert.Contains("SIGXCPU 2: SI_KERNEL 1, rlim_cur now 3\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("rlimit_cpu: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void ResourceLimitsForAnUnprivilegedUser()
     {

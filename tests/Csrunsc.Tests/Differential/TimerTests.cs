@@ -22,6 +22,18 @@ public sealed class TimerTests(DifferentialFixture fixture)
     }
 
     /// <summary>
+    /// tests/progs/restart.c: a SIGSTOP/SIGCONT without a handler in the middle of nanosleep,
+    /// clock_nanosleep (relative, absolute, CPU clock) and poll resumes the sleep to its first
+    /// deadline (restart_syscall); a handler, even SA_RESTART, gives EINTR.
+    /// </summary>
+    [RootRequiredFact]
+    public void InterruptedSleepsRestart()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "sh", "-c", "/bin/restart; exit $?");
+        Assert.Contains("restart: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// busybox's timeout execs the program and signals it from a forked watcher, so the shell sees
     /// the program killed by the signal (143 for TERM, 137 for KILL), not coreutils' 124.
     /// </summary>

@@ -16,8 +16,24 @@ internal static class SysPoll
     {
         int timeoutMs = a.Int(2);
         long deadline = timeoutMs < 0 ? long.MaxValue : ReadinessWait.Deadline(timeoutMs / 1000, (timeoutMs % 1000) * 1_000_000L);
-        return DoPoll(t, a.A0, a.A1, deadline, timeoutMs == 0);
+        return PollRestartable(t, a.A0, a.A1, deadline, timeoutMs == 0);
     }
+
+    /// <summary>
+    /// poll interrupted by a signal answers ERESTART_RESTARTBLOCK: EINTR when a handler runs, else
+    /// restart_syscall polls again to the same deadline (Linux's do_restart_poll).
+    /// </summary>
+    private static long PollRestartable(Task t, ulong addr, ulong nfds, long deadline, bool noWait)
+    {
+        long r = DoPoll(t, addr, nfds, deadline, noWait);
+        if (r != -Errno.ERESTARTNOHAND) return r;
+        t.Restart = new RestartBlock { Kind = RestartKind.Poll, Addr = addr, Count = nfds, Deadline = deadline };
+        return -Errno.ERESTART_RESTARTBLOCK;
+    }
+
+    /// <summary>restart_syscall's continuation of an interrupted poll.</summary>
+    internal static long ResumePoll(Task t, in RestartBlock rb) =>
+        PollRestartable(t, rb.Addr, rb.Count, rb.Deadline, noWait: false);
 
     public static long PPoll(Task t, in SyscallArguments a)
     {

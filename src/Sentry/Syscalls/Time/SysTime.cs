@@ -88,7 +88,7 @@ internal static class SysTime
             {
                 int b = t.BlockUntil(deadline);
                 if (b == -Errno.ETIMEDOUT) return 0;
-                if (b < 0) return -Errno.EINTR;
+                if (b < 0) return -Errno.ERESTARTNOHAND;
             }
         }
         return SleepUntil(t, deadline, a.A3);
@@ -98,19 +98,36 @@ internal static class SysTime
     private static long CpuSleep(Task t, int clock, bool abs, long req, ulong remainAddr)
     {
         long start = GuestClock.ReadCpu(t, clock);
-        long target = abs ? req : start + req;
+        return CpuSleepTo(t, clock, abs ? req : start + req, abs, remainAddr);
+    }
+
+    /// <summary>
+    /// Sleeps until the CPU clock reads target. Interrupted: an absolute sleep restarts unless a
+    /// handler runs (ERESTARTNOHAND); a relative one writes the time left and resumes through
+    /// restart_syscall (posix_cpu_nsleep).
+    /// </summary>
+    private static long CpuSleepTo(Task t, int clock, long target, bool abs, ulong remainAddr)
+    {
         while (true)
         {
             long now = GuestClock.ReadCpu(t, clock);
             if (now < 0 || now >= target) return 0;
             int b = t.Block(Math.Min(target - now, TimerService.CpuTickNs));
             if (b == -Errno.ETIMEDOUT || b == 0) continue;
-            if (remainAddr != 0)
-                t.WriteStruct(remainAddr, SysTimers.ToTimespec(Math.Max(0, target - GuestClock.ReadCpu(t, clock))));
-            return -Errno.EINTR;
+            if (abs) return -Errno.ERESTARTNOHAND;
+            if (remainAddr != 0 &&
+                t.WriteStruct(remainAddr, SysTimers.ToTimespec(Math.Max(0, target - GuestClock.ReadCpu(t, clock)))) < 0)
+                return -Errno.EFAULT;
+            t.Restart = new RestartBlock { Kind = RestartKind.CpuSleep, Clock = clock, Deadline = target, Addr = remainAddr };
+            return -Errno.ERESTART_RESTARTBLOCK;
         }
     }
 
+    /// <summary>
+    /// A relative sleep to a monotonic deadline. Interrupted: the time left goes to remainAddr and
+    /// the syscall answers ERESTART_RESTARTBLOCK: EINTR if a handler runs, else restart_syscall
+    /// sleeps on to the same deadline (hrtimer_nanosleep).
+    /// </summary>
     private static long SleepUntil(Task t, long deadline, ulong remainAddr)
     {
         while (true)
@@ -124,8 +141,15 @@ internal static class SysTime
                     long left = Math.Max(0, deadline - MonotonicClock.NowNs());
                     if (t.WriteStruct(remainAddr, SysTimers.ToTimespec(left)) < 0) return -Errno.EFAULT;
                 }
-                return -Errno.EINTR;
+                t.Restart = new RestartBlock { Kind = RestartKind.Sleep, Deadline = deadline, Addr = remainAddr };
+                return -Errno.ERESTART_RESTARTBLOCK;
             }
         }
     }
+
+    /// <summary>restart_syscall's continuation of an interrupted relative sleep.</summary>
+    internal static long ResumeSleep(Task t, in RestartBlock rb) =>
+        rb.Kind == RestartKind.CpuSleep
+            ? CpuSleepTo(t, rb.Clock, rb.Deadline, abs: false, rb.Addr)
+            : SleepUntil(t, rb.Deadline, rb.Addr);
 }
