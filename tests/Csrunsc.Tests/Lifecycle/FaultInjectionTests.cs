@@ -26,7 +26,16 @@ public sealed class FaultInjectionTests(LifecycleFixture fixture)
         var (id, bundle, pid) = s.CreateContainer(["sh", "-c", "sleep 100; echo \"child status $?\"; sleep 100"]);
         s.Cli("start", id);
         var others = new List<int>();
-        HostInspector.WaitUntil(() => (others = Pids(s, id).Where(p => p != pid).ToList()).Count == 1, Patience);
+        // The same pid on two looks 300 ms apart: the child's host process right after fork is
+        // replaced when it execs sleep (csrunsc: a new stub), and killing that one would miss.
+        var previous = new List<int>();
+        HostInspector.WaitUntil(() =>
+        {
+            others = Pids(s, id).Where(p => p != pid).ToList();
+            bool stable = others.Count == 1 && previous.SequenceEqual(others);
+            previous = others;
+            return stable;
+        }, Patience, TimeSpan.FromMilliseconds(300));
         o.Add($"one other host process: {others.Count == 1}");
         if (others.Count == 1)
         {
