@@ -52,12 +52,14 @@ public sealed class RlimitCpuTimer(TimerService service, ThreadGroup group)
         }
         if (now >= Ns(soft))
         {
-            group.Kernel.SendGroupSignal(group, new SigInfo { Signo = Libc.SIGXCPU, Code = SI_KERNEL }, fromHost: false);
+            // The limit moves before the signal goes: Linux does both in one tick under the signal
+            // lock, so a handler always reads the new rlim_cur (sent first, it raced the handler).
             lock (group.Rlimits)
             {
-                if (group.Rlimits[Rlimits.CPU].Cur == soft) group.Rlimits[Rlimits.CPU].Cur = soft + 1;
+                if (group.Rlimits[Rlimits.CPU].Cur == soft && soft < hard) group.Rlimits[Rlimits.CPU].Cur = soft + 1;
                 (soft, hard) = group.Rlimits[Rlimits.CPU];
             }
+            group.Kernel.SendGroupSignal(group, new SigInfo { Signo = Libc.SIGXCPU, Code = SI_KERNEL }, fromHost: false);
         }
         Arm(soft, hard);
     }
