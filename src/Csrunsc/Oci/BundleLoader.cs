@@ -128,6 +128,14 @@ public static class BundleLoader
             return ExitFailure;
         }
 
+        // linux.sysctl: only net.* keys are applied (in the container's network namespace, at boot);
+        // the Sentry's kernel.*/fs.* values are fixed, so any other key is refused rather than ignored.
+        if (spec.Linux?.Sysctl?.Keys.FirstOrDefault(k => !k.StartsWith("net.", StringComparison.Ordinal)) is { } sysctl)
+        {
+            error = $"sysctl \"{sysctl}\" is not supported: csrunsc applies only net.* sysctls";
+            return ExitFailure;
+        }
+
         // runc: an rlimit type Linux does not know fails create (it would otherwise be ignored).
         if (spec.Process?.Rlimits?.FirstOrDefault(r => Array.IndexOf(OciRlimit.Names, r.Type) < 0) is { } badRlimit)
         {

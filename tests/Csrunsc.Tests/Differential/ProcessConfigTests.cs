@@ -81,9 +81,12 @@ public sealed class ProcessConfigTests(DifferentialFixture fixture)
         }
     }
 
-    public static TheoryData<string> RefusedCases => ["oom-score-adj-out-of-range", "unknown-rlimit-type"];
+    public static TheoryData<string> RefusedCases => ["oom-score-adj-out-of-range", "unknown-rlimit-type", "sysctl-not-namespaced"];
 
-    /// <summary>What runc refuses at create: exit 1, one line naming the cause, nothing left.</summary>
+    /// <summary>
+    /// What runc refuses at create: exit 1, one line naming the cause, nothing left. (csrunsc also
+    /// refuses IPC-namespaced kernel.* sysctls that runc applies; those are not compared here.)
+    /// </summary>
     [RootRequiredTheory]
     [MemberData(nameof(RefusedCases))]
     public void RefusedAtCreateLikeRunc(string refusedCase)
@@ -91,9 +94,15 @@ public sealed class ProcessConfigTests(DifferentialFixture fixture)
         Action<JsonObject> edit = refusedCase switch
         {
             "oom-score-adj-out-of-range" => OomScoreAdj(2000),
+            "sysctl-not-namespaced" => c => c["linux"]!["sysctl"] = new JsonObject { ["vm.swappiness"] = "10" },
             _ => c => c["process"]!["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_FOO", ["hard"] = 1, ["soft"] = 1 }),
         };
-        string[] words = refusedCase == "unknown-rlimit-type" ? ["rlimit", "RLIMIT_FOO"] : ["oom_score_adj"];
+        string[] words = refusedCase switch
+        {
+            "unknown-rlimit-type" => ["rlimit", "RLIMIT_FOO"],
+            "sysctl-not-namespaced" => ["sysctl", "vm.swappiness"],
+            _ => ["oom_score_adj"],
+        };
         var runner = fixture.Runner;
         var reference = runner.RunUnder(ContainerRunner.Runc, ["true"], editConfig: edit);
         Assert.NotEqual(0, reference.ExitCode);
