@@ -14,7 +14,10 @@ internal sealed unsafe class StubDeathWatch
     private const int SYS_pidfd_open = 434;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<int, int> _pidfds = [];
+    /// <summary>Per watched pid: its pidfd and the watch's generation (epoll data carries both, so an
+    /// event of a forgotten stub is never taken for a new stub that reused its pid number).</summary>
+    private readonly Dictionary<int, (int Pidfd, uint Generation)> _pidfds = [];
+    private uint _generation;
     private int _epoll = -1;
 
     /// <summary>Called on the watch thread with the host pid of a stub that died while watched.</summary>
@@ -28,13 +31,14 @@ internal sealed unsafe class StubDeathWatch
             if (_epoll < 0 && !Start()) return;
             int pidfd = (int)Libc.Syscall(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
             if (pidfd < 0) return;
-            var ev = new EpollEvent { Events = Libc.EPOLLIN, Data = (ulong)pid };
+            uint generation = ++_generation;
+            var ev = new EpollEvent { Events = Libc.EPOLLIN, Data = ((ulong)generation << 32) | (uint)pid };
             if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, pidfd, &ev) < 0)
             {
                 Libc.Close(pidfd);
                 return;
             }
-            _pidfds[pid] = pidfd;
+            _pidfds[pid] = (pidfd, generation);
         }
     }
 
@@ -43,9 +47,9 @@ internal sealed unsafe class StubDeathWatch
     {
         lock (_lock)
         {
-            if (!_pidfds.Remove(pid, out int pidfd)) return;
-            Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, pidfd, null);
-            Libc.Close(pidfd);
+            if (!_pidfds.Remove(pid, out var watch)) return;
+            Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, watch.Pidfd, null);
+            Libc.Close(watch.Pidfd);
         }
     }
 
@@ -70,10 +74,11 @@ internal sealed unsafe class StubDeathWatch
             }
             for (int i = 0; i < n; i++)
             {
-                int pid = (int)events[i].Data;
+                int pid = (int)(uint)events[i].Data;
+                uint generation = (uint)(events[i].Data >> 32);
                 bool watched;
-                lock (_lock) watched = _pidfds.ContainsKey(pid);
-                if (!watched) continue; // forgotten meanwhile: the Sentry ended it itself
+                lock (_lock) watched = _pidfds.TryGetValue(pid, out var watch) && watch.Generation == generation;
+                if (!watched) continue; // forgotten meanwhile (the Sentry ended it itself), maybe its pid reused
                 Forget(pid);
                 Died?.Invoke(pid);
             }
