@@ -150,6 +150,8 @@ public static class BundleLoader
             return ExitFailure;
         }
 
+        if (!OciDevices.TryRead(spec, out _, out _, out error)) return ExitFailure;
+
         // runc: a rootfs reached through a symlink (one to "/" would serve the host's root) is refused.
         if (PhysicalPath(rootfsPath) is { } physical && physical != rootfsPath.TrimEnd('/') && rootfsPath != "/")
         {

@@ -82,6 +82,7 @@ public static class SandboxConfig
         IReadOnlyDictionary<string, ulong>? namespaces = null, Sentry.Fs.Socket.Host.HostNetwork? network = null)
     {
         var plan = MountPlan.From(spec, bundle);
+        OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
         return new SandboxOptions
         {
             Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _)),
@@ -90,6 +91,8 @@ public static class SandboxConfig
             Mounts = plan.SentryMounts,
             ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],
             MaskedPaths = (spec.Linux?.MaskedPaths ?? []).Select(p => new MaskedPath(p, HostKind(p))).ToList(),
+            Devices = devices,
+            DeviceRules = deviceRules,
             SandboxDir = sandboxDir,
             Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
             Strace = global.Strace,
@@ -115,6 +118,7 @@ public static class SandboxConfig
         var spec = r.Spec!;
         var plan = MountPlan.From(spec, r.Bundle);
         var masked = spec.Linux?.MaskedPaths ?? [];
+        OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
         return new ContainerOptions
         {
             Id = r.Id,
@@ -123,6 +127,8 @@ public static class SandboxConfig
             Mounts = plan.SentryMounts,
             ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],
             MaskedPaths = masked.Select((p, i) => new MaskedPath(p, i < r.MaskedKinds.Length ? r.MaskedKinds[i] : '?')).ToList(),
+            Devices = devices,
+            DeviceRules = deviceRules,
             NamespaceIds = r.Namespaces,
         };
     }

@@ -103,12 +103,13 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, cpuinfo, meminfo);
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo);
         if (mountError is not null)
         {
             error = mountError;
             return null;
         }
+        kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
         Trace("mounts ready");
 
         var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
@@ -121,7 +122,8 @@ public sealed class Sandbox
 
     /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
     private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
-        IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, string cpuinfo, string meminfo)
+        IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, IReadOnlyList<DeviceNode> devices,
+        string cpuinfo, string meminfo)
     {
         try
         {
@@ -136,6 +138,7 @@ public sealed class Sandbox
                     continue;
                 }
                 mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
+                if (NormalizePath(m.Destination) == "/dev" && fs is TmpfsFileSystem dev) MakeDevices(dev, devices);
             }
             PathMasks.Apply(mounts, readonlyPaths, maskedPaths);
             return null;
@@ -150,6 +153,17 @@ public sealed class Sandbox
         }
     }
 
+    /// <summary>linux.devices in the container's /dev (the host side checked they all lie under a tmpfs /dev).</summary>
+    private static void MakeDevices(TmpfsFileSystem dev, IReadOnlyList<DeviceNode> devices)
+    {
+        foreach (var d in devices)
+        {
+            uint type = d.Type switch { 'b' => Vfs.FileMode.Block, 'p' => Vfs.FileMode.Fifo, _ => Vfs.FileMode.CharDevice };
+            ulong rdev = type == Vfs.FileMode.Fifo ? 0 : Fs.DeviceNumber.Make(d.Major, d.Minor);
+            dev.ReplaceNode(NormalizePath(d.Path)["/dev".Length..], type | (d.Mode & 0xFFF), rdev, d.Uid, d.Gid);
+        }
+    }
+
     /// <summary>
     /// Creates a pod's later container in this sandbox: its mounts through its own gofer (goferFd,
     /// owned from now on), its init loaded and held until <see cref="Start(Container)"/>, its stdio
@@ -159,13 +173,16 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, _cpuinfo, _meminfo);
+        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
         if (error is not null)
         {
             gofer.Dispose();
             return -Errno.EINVAL;
         }
-        var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer);
+        var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer)
+        {
+            Devices = new DeviceCgroup(options.DeviceRules),
+        };
         if (!Kernel.AddContainer(container))
         {
             gofer.Dispose();

@@ -3,6 +3,12 @@ namespace Csrunsc.Sentry.Boot;
 /// <summary>A mount the Sentry serves: its own filesystem (proc, tmpfs, ...) or a gofer attach point.</summary>
 public sealed record SandboxMount(string Destination, string Type, string Source, bool ReadOnly, int GoferAttachIndex, string Options);
 
+/// <summary>
+/// A node of config.json's linux.devices, made in the container's /dev (the Sentry's tmpfs):
+/// Type 'c' (or 'u'), 'b' or 'p'; Mode the permission bits.
+/// </summary>
+public sealed record DeviceNode(string Path, char Type, uint Major, uint Minor, uint Mode, uint Uid, uint Gid);
+
 /// <summary>A process to start in the sandbox: the container's init, or one from `exec`.</summary>
 public sealed class ProcessOptions
 {
@@ -45,6 +51,10 @@ public sealed class SandboxOptions
     public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
     public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];
 
+    /// <summary>linux.devices, made in /dev; linux.resources.devices, enforced on open and mknod.</summary>
+    public IReadOnlyList<DeviceNode> Devices { get; init; } = [];
+    public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
+
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }
 
@@ -85,6 +95,10 @@ public sealed class ContainerOptions
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
     public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
     public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];
+
+    /// <summary>linux.devices, made in /dev; linux.resources.devices, enforced on open and mknod.</summary>
+    public IReadOnlyList<DeviceNode> Devices { get; init; } = [];
+    public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
 
     /// <summary>Namespace identities for its processes' /proc/PID/ns (its own mnt; the pod's others).</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }

@@ -21,6 +21,9 @@ public sealed class Container(string id, MountTable mounts, NamespaceIds namespa
     /// <summary>The gofer connection serving this container's root and bind mounts (null in unit tests).</summary>
     public GoferClient? Gofer { get; } = gofer;
 
+    /// <summary>linux.resources.devices: which device nodes its processes may open and make.</summary>
+    public DeviceCgroup Devices { get; set; } = DeviceCgroup.AllowAll;
+
     /// <summary>The container's init (loaded at create, held until start).</summary>
     public Task? InitTask { get; set; }
 

@@ -118,6 +118,22 @@ public sealed class TmpfsFileSystem : FileSystem
         return node;
     }
 
+    /// <summary>
+    /// Makes a device or fifo node at path (mode includes the type), replacing what was there, as
+    /// runc's createDevices does for config.json's linux.devices.
+    /// </summary>
+    public void ReplaceNode(string path, uint mode, ulong rdev, uint uid, uint gid)
+    {
+        Inode node = (mode & FileMode.TypeMask) == FileMode.Fifo
+            ? new TmpfsFifo(this, mode & 0xFFF, uid, gid)
+            : new TmpfsDeviceNode(this, mode, rdev, uid, gid);
+        int slash = path.TrimEnd('/').LastIndexOf('/');
+        var dir = slash <= 0 ? _root : AddDirectory(path[..slash]);
+        string name = path[(slash + 1)..].TrimEnd('/');
+        if (dir.Lookup(name, out Inode? old) == 0) Check(dir.Unlink(name, old!.IsDirectory), path);
+        Check(dir.AddChild(name, node), path);
+    }
+
     /// <summary>Adds an arbitrary inode at path (parents are created).</summary>
     public void AddNode(string path, Inode node)
     {

@@ -15,6 +15,18 @@ internal static class FilePermissions
     public const int MayExec = 1, MayWrite = 2, MayRead = 4;
 
     /// <summary>
+    /// The devices controller's answer for opening (may: MayRead/MayWrite) or making (mknod) a
+    /// device node: 0, or -EPERM when the container's linux.resources.devices denies it
+    /// (devcgroup_inode_permission / devcgroup_inode_mknod). Other file types always pass.
+    /// </summary>
+    public static int CheckDevice(Task t, uint type, ulong rdev, int may, bool mknod = false)
+    {
+        if (type is not (FileMode.CharDevice or FileMode.Block)) return 0;
+        int access = (mknod ? DeviceRule.Mknod : 0) | ((may & MayRead) != 0 ? DeviceRule.Read : 0) | ((may & MayWrite) != 0 ? DeviceRule.Write : 0);
+        return t.ThreadGroup.Container.Devices.Permits(type, Fs.DeviceNumber.Major(rdev), Fs.DeviceNumber.Minor(rdev), access) ? 0 : -Errno.EPERM;
+    }
+
+    /// <summary>
     /// 0 or -EACCES for the access bits in may, with the filesystem ids and effective capabilities
     /// (or, for access(2), the real ids and the capabilities Linux gives them: permitted for uid 0, none otherwise).
     /// </summary>

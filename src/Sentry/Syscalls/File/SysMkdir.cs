@@ -76,6 +76,8 @@ internal static class SysMkdir
         r = FilePermissions.CheckCreate(t, parent!);
         if (r < 0) return r;
         if (type is FileMode.CharDevice or FileMode.Block && !Capabilities.Has(t, Capabilities.MKNOD)) return -Errno.EPERM;
+        r = FilePermissions.CheckDevice(t, type, dev, 0, mknod: true);
+        if (r < 0) return r;
         FilePermissions.NewOwner(t, parent!.Inode, out uint uid, out uint gid);
         uint perm = mode & 0xFFF & ~t.Fs.Umask;
         r = parent.Inode.Mknod(name, type | perm, type is FileMode.CharDevice or FileMode.Block ? dev : 0, uid, gid);

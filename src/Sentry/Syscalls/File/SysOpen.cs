@@ -135,6 +135,13 @@ internal static class SysOpen
             if (acc == 3) may = FilePermissions.MayRead | FilePermissions.MayWrite;
             r = FilePermissions.Check(t, inode, may);
             if (r < 0) return r;
+            if (type is FileMode.CharDevice or FileMode.Block)
+            {
+                r = inode.GetStat(out StatBuf st);
+                if (r < 0) return r;
+                r = FilePermissions.CheckDevice(t, type, st.Rdev, may);
+                if (r < 0) return r;
+            }
             r = inode.Open(flags, out file);
             if (r < 0) return r;
             file!.Location = p;
