@@ -38,6 +38,15 @@ public sealed partial class Task
 
     public MemoryManager Mm { get; set; }
     public FdTable Fds { get; set; }
+
+    /// <summary>Gives this task its own copy of a shared fd table (execve, unshare(CLONE_FILES), close_range's CLOSE_RANGE_UNSHARE).</summary>
+    public void UnshareFds()
+    {
+        var old = Fds;
+        if (!old.Shared) return;
+        Fds = old.Fork();
+        old.RemoveUser();
+    }
     public FsContext Fs { get; set; }
 
     /// <summary>The guest's registers while it is stopped in the Sentry.</summary>

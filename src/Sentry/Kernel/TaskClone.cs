@@ -61,7 +61,9 @@ public sealed partial class Task
         var mm = Mm;
         if ((flags & CLONE_VM) != 0) mm.AddUser();
         else mm = mm.Fork(Context);
-        var fds = (flags & CLONE_FILES) != 0 ? Fds : Fds.Fork();
+        var fds = Fds;
+        if ((flags & CLONE_FILES) != 0) fds.AddUser();
+        else fds = fds.Fork();
         var fs = (flags & CLONE_FS) != 0 ? Fs : Fs.Clone();
 
         var child = new Task(kernel, group, tid, mm, fds, fs)
@@ -190,9 +192,9 @@ public sealed partial class Task
         VforkDone?.Set();
         kernel.Pids.RemoveTask(this);
         bool last = tg.RemoveTask(this);
+        Fds.RemoveUser();
         if (last)
         {
-            Fds.CloseAll();
             if (tg.Parent is { } p)
                 lock (p) p.Children.Remove(tg);
             kernel.Pids.RemoveGroup(tg);

@@ -113,6 +113,7 @@ public sealed partial class Task
         VforkDone?.Set();
         VforkDone = null;
 
+        UnshareFds();
         Fds.CloseOnExec();
         // The saved ids become the effective ones (no set-id bits honoured yet), then the capabilities follow.
         var c = ThreadGroup.Creds;

@@ -55,6 +55,7 @@ public sealed partial class Task
         bool last = tg.RemoveTask(this);
         if (!last)
         {
+            Fds.RemoveUser();
             // A group stop may have been waiting only for this thread.
             if (tg.StopPending) kernel.CompleteGroupStop(tg);
             return;
@@ -62,7 +63,7 @@ public sealed partial class Task
 
         int status = tg.GroupExitStatus ?? _exitStatus;
         if (kernel.Events.Strace) kernel.Events.Tracer!.Exited(tg.Tgid, status);
-        Fds.CloseAll();
+        Fds.RemoveUser();
         // exit_sem(): the process's SEM_UNDO adjustments are applied once its last thread is gone.
         tg.SemUndo?.Release(tg.Tgid);
         tg.SemUndo = null;

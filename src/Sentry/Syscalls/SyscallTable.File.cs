@@ -31,7 +31,7 @@ public static partial class SyscallTable
         Full(85, "creat", SysOpen.Creat);
         Partial(319, "memfd_create", SysMemfd.MemfdCreate, "MFD_HUGETLB and MFD_NOEXEC_SEAL (F_SEAL_EXEC) answer EINVAL");
         Full(3, "close", SysOpen.Close);
-        Partial(436, "close_range", SysOpen.CloseRange, "CLOSE_RANGE_UNSHARE is ignored (the table stays shared)");
+        Full(436, "close_range", SysOpen.CloseRange);
         Full(32, "dup", SysDup.Dup);
         Full(33, "dup2", SysDup.Dup2);
         Full(292, "dup3", SysDup.Dup3);

@@ -141,7 +141,7 @@ public static partial class SyscallTable
         Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
         Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
         Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
-        Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
+        Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_FILES, CLONE_FS, CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM; other namespaces (NEWNS/UTS/PID/USER/NET/CGROUP/TIME) and CLONE_THREAD/SIGHAND/VM: EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");
         Partial(317, "seccomp", SysSeccomp.Seccomp, "classic-BPF filters evaluated by the Sentry before dispatch, stacked, inherited, TSYNC/LOG/SPEC_ALLOW, GET_ACTION_AVAIL, strict mode; NEW_LISTENER and GET_NOTIF_SIZES EOPNOTSUPP (no user notification); TRACE answers ENOSYS (no seccomp tracer); gaps: vsyscall-page calls bypass the filters, the container's first program load is not checked as an execve, LOG goes to the Sentry event log (no audit)");

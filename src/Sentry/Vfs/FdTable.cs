@@ -12,6 +12,21 @@ public sealed class FdTable
     /// <summary>RLIMIT_NOFILE soft limit: the first fd number that may not be allocated.</summary>
     public int Limit { get; set; } = 1024;
 
+    // Tasks using this table (CLONE_FILES shares it, also between processes); the last one to leave closes everything.
+    private int _users = 1;
+
+    /// <summary>Another task shares this table (clone with CLONE_FILES).</summary>
+    public void AddUser() => Interlocked.Increment(ref _users);
+
+    /// <summary>A task stops using this table (exit, exec or unshare of a shared table); the last user closes every fd.</summary>
+    public void RemoveUser()
+    {
+        if (Interlocked.Decrement(ref _users) == 0) CloseAll();
+    }
+
+    /// <summary>More than one task uses the table.</summary>
+    public bool Shared => Volatile.Read(ref _users) > 1;
+
     /// <summary>POSIX record locks this table owns (guarded by FileLocks.Sync): a close checks the lock table only when non-zero.</summary>
     internal int PosixLockCount;
 

@@ -169,6 +169,7 @@ internal static class SysOpen
         const uint Unshare = 2, CloExec = 4;
         uint first = (uint)a.A0, last = (uint)a.A1, flags = (uint)a.A2;
         if ((flags & ~(Unshare | CloExec)) != 0 || first > last) return -Errno.EINVAL;
+        if ((flags & Unshare) != 0) t.UnshareFds();
         foreach (int fd in t.Fds.OpenFds())
         {
             if ((uint)fd < first || (uint)fd > last) continue;
