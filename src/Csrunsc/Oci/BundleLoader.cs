@@ -151,6 +151,7 @@ public static class BundleLoader
         }
 
         if (!OciDevices.TryRead(spec, out _, out _, out error)) return ExitFailure;
+        if (!OciMounts.TryCheck(spec, out error)) return ExitFailure;
 
         // runc: a rootfs reached through a symlink (one to "/" would serve the host's root) is refused.
         if (PhysicalPath(rootfsPath) is { } physical && physical != rootfsPath.TrimEnd('/') && rootfsPath != "/")

@@ -132,11 +132,9 @@ public sealed class Sandbox
             foreach (var m in specMounts)
             {
                 var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
-                if (fs is null)
-                {
-                    kernel.Events.Write($"csrunsc: mount of type {m.Type} at {m.Destination} is not supported; skipped\n");
-                    continue;
-                }
+                // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
+                if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
+                MountPoints.Ensure(mounts, NormalizePath(m.Destination), fs.Root.IsDirectory);
                 mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
                 if (NormalizePath(m.Destination) == "/dev" && fs is TmpfsFileSystem dev) MakeDevices(dev, devices);
             }

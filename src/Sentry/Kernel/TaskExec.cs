@@ -24,6 +24,7 @@ public sealed partial class Task
         if (inode.IsSymlink) return -Errno.ELOOP;
         if (!Vfs.FileMode.IsRegular(inode.Mode)) return -Errno.EACCES;
         if ((inode.Mode & 0x49) == 0) return -Errno.EACCES; // no x bit at all
+        if (loc.Mount.NoExec) return -Errno.EACCES;
         r = inode.Open(Libc.O_RDONLY, out file);
         if (r < 0) return r;
         file!.Location = loc;

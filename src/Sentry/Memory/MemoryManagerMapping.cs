@@ -281,6 +281,7 @@ public sealed unsafe partial class MemoryManager
             {
                 if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
                 if ((prot & Libc.PROT_WRITE) != 0 && !_vmas[j].MayWrite) return -Errno.EACCES;
+                if ((prot & Libc.PROT_EXEC) != 0 && _vmas[j].File?.Location?.Mount.NoExec == true) return -Errno.EACCES;
                 cur = _vmas[j].End;
             }
             SplitAt(addr);

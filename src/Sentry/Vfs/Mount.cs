@@ -9,6 +9,24 @@ public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool r
     public bool ReadOnly { get; } = readOnly;
     public string Source { get; } = source;
     public string Options { get; } = options;
+
+    /// <summary>MNT_NOEXEC: execve of a file here answers EACCES, mmap with PROT_EXEC EPERM, mprotect adding it EACCES.</summary>
+    public bool NoExec { get; } = LastFlag(options, "noexec", "exec");
+
+    /// <summary>MNT_NODEV: opening a device node here answers EACCES.</summary>
+    public bool NoDev { get; } = LastFlag(options, "nodev", "dev");
+
+    /// <summary>Whether the options list sets a flag: the last of "on"/"off" wins, as mount(8) reads them.</summary>
+    private static bool LastFlag(string options, string on, string off)
+    {
+        bool set = false;
+        foreach (var o in options.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (o == on) set = true;
+            else if (o == off) set = false;
+        }
+        return set;
+    }
 }
 
 /// <summary>The sandbox's mounts, keyed by absolute guest path. The root mount is at "/".</summary>

@@ -70,4 +70,28 @@ public sealed class MountTests(DifferentialFixture fixture)
             Directory.Delete(csrunscDir, true);
         }
     }
+
+    /// <summary>
+    /// A mount whose destination (and parents) do not exist in the rootfs: runc makes the
+    /// directories; csrunsc makes them in a writable rootfs and shows the same tree over a
+    /// read-only one, the mount reachable in both.
+    /// </summary>
+    [RootRequiredTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MissingMountPointsAreMade(bool readOnlyRoot)
+    {
+        void Edit(JsonObject config)
+        {
+            config["root"]!["readonly"] = readOnlyRoot;
+            config["mounts"]!.AsArray().Add((JsonNode)new JsonObject
+            {
+                ["destination"] = "/made/deeper/t", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("mode=0700"),
+            });
+        }
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, Edit, "sh", "-c",
+            "ls /made; ls /made/deeper; stat -c '%a %F' /made /made/deeper /made/deeper/t; echo x > /made/deeper/t/f && cat /made/deeper/t/f; " +
+            "mkdir /made/new 2>/dev/null && echo made-writable || echo made-readonly");
+        Assert.StartsWith("deeper\nt\n755 directory\n755 directory\n700 directory\nx\n", runc.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -137,6 +137,7 @@ internal static class SysOpen
             if (r < 0) return r;
             if (type is FileMode.CharDevice or FileMode.Block)
             {
+                if (p.Mount.NoDev) return -Errno.EACCES;
                 r = inode.GetStat(out StatBuf st);
                 if (r < 0) return r;
                 r = FilePermissions.CheckDevice(t, type, st.Rdev, may);

@@ -31,6 +31,7 @@ internal static class SysMemory
                 if (file.Inode is not null && (file.Inode.Mode & Vfs.FileMode.TypeMask) == Vfs.FileMode.CharDevice) file = null;
                 else return -Errno.ENODEV;
             }
+            if ((prot & Libc.PROT_EXEC) != 0 && file?.Location?.Mount.NoExec == true) return -Errno.EPERM;
             name = file?.Location?.AbsolutePath ?? "";
         }
         int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
