@@ -128,12 +128,28 @@ public static class BundleLoader
             return ExitFailure;
         }
 
-        // linux.sysctl: only net.* keys are applied (in the container's network namespace, at boot);
-        // the Sentry's kernel.*/fs.* values are fixed, so any other key is refused rather than ignored.
-        if (spec.Linux?.Sysctl?.Keys.FirstOrDefault(k => !k.StartsWith("net.", StringComparison.Ordinal)) is { } sysctl)
+        // linux.sysctl: net.* keys are applied in the container's network namespace, the IPC
+        // namespace's keys (kernel.shm*/sem/msg*, fs.mqueue.*) in the Sentry's IPC namespace, both at
+        // boot; the Sentry's other kernel.*/fs.* values are fixed, so any other key is refused rather than ignored.
+        foreach (var (key, value) in spec.Linux?.Sysctl ?? [])
         {
-            error = $"sysctl \"{sysctl}\" is not supported: csrunsc applies only net.* sysctls";
-            return ExitFailure;
+            if (key.StartsWith("net.", StringComparison.Ordinal)) continue;
+            if (!Sentry.Kernel.Ipc.IpcSysctls.IsIpcKey(key))
+            {
+                error = $"sysctl \"{key}\" is not supported: csrunsc applies only net.* and IPC namespace sysctls";
+                return ExitFailure;
+            }
+            // runc: IPC sysctls only in a container with its own (or a joined) IPC namespace.
+            if (!(spec.Linux?.Namespaces?.Any(n => n.Type == "ipc") ?? false))
+            {
+                error = $"sysctl \"{key}\" is not allowed in the hosts ipc namespace";
+                return ExitFailure;
+            }
+            if (Sentry.Kernel.Ipc.IpcSysctls.Check(key, value) is { } invalid)
+            {
+                error = invalid;
+                return ExitFailure;
+            }
         }
 
         // runc: an rlimit type Linux does not know fails create (it would otherwise be ignored).

@@ -93,6 +93,7 @@ public static class SandboxConfig
             MaskedPaths = (spec.Linux?.MaskedPaths ?? []).Select(p => new MaskedPath(p, HostKind(p))).ToList(),
             Devices = devices,
             DeviceRules = deviceRules,
+            IpcSysctls = IpcSysctlsOf(spec),
             SandboxDir = sandboxDir,
             Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
             Strace = global.Strace,
@@ -112,6 +113,9 @@ public static class SandboxConfig
         MaskedKinds = new string((spec.Linux?.MaskedPaths ?? []).Select(HostKind).ToArray()),
     };
 
+    private static List<KeyValuePair<string, string>> IpcSysctlsOf(OciSpec spec) =>
+        (spec.Linux?.Sysctl ?? []).Where(kv => Sentry.Kernel.Ipc.IpcSysctls.IsIpcKey(kv.Key)).ToList();
+
     /// <summary>In the sandbox: what the Sentry runs for a pod member's create request.</summary>
     public static ContainerOptions ContainerFrom(ContainerRequest r)
     {
@@ -129,6 +133,7 @@ public static class SandboxConfig
             MaskedPaths = masked.Select((p, i) => new MaskedPath(p, i < r.MaskedKinds.Length ? r.MaskedKinds[i] : '?')).ToList(),
             Devices = devices,
             DeviceRules = deviceRules,
+            IpcSysctls = IpcSysctlsOf(spec),
             NamespaceIds = r.Namespaces,
         };
     }

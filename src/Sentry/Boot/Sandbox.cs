@@ -110,6 +110,10 @@ public sealed class Sandbox
             return null;
         }
         kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
+        long ramAndSwap = MemInfoBytes(meminfo, "MemTotal") + MemInfoBytes(meminfo, "SwapTotal");
+        if (ramAndSwap > 0) kernel.Ipc.ReservableBytes = (ulong)ramAndSwap;
+        error = ApplyIpcSysctls(kernel, options.IpcSysctls);
+        if (error is not null) return null;
         Trace("mounts ready");
 
         var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
@@ -152,6 +156,14 @@ public sealed class Sandbox
     }
 
     /// <summary>linux.devices in the container's /dev (the host side checked they all lie under a tmpfs /dev).</summary>
+    /// <summary>config.json's IPC sysctls, into the sandbox's IPC namespace (a pod's members share it, as they share the pause container's).</summary>
+    private static string? ApplyIpcSysctls(Kernel.Kernel kernel, IReadOnlyList<KeyValuePair<string, string>> sysctls)
+    {
+        foreach (var (key, value) in sysctls)
+            if (Csrunsc.Sentry.Kernel.Ipc.IpcSysctls.Apply(kernel.Ipc, key, value) is { } error) return error;
+        return null;
+    }
+
     private static void MakeDevices(TmpfsFileSystem dev, IReadOnlyList<DeviceNode> devices)
     {
         foreach (var d in devices)
@@ -172,6 +184,12 @@ public sealed class Sandbox
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
         error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
+        if (error is not null)
+        {
+            gofer.Dispose();
+            return -Errno.EINVAL;
+        }
+        error = ApplyIpcSysctls(Kernel, options.IpcSysctls);
         if (error is not null)
         {
             gofer.Dispose();
@@ -491,16 +509,22 @@ public sealed class Sandbox
         _ => null,
     };
 
+    /// <summary>A /proc/meminfo field ("MemTotal", "SwapTotal") in bytes; 0 when absent.</summary>
+    private static long MemInfoBytes(string meminfo, string field)
+    {
+        foreach (var line in meminfo.Split('\n'))
+        {
+            if (!line.StartsWith(field + ":", StringComparison.Ordinal)) continue;
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 2 && long.TryParse(parts[1], out long kb)) return kb * 1024;
+        }
+        return 0;
+    }
+
     /// <summary>A tmpfs mount's options (throws TmpfsOptionException for one Linux would refuse); size=N% is of MemTotal.</summary>
     private static TmpfsMountOptions TmpfsOptions(SandboxMount m, string meminfo)
     {
-        long memTotal = 0;
-        foreach (var line in meminfo.Split('\n'))
-        {
-            if (!line.StartsWith("MemTotal:", StringComparison.Ordinal)) continue;
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length >= 2 && long.TryParse(parts[1], out long kb)) memTotal = kb * 1024;
-        }
+        long memTotal = MemInfoBytes(meminfo, "MemTotal");
         try
         {
             return TmpfsMountOptions.Parse(m.Options, memTotal);

@@ -54,6 +54,8 @@ public sealed class SandboxOptions
     /// <summary>linux.devices, made in /dev; linux.resources.devices, enforced on open and mknod.</summary>
     public IReadOnlyList<DeviceNode> Devices { get; init; } = [];
     public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
+    /// <summary>config.json's IPC namespace sysctls (kernel.shm*/sem/msg*, fs.mqueue.*), checked at create, applied at boot.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> IpcSysctls { get; init; } = [];
 
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }
@@ -99,6 +101,8 @@ public sealed class ContainerOptions
     /// <summary>linux.devices, made in /dev; linux.resources.devices, enforced on open and mknod.</summary>
     public IReadOnlyList<DeviceNode> Devices { get; init; } = [];
     public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
+    /// <summary>config.json's IPC namespace sysctls (kernel.shm*/sem/msg*, fs.mqueue.*), checked at create, applied at boot.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> IpcSysctls { get; init; } = [];
 
     /// <summary>Namespace identities for its processes' /proc/PID/ns (its own mnt; the pod's others).</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }

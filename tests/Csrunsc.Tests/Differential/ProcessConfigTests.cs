@@ -84,8 +84,8 @@ public sealed class ProcessConfigTests(DifferentialFixture fixture)
     public static TheoryData<string> RefusedCases => ["oom-score-adj-out-of-range", "unknown-rlimit-type", "sysctl-not-namespaced"];
 
     /// <summary>
-    /// What runc refuses at create: exit 1, one line naming the cause, nothing left. (csrunsc also
-    /// refuses IPC-namespaced kernel.* sysctls that runc applies; those are not compared here.)
+    /// What runc refuses at create: exit 1, one line naming the cause, nothing left. (IPC namespace
+    /// sysctls: IpcSysctlTests.)
     /// </summary>
     [RootRequiredTheory]
     [MemberData(nameof(RefusedCases))]

@@ -72,7 +72,7 @@ public sealed class MqueueDirectory : Inode
         file = null;
         var t = Kernel.Task.Current;
         if (t is null) return -Errno.EPERM;
-        int r = CreateQueue(t, name, mode, uid, gid, MqueueFileSystem.MsgDefault, MqueueFileSystem.MsgSizeDefault, overLimit: false, out var q);
+        int r = CreateQueue(t, name, mode, uid, gid, _fs.MsgDefault, _fs.MsgSizeDefault, overLimit: false, out var q);
         if (r < 0) return r;
         child = q;
         return q!.Open(flags, out file);
@@ -89,7 +89,7 @@ public sealed class MqueueDirectory : Inode
         lock (_queues)
         {
             if (_queues.ContainsKey(name)) return -Errno.EEXIST;
-            if (_queues.Count >= MqueueFileSystem.QueuesMax && !overLimit) return -Errno.ENOSPC;
+            if (_queues.Count >= _fs.QueuesMax && !overLimit) return -Errno.ENOSPC;
             // Charged to the creator's real uid (its user_struct), as Linux does.
             uint chargeUid = t.ThreadGroup.Creds.Uid;
             long bytes = MqueueFileSystem.Reservation(maxMsg, msgSize);

@@ -11,7 +11,9 @@ namespace Csrunsc.Sentry.Fs.Mqueue;
 public sealed class MqueueFileSystem : FileSystem
 {
     // Linux's defaults (fs.mqueue.*) and hard limits (ipc/mqueue.c, include/linux/ipc_namespace.h).
-    public const int QueuesMax = 256, MsgMax = 10, MsgSizeMax = 8192, MsgDefault = 10, MsgSizeDefault = 8192;
+    public const int DefaultQueuesMax = 256, DefaultMsgMax = 10, DefaultMsgSizeMax = 8192, DefaultMsgDefault = 10, DefaultMsgSizeDefault = 8192;
+    /// <summary>The namespace's fs.mqueue.* tunables (config.json's linux.sysctl sets them, IpcSysctls).</summary>
+    public int QueuesMax = DefaultQueuesMax, MsgMax = DefaultMsgMax, MsgSizeMax = DefaultMsgSizeMax, MsgDefault = DefaultMsgDefault, MsgSizeDefault = DefaultMsgSizeDefault;
     public const int HardMsgMax = 65536, HardMsgSizeMax = 16 * 1024 * 1024;
     public const int PrioMax = 32768;
 

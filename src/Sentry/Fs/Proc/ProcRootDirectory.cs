@@ -53,9 +53,9 @@ public sealed class ProcRootDirectory : ProcDirectory
         kernel.Add("shmall", Text(fs, () => Ipc().ShmAll.ToString(CultureInfo.InvariantCulture)));
         kernel.Add("shmmni", Text(fs, () => Str(Ipc().Shm.Mni)));
         kernel.Add("shm_rmid_forced", Text(fs, () => "0"));
-        kernel.Add("sem", Text(fs, ProcSysvipcContent.SemLimits));
-        kernel.Add("msgmax", Text(fs, () => Str(Kernel.Ipc.IpcNamespace.MsgMax)));
-        kernel.Add("msgmnb", Text(fs, () => Str(Kernel.Ipc.IpcNamespace.MsgMnb)));
+        kernel.Add("sem", Text(fs, () => ProcSysvipcContent.SemLimits(Ipc())));
+        kernel.Add("msgmax", Text(fs, () => Str(Ipc().MsgMax)));
+        kernel.Add("msgmnb", Text(fs, () => Str(Ipc().MsgMnb)));
         kernel.Add("msgmni", Text(fs, () => Str(Ipc().Msg.Mni)));
         foreach (var next in new[] { "msg_next_id", "sem_next_id", "shm_next_id" }) kernel.Add(next, Text(fs, () => "-1"));
         var sysvipc = new ProcDirectory(fs, fs.NextIno());
@@ -80,11 +80,11 @@ public sealed class ProcRootDirectory : ProcDirectory
         inotify.Add("max_user_instances", Text(fs, () => Str(Vfs.Inotify.Fsnotify.MaxUserInstances)));
         inotify.Add("max_user_watches", Text(fs, () => Str(Vfs.Inotify.Fsnotify.MaxUserWatches)));
         var mqueue = Dir(fs, fsDir, "mqueue");
-        mqueue.Add("queues_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.QueuesMax)));
-        mqueue.Add("msg_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgMax)));
-        mqueue.Add("msgsize_max", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgSizeMax)));
-        mqueue.Add("msg_default", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgDefault)));
-        mqueue.Add("msgsize_default", Text(fs, () => Str(Mqueue.MqueueFileSystem.MsgSizeDefault)));
+        mqueue.Add("queues_max", Text(fs, () => Str(Ipc().Mqueue.QueuesMax)));
+        mqueue.Add("msg_max", Text(fs, () => Str(Ipc().Mqueue.MsgMax)));
+        mqueue.Add("msgsize_max", Text(fs, () => Str(Ipc().Mqueue.MsgSizeMax)));
+        mqueue.Add("msg_default", Text(fs, () => Str(Ipc().Mqueue.MsgDefault)));
+        mqueue.Add("msgsize_default", Text(fs, () => Str(Ipc().Mqueue.MsgSizeDefault)));
         if (k.Network is { } network)
         {
             // The guest's network namespace's own values (writes need CAP_NET_ADMIN, as for a container's root).

@@ -52,8 +52,8 @@ internal static class ProcSysvipcContent
     }
 
     /// <summary>/proc/sys/kernel/sem: SEMMSL, SEMMNS, SEMOPM, SEMMNI.</summary>
-    public static string SemLimits() =>
-        F("{0}\t{1}\t{2}\t{3}", IpcNamespace.SemMsl, IpcNamespace.SemMns, IpcNamespace.SemOpm, IpcNamespace.SemMni);
+    public static string SemLimits(IpcNamespace ns) =>
+        F("{0}\t{1}\t{2}\t{3}", ns.SemMsl, ns.SemMns, ns.SemOpm, ns.Sem.Mni);
 
     private static string Octal(uint mode) => Convert.ToString(mode, 8);
 

@@ -56,7 +56,8 @@ internal static class SysMq
                 if ((oflag & Libc.O_CREAT) == 0) return -Errno.ENOENT;
                 r = FilePermissions.Check(t, dir, FilePermissions.MayWrite | FilePermissions.MayExec);
                 if (r < 0) return r;
-                long maxMsg = MqueueFileSystem.MsgDefault, msgSize = MqueueFileSystem.MsgSizeDefault;
+                var mq = t.IpcNs.Mqueue;
+                long maxMsg = mq.MsgDefault, msgSize = mq.MsgSizeDefault;
                 bool resource = Capabilities.Has(t, Capabilities.SYS_RESOURCE);
                 if (hasAttr)
                 {
@@ -64,7 +65,7 @@ internal static class SysMq
                     msgSize = BinaryPrimitives.ReadInt64LittleEndian(attr[16..]);
                     if (maxMsg <= 0 || msgSize <= 0) return -Errno.EINVAL;
                     if (resource ? maxMsg > MqueueFileSystem.HardMsgMax || msgSize > MqueueFileSystem.HardMsgSizeMax
-                        : maxMsg > MqueueFileSystem.MsgMax || msgSize > MqueueFileSystem.MsgSizeMax)
+                        : maxMsg > mq.MsgMax || msgSize > mq.MsgSizeMax)
                         return -Errno.EINVAL;
                 }
                 var creds = t.ThreadGroup.Creds;

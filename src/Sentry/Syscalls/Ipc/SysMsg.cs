@@ -12,7 +12,7 @@ internal static class SysMsg
     public static long Msgget(Task t, in SyscallArguments a)
     {
         var reg = IpcCommon.Ns(t).Msg;
-        return reg.Get(t, a.Int(0), a.Int(1), _ => 0, () => new MsgQueue(IpcNamespace.MsgMnb), () => 0);
+        return reg.Get(t, a.Int(0), a.Int(1), _ => 0, () => new MsgQueue(IpcCommon.Ns(t).MsgMnb), () => 0);
     }
 
     public static long Msgsnd(Task t, in SyscallArguments a)
@@ -20,7 +20,7 @@ internal static class SysMsg
         int id = a.Int(0), flags = a.Int(3);
         ulong msgp = a.A1;
         long size = (long)a.A2;
-        if (size > IpcNamespace.MsgMax || size < 0 || id < 0) return -Errno.EINVAL;
+        if (size > IpcCommon.Ns(t).MsgMax || size < 0 || id < 0) return -Errno.EINVAL;
         if (t.ReadStruct(msgp, out long type) < 0) return -Errno.EFAULT;
         if (type < 1) return -Errno.EINVAL;
         // Bounded by msgmax (8 KiB) per message and msgmnb per queue.
@@ -136,7 +136,8 @@ internal static class SysMsg
                 lock (reg.Lock)
                 {
                     maxIndex = reg.MaxIndex;
-                    int pool = IpcNamespace.MsgMni * IpcNamespace.MsgMnb / 1024, map = IpcNamespace.MsgMnb, tql = IpcNamespace.MsgMnb;
+                    // MSGPOOL, MSGMAP, MSGTQL: compile-time constants in Linux, whatever the tunables.
+                    int pool = IpcNamespace.DefaultMsgMni * IpcNamespace.DefaultMsgMnb / 1024, map = IpcNamespace.DefaultMsgMnb, tql = IpcNamespace.DefaultMsgMnb;
                     if (cmd == MsgQueue.MSG_INFO)
                     {
                         pool = reg.InUse;
@@ -151,8 +152,8 @@ internal static class SysMsg
                     }
                     BinaryPrimitives.WriteInt32LittleEndian(info, pool);
                     BinaryPrimitives.WriteInt32LittleEndian(info[4..], map);
-                    BinaryPrimitives.WriteInt32LittleEndian(info[8..], IpcNamespace.MsgMax);
-                    BinaryPrimitives.WriteInt32LittleEndian(info[12..], IpcNamespace.MsgMnb);
+                    BinaryPrimitives.WriteInt32LittleEndian(info[8..], IpcCommon.Ns(t).MsgMax);
+                    BinaryPrimitives.WriteInt32LittleEndian(info[12..], IpcCommon.Ns(t).MsgMnb);
                     BinaryPrimitives.WriteInt32LittleEndian(info[16..], reg.Mni);
                     BinaryPrimitives.WriteInt32LittleEndian(info[20..], 16);
                     BinaryPrimitives.WriteInt32LittleEndian(info[24..], tql);
@@ -186,7 +187,7 @@ internal static class SysMsg
                     if (q is null) return -Errno.EINVAL;
                     if (!q.MayControl(t)) return -Errno.EPERM;
                     long qbytes = BinaryPrimitives.ReadInt64LittleEndian(ds[88..]);
-                    if (qbytes > IpcNamespace.MsgMnb && !Capabilities.Has(t, Capabilities.SYS_RESOURCE)) return -Errno.EPERM;
+                    if (qbytes > IpcCommon.Ns(t).MsgMnb && !Capabilities.Has(t, Capabilities.SYS_RESOURCE)) return -Errno.EPERM;
                     if (!IpcObject.ValidPerm(ds)) return -Errno.EINVAL;
                     q.QBytes = qbytes;
                     q.SetPerm(ds);

@@ -13,8 +13,8 @@ internal static class SysSem
     public static long Semget(Task t, in SyscallArguments a)
     {
         int key = a.Int(0), nsems = a.Int(1), flags = a.Int(2);
-        if (nsems < 0 || nsems > IpcNamespace.SemMsl) return -Errno.EINVAL;
         var ns = IpcCommon.Ns(t);
+        if (nsems < 0 || nsems > ns.SemMsl) return -Errno.EINVAL;
         var reg = ns.Sem;
         return reg.Get(t, key, flags,
             set => nsems > set.Sems.Length ? -Errno.EINVAL : 0,
@@ -24,7 +24,7 @@ internal static class SysSem
                 if (nsems == 0) return -Errno.EINVAL;
                 long used = 0;
                 foreach (var s in reg.All()) used += s.Sems.Length;
-                return used + nsems > IpcNamespace.SemMns ? -Errno.ENOSPC : 0;
+                return used + nsems > ns.SemMns ? -Errno.ENOSPC : 0;
             });
     }
 
@@ -41,7 +41,7 @@ internal static class SysSem
     private static long Do(Task t, int id, ulong sops, long nsops, long deadline)
     {
         if (nsops < 1 || id < 0) return -Errno.EINVAL;
-        if (nsops > IpcNamespace.SemOpm) return -Errno.E2BIG;
+        if (nsops > IpcCommon.Ns(t).SemOpm) return -Errno.E2BIG;
         Span<SemBuf> ops = stackalloc SemBuf[(int)nsops];
         if (t.CopyIn(sops, MemoryMarshal.AsBytes(ops)) < 0) return -Errno.EFAULT;
         int max = 0;
@@ -123,13 +123,13 @@ internal static class SysSem
                 {
                     maxIndex = reg.MaxIndex;
                     // semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem
-                    info[0] = IpcNamespace.SemMns;
+                    info[0] = IpcCommon.Ns(t).SemMns;
                     info[1] = reg.Mni;
-                    info[2] = IpcNamespace.SemMns;
-                    info[3] = IpcNamespace.SemMns;
-                    info[4] = IpcNamespace.SemMsl;
-                    info[5] = IpcNamespace.SemOpm;
-                    info[6] = IpcNamespace.SemOpm;
+                    info[2] = IpcCommon.Ns(t).SemMns;
+                    info[3] = IpcCommon.Ns(t).SemMns;
+                    info[4] = IpcCommon.Ns(t).SemMsl;
+                    info[5] = IpcCommon.Ns(t).SemOpm;
+                    info[6] = IpcCommon.Ns(t).SemOpm;
                     info[7] = 20;
                     info[8] = IpcNamespace.SemVmx;
                     info[9] = IpcNamespace.SemAem;

@@ -33,9 +33,11 @@ internal static class SysShm
             () =>
             {
                 if (size < 1 || size > ns.ShmMax) return -Errno.EINVAL;
+                if (size > long.MaxValue) return -Errno.EINVAL; // MAX_LFS_FILESIZE of the segment's shmem file
                 ulong pages = (size + MemoryFile.PageSize - 1) / MemoryFile.PageSize;
                 if (pages * MemoryFile.PageSize < size) return -Errno.ENOSPC;
                 if (ns.ShmTotalPages + pages < ns.ShmTotalPages || ns.ShmTotalPages + pages > ns.ShmAll) return -Errno.ENOSPC;
+                if ((flags & ShmSegment.SHM_NORESERVE) == 0 && size > ns.ReservableBytes) return -Errno.ENOMEM;
                 return 0;
             });
     }
