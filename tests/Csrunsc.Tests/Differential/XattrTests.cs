@@ -1,0 +1,26 @@
+using Xunit;
+
+namespace Csrunsc.Tests.Differential;
+
+/// <summary>
+/// Extended attributes on tmpfs (/dev/shm): tests/progs/xattr.c as root with runc's default
+/// capabilities (no CAP_SYS_ADMIN: trusted.* hidden and refused, security.* refused) and as uid
+/// 65534 (permission checks, sticky directories), under runc and csrunsc.
+/// </summary>
+[Collection(DifferentialCollection.Name)]
+public sealed class XattrTests(DifferentialFixture fixture)
+{
+    [RootRequiredFact]
+    public void UserXattrsOnTmpfsAsLinux()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/xattr", "/dev/shm");
+        Assert.Contains("list: 25 [user.empty user.b user.a]", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void XattrPermissionsAsLinux()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/xattr", "/dev/shm", "user");
+        Assert.Contains("get on a 0600 file of root: -1 Permission denied", runc.Stdout, StringComparison.Ordinal);
+    }
+}
