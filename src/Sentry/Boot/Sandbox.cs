@@ -135,7 +135,7 @@ public sealed class Sandbox
                     kernel.Events.Write($"csrunsc: mount of type {m.Type} at {m.Destination} is not supported; skipped\n");
                     continue;
                 }
-                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
+                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options, m.FsRoot));
             }
             PathMasks.Apply(mounts, readonlyPaths, maskedPaths);
             return null;
