@@ -62,7 +62,7 @@ int main(void)
         int p[2];
         pipe(p);
         run("pipe", p[0], p[1], fill);
-        char path[] = "/tmp/pipe_close.fifo";
+        char path[] = "/dev/shm/pipe_close.fifo";
         unlink(path);
         mkfifo(path, 0600);
         int r = open(path, O_RDONLY | O_NONBLOCK);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Csrunsc.Tests.Differential;
@@ -10,6 +11,17 @@ namespace Csrunsc.Tests.Differential;
 [Collection(DifferentialCollection.Name)]
 public sealed class XattrTests(DifferentialFixture fixture)
 {
+    /// <summary>runc's default set plus CAP_SETUID/CAP_SETGID, so that the program can become uid 65534 after its setup as root.</summary>
+    private static void WithSetid(JsonObject config)
+    {
+        var caps = (JsonObject)config["process"]!["capabilities"]!;
+        foreach (var set in new[] { "bounding", "effective", "permitted" })
+        {
+            var list = (JsonArray)caps[set]!;
+            foreach (var c in new[] { "CAP_SETUID", "CAP_SETGID" }) list.Add((JsonNode)JsonValue.Create(c)!);
+        }
+    }
+
     [RootRequiredFact]
     public void UserXattrsOnTmpfsAsLinux()
     {
@@ -20,7 +32,7 @@ public sealed class XattrTests(DifferentialFixture fixture)
     [RootRequiredFact]
     public void XattrPermissionsAsLinux()
     {
-        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/xattr", "/dev/shm", "user");
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, WithSetid, "/bin/xattr", "/dev/shm", "user");
         Assert.Contains("get on a 0600 file of root: -1 Permission denied", runc.Stdout, StringComparison.Ordinal);
     }
 }
