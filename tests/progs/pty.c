@@ -759,6 +759,81 @@ static void notty_checks(void)
     (void)d;
 }
 
+/* A session leader's TIOCNOTTY: its foreground group gets SIGHUP then SIGCONT; a member that had both
+ * blocked takes them one sigsuspend at a time (gVisor's JobControlTest.ReleaseTTYSignals); a member
+ * of another group gets nothing. */
+static volatile int release_got;
+static void release_note(int sig) { release_got |= 1 << sig; }
+
+static void release_signals_check(void)
+{
+    char d[256];
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    char path[64];
+    snprintf(path, sizeof path, "%s", ptsname(m));
+    pid_t leader = fork();
+    if (leader == 0) {
+        setsid();
+        int s = open(path, O_RDWR | O_NOCTTY);
+        if (ioctl(s, TIOCSCTTY, 0) < 0) _exit(90);
+        sigset_t both;
+        sigemptyset(&both);
+        sigaddset(&both, SIGHUP);
+        sigaddset(&both, SIGCONT);
+        sigprocmask(SIG_BLOCK, &both, NULL);
+        int ready[2];
+        pipe(ready);
+        pid_t same = fork();
+        if (same == 0) {
+            struct sigaction sa = { 0 };
+            sa.sa_handler = release_note;
+            sa.sa_mask = both;
+            sigaction(SIGHUP, &sa, NULL);
+            sigaction(SIGCONT, &sa, NULL);
+            (void)!write(ready[1], "r", 1);
+            sigset_t wait_mask;
+            sigfillset(&wait_mask);
+            sigdelset(&wait_mask, SIGHUP);
+            sigdelset(&wait_mask, SIGCONT);
+            int waits = 0;
+            while (release_got != ((1 << SIGHUP) | (1 << SIGCONT)) && waits < 5) {
+                sigsuspend(&wait_mask);
+                waits++;
+            }
+            _exit(release_got == ((1 << SIGHUP) | (1 << SIGCONT)) ? waits : 50);
+        }
+        sigprocmask(SIG_UNBLOCK, &both, NULL);
+        pid_t other = fork();
+        if (other == 0) {
+            setpgid(0, 0);
+            pause();
+            _exit(60);
+        }
+        setpgid(other, other);
+        char ch;
+        (void)!read(ready[0], &ch, 1);
+        usleep(100000);
+        signal(SIGHUP, SIG_IGN);
+        int r = ioctl(s, TIOCNOTTY);
+        int st = 0;
+        alarm(5);
+        waitpid(same, &st, 0);
+        int same_status = WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+        int other_alive = waitpid(other, &st, WNOHANG) == 0;
+        kill(other, SIGKILL);
+        waitpid(other, &st, 0);
+        _exit(r != 0 ? 91 : other_alive ? same_status : 92);
+    }
+    int st;
+    waitpid(leader, &st, 0);
+    snprintf(d, sizeof d, "leader exit=%d (2: both signals, one sigsuspend each; other group untouched)",
+             WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+    check("TIOCNOTTY signals the foreground group only", WIFEXITED(st) && WEXITSTATUS(st) == 2, d);
+    close(m);
+}
+
 /* What `script -qc CMD /dev/null` does: CMD on a new pty as its controlling terminal, its output copied. */
 static void spawn_check(const char *name, const char *cmd, int rows, int cols, const char *input)
 {
@@ -815,6 +890,7 @@ int main(int argc, char **argv)
     if (all || !strcmp(part, "session")) {
         session_checks();
         notty_checks();
+        release_signals_check();
     }
     if (all || !strcmp(part, "script")) {
     spawn_check("script echo hi; tty", "echo hi; tty", 0, 0, NULL);

@@ -15,6 +15,7 @@ public sealed class MountPlan
     public static MountPlan From(OciSpec spec, string bundleDir)
     {
         var plan = new MountPlan();
+        string? hostTable = null;
         foreach (var m in spec.Mounts ?? [])
         {
             var options = m.Options ?? [];
@@ -26,7 +27,9 @@ public sealed class MountPlan
                 string src = m.Source ?? "";
                 if (!Path.IsPathRooted(src)) src = Path.GetFullPath(Path.Combine(bundleDir, src));
                 plan.GoferBinds.Add((dest, src, ro));
-                plan.SentryMounts.Add(new SandboxMount(dest, "bind", src, ro, plan.GoferBinds.Count, string.Join(',', options)));
+                hostTable ??= HostMountinfo.ReadHostTable();
+                string fsRoot = HostMountinfo.RootInFileSystem(HostMountinfo.RealPath(src), hostTable);
+                plan.SentryMounts.Add(new SandboxMount(dest, "bind", src, ro, plan.GoferBinds.Count, string.Join(',', options), fsRoot));
             }
             else
             {

@@ -28,7 +28,10 @@ public static class PathMasks
         {
             string abs = Sandbox.NormalizePath(path);
             if (Resolve(mounts, abs, out Mount? mount, out Inode? inode) < 0) continue;
-            mounts.Add(new Mount(abs, mount!.FileSystem, inode!, readOnly: true, mount.Source, AddReadOnly(mount.Options)));
+            // A bind of the path onto itself: its root is the path inside the filesystem it is in.
+            string rest = mount!.Path == "/" ? abs : abs[mount.Path.Length..];
+            string fsRoot = mount.FsRoot == "/" ? rest : mount.FsRoot + rest;
+            mounts.Add(new Mount(abs, mount.FileSystem, inode!, readOnly: true, mount.Source, AddReadOnly(mount.Options), fsRoot));
         }
         TmpfsDeviceNode? devNull = null;
         foreach (var masked in maskedPaths)
@@ -51,7 +54,7 @@ public static class PathMasks
                     var fs = new TmpfsFileSystem("devtmpfs");
                     devNull = fs.AddCharDevice("null", DevFileSystem.MemMajor, (uint)MemoryDeviceKind.Null);
                 }
-                mounts.Add(new Mount(abs, devNull.FileSystem, devNull, readOnly: false, "udev", "rw,nosuid"));
+                mounts.Add(new Mount(abs, devNull.FileSystem, devNull, readOnly: false, "udev", "rw,nosuid", "/null"));
             }
         }
     }

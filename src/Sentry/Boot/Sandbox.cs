@@ -139,7 +139,7 @@ public sealed class Sandbox
                 // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
                 if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
                 MountPoints.Ensure(mounts, NormalizePath(m.Destination), fs.Root.IsDirectory);
-                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options));
+                mounts.Add(new Mount(NormalizePath(m.Destination), fs, fs.Root, m.ReadOnly || fs.ReadOnly, m.Source, m.Options, m.FsRoot));
                 if (NormalizePath(m.Destination) == "/dev" && fs is TmpfsFileSystem dev) MakeDevices(dev, devices);
             }
             PathMasks.Apply(mounts, readonlyPaths, maskedPaths);

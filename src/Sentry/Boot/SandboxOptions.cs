@@ -1,7 +1,10 @@
 namespace Csrunsc.Sentry.Boot;
 
-/// <summary>A mount the Sentry serves: its own filesystem (proc, tmpfs, ...) or a gofer attach point.</summary>
-public sealed record SandboxMount(string Destination, string Type, string Source, bool ReadOnly, int GoferAttachIndex, string Options);
+/// <summary>
+/// A mount the Sentry serves: its own filesystem (proc, tmpfs, ...) or a gofer attach point.
+/// FsRoot: for a bind mount, the source's path inside its host filesystem (mountinfo's root field).
+/// </summary>
+public sealed record SandboxMount(string Destination, string Type, string Source, bool ReadOnly, int GoferAttachIndex, string Options, string FsRoot = "/");
 
 /// <summary>
 /// A node of config.json's linux.devices, made in the container's /dev (the Sentry's tmpfs):

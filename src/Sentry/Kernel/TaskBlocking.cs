@@ -154,6 +154,16 @@ public sealed partial class Task : IWaiter
         }
     }
 
+    /// <summary>
+    /// recalc_sigpending after the mask was replaced for a wait (sigsuspend, ppoll, pselect6,
+    /// epoll_pwait): a signal already pending that the new mask unblocks interrupts the wait at
+    /// once, although it arrived while it was blocked (no Interrupt() was raised for it then).
+    /// </summary>
+    public void RecalcPendingSignals()
+    {
+        if (((Pending.Set | ThreadGroup.SharedPending.Set) & ~SignalMask) != 0) _interrupted = true;
+    }
+
     /// <summary>Clears the interrupted flag once the pending signals have been looked at.</summary>
     private void ClearInterrupt() => _interrupted = false;
 }

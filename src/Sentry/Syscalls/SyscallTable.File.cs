@@ -86,18 +86,18 @@ public static partial class SyscallTable
         Full(261, "futimesat", SysUtime.FutimesAt);
         Partial(137, "statfs", SysStatfs.StatFs, "plausible constant sizes; f_type per filesystem type");
         Partial(138, "fstatfs", SysStatfs.FStatFs, "plausible constant sizes; f_type per filesystem type");
-        Partial(191, "getxattr", SysXattr.GetXattr, "no extended attributes are stored: ENODATA");
-        Partial(192, "lgetxattr", SysXattr.LGetXattr, "no extended attributes are stored: ENODATA");
-        Partial(193, "fgetxattr", SysXattr.FGetXattr, "no extended attributes are stored: ENODATA");
-        Partial(194, "listxattr", SysXattr.ListXattr, "always an empty list");
-        Partial(195, "llistxattr", SysXattr.LListXattr, "always an empty list");
-        Partial(196, "flistxattr", SysXattr.FListXattr, "always an empty list");
-        Partial(188, "setxattr", SysXattr.SetXattr, "EOPNOTSUPP");
-        Partial(189, "lsetxattr", SysXattr.LSetXattr, "EOPNOTSUPP");
-        Partial(190, "fsetxattr", SysXattr.FSetXattr, "EOPNOTSUPP");
-        Partial(197, "removexattr", SysXattr.RemoveXattr, "ENODATA");
-        Partial(198, "lremovexattr", SysXattr.LRemoveXattr, "ENODATA");
-        Partial(199, "fremovexattr", SysXattr.FRemoveXattr, "ENODATA");
+        Partial(191, "getxattr", SysXattr.GetXattr, "tmpfs keeps user.*/trusted.*/security.* in memory with Linux's checks; system.* (POSIX ACLs) EOPNOTSUPP; no ENOSPC budget; rootfs, proc, sys store none (ENODATA)");
+        Partial(192, "lgetxattr", SysXattr.LGetXattr, "tmpfs keeps user.*/trusted.*/security.* in memory with Linux's checks; system.* (POSIX ACLs) EOPNOTSUPP; no ENOSPC budget; rootfs, proc, sys store none (ENODATA)");
+        Partial(193, "fgetxattr", SysXattr.FGetXattr, "tmpfs keeps user.*/trusted.*/security.* in memory with Linux's checks; system.* (POSIX ACLs) EOPNOTSUPP; no ENOSPC budget; rootfs, proc, sys store none (ENODATA)");
+        Partial(194, "listxattr", SysXattr.ListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
+        Partial(195, "llistxattr", SysXattr.LListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
+        Partial(196, "flistxattr", SysXattr.FListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
+        Partial(188, "setxattr", SysXattr.SetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(189, "lsetxattr", SysXattr.LSetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(190, "fsetxattr", SysXattr.FSetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(197, "removexattr", SysXattr.RemoveXattr, "tmpfs removes; other filesystems ENODATA");
+        Partial(198, "lremovexattr", SysXattr.LRemoveXattr, "tmpfs removes; other filesystems ENODATA");
+        Partial(199, "fremovexattr", SysXattr.FRemoveXattr, "tmpfs removes; other filesystems ENODATA");
 
         // Directories and names
         Full(217, "getdents64", SysGetdents.GetDents64);

@@ -80,6 +80,9 @@ public abstract class Inode
         }
     }
 
+    /// <summary>Extended attributes the filesystem keeps in memory (tmpfs); null where it stores none.</summary>
+    public virtual XattrStore? Xattrs => null;
+
     /// <summary>
     /// A description that could write the file was closed: cached attributes (size, blocks,
     /// times) may be stale. Filesystems that cache them (the gofer's) refresh on the next stat.

@@ -1,8 +1,11 @@
 namespace Csrunsc.Sentry.Vfs;
 
 /// <summary>A filesystem mounted at an absolute guest path.</summary>
-public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool readOnly, string source, string options)
+public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool readOnly, string source, string options, string fsRoot = "/")
 {
+    /// <summary>Where the mount's root lies in its filesystem (mountinfo's 4th field): a bind mount's source subtree.</summary>
+    public string FsRoot { get; } = fsRoot;
+
     public string Path { get; } = path;
     public FileSystem FileSystem { get; } = fileSystem;
     public Inode Root { get; } = root;

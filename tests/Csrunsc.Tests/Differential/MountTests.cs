@@ -94,4 +94,42 @@ public sealed class MountTests(DifferentialFixture fixture)
             "mkdir /made/new 2>/dev/null && echo made-writable || echo made-readonly");
         Assert.StartsWith("deeper\nt\n755 directory\n755 directory\n700 directory\nx\n", runc.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// /proc/self/mountinfo rows of bind mounts: the root field is the source's path inside its host
+    /// filesystem (one temp directory for both runtimes, so the rows agree), and neither bind nor
+    /// rbind is ever shown as an option; /proc/sys (a read-only path) is a bind of proc's /sys.
+    /// </summary>
+    [RootRequiredFact]
+    public void MountinfoRowsOfBindMounts()
+    {
+        string dir = Directory.CreateTempSubdirectory("csrunsc-mountinfo-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "src", "sub"));
+        try
+        {
+            const string script =
+                "awk '$5==\"/data\" || $5==\"/sub\" || $5==\"/proc/sys\" {print $5, $4}' /proc/self/mountinfo; " +
+                "grep -c -w -e bind -e rbind /proc/self/mountinfo";
+            var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, config =>
+            {
+                var mounts = config["mounts"]!.AsArray();
+                mounts.Add((JsonNode)new JsonObject
+                {
+                    ["destination"] = "/data", ["type"] = "bind", ["source"] = Path.Combine(dir, "src"),
+                    ["options"] = new JsonArray("rbind", "rw"),
+                });
+                mounts.Add((JsonNode)new JsonObject
+                {
+                    ["destination"] = "/sub", ["type"] = "bind", ["source"] = Path.Combine(dir, "src", "sub"),
+                    ["options"] = new JsonArray("bind", "ro"),
+                });
+            }, "sh", "-c", script);
+            Assert.Contains("/data ", runc.Stdout, StringComparison.Ordinal);
+            Assert.Contains("/proc/sys /sys\n", runc.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

@@ -34,6 +34,18 @@ public sealed class TimerTests(DifferentialFixture fixture)
     }
 
     /// <summary>
+    /// A signal pending while blocked is delivered by the wait whose temporary mask unblocks it
+    /// (sigsuspend, ppoll, pselect6, epoll_pwait), also the second of two signals held back by the
+    /// first handler's sa_mask (tests/progs/signal_wait.c; gVisor's JobControlTest.ReleaseTTYSignals hung on it).
+    /// </summary>
+    [RootRequiredFact]
+    public void PendingSignalsUnblockedByWaitMask()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/signal_wait");
+        Assert.Contains("sigsuspend: two signals sent while waiting: exit=2 (waits)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// busybox's timeout execs the program and signals it from a forked watcher, so the shell sees
     /// the program killed by the signal (143 for TERM, 137 for KILL), not coreutils' 124.
     /// </summary>

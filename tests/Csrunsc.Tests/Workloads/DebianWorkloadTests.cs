@@ -67,6 +67,25 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
         Assert.Contains("max ops per semop call = 500\n", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Programs that make their own terminal on the Sentry's ptys (issue 10): util-linux script(1)
+    /// running a shell on a new pty (its name, the default 0x0 size, a size set inside, the
+    /// command's status with -e); the copies keep the pty's \r\n. (python3's pty.spawn with stdin
+    /// on /dev/null is left out: under csrunsc a pty.spawn traceback at tcgetattr(0) comes through the
+    /// pty instead of the child's output; an open bug.)
+    /// </summary>
+    [RootRequiredFact]
+    public void ScriptOnItsOwnPty()
+    {
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            script -qc 'tty; stty size' /dev/null </dev/null | od -c
+            script -qc 'stty rows 30 cols 100; stty size; tty <&2' /dev/null </dev/null | od -c
+            script -qec 'exit 5' /dev/null </dev/null; echo "script status $?"
+            """);
+        Assert.Contains("script status 5\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("/   d   e   v   /   p   t   s   /   0  \\r  \\n   0       0  \\r", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void Python3JsonThreadPoolAndLocks()
     {

@@ -7,7 +7,8 @@ namespace Csrunsc.Sentry.Fs.Pipe;
 /// <summary>
 /// A pipe: a 64 KiB ring buffer shared by read and write ends (pipe(2), and FIFOs). Writes of at most
 /// <see cref="PipeBuf"/> bytes are atomic; larger ones may be split and interleave. EOF once every
-/// writer is gone, EPIPE once every reader is gone (the syscall layer raises SIGPIPE).
+/// writer is gone, EPIPE once every reader is gone (the syscall layer raises SIGPIPE; a write cut
+/// short by the last reader's close returns its count and raises SIGPIPE itself, as pipe_write).
 /// </summary>
 public sealed class Pipe
 {
@@ -194,7 +195,14 @@ public sealed class Pipe
                 int n;
                 lock (this)
                 {
-                    if (_readers == 0) return written > 0 ? written : -Errno.EPIPE;
+                    if (_readers == 0)
+                    {
+                        if (written == 0) return -Errno.EPIPE;
+                        // pipe_write: the last reader left mid-write: the bytes written so far,
+                        // and SIGPIPE all the same (the syscall layer raises it only for EPIPE).
+                        task.SendSignalToSelf(Libc.SIGPIPE);
+                        return written;
+                    }
                     int free = Capacity - _count;
                     n = atomic ? (free >= src.Length ? src.Length : 0) : Math.Min(free, src.Length - (int)written);
                     if (n > 0) Put(src.Slice((int)written, n));

@@ -125,7 +125,7 @@ public static class ProcPidContent
             }
             if (best >= 0) parent = baseId + best;
             ulong dev = m.FileSystem.Dev;
-            sb.Append(Inv, $"{baseId + i} {parent} {DeviceNumber.Major(dev)}:{DeviceNumber.Minor(dev)} / {Escape(m.Path)} {Options(m)} - ");
+            sb.Append(Inv, $"{baseId + i} {parent} {DeviceNumber.Major(dev)}:{DeviceNumber.Minor(dev)} {Escape(m.FsRoot)} {Escape(m.Path)} {Options(m)} - ");
             sb.Append(m.FileSystem.Type).Append(' ').Append(Escape(m.Source.Length > 0 ? m.Source : "none")).Append(' ')
               .Append(m.ReadOnly || m.FileSystem.ReadOnly ? "ro" : "rw").Append('\n');
         }
@@ -175,10 +175,25 @@ public static class ProcPidContent
         return mask.ToString("x", Inv);
     }
 
+    /// <summary>
+    /// mount(8)'s verbs, not flags a mount keeps: bind/rbind make it, the propagation words set its
+    /// propagation (mountinfo's optional fields), remount/defaults change nothing shown. Never printed.
+    /// </summary>
+    private static readonly HashSet<string> NotShown = new(StringComparer.Ordinal)
+    {
+        "bind", "rbind", "remount", "defaults", "private", "rprivate", "shared", "rshared", "slave", "rslave",
+        "unbindable", "runbindable", "rw", "ro",
+    };
+
     private static string Options(Mount m)
     {
         bool ro = m.ReadOnly || m.FileSystem.ReadOnly;
         string opts = m.Options;
+        if (opts.Length > 0 && opts.Split(',').Any(NotShown.Contains))
+        {
+            var kept = opts.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(o => !NotShown.Contains(o));
+            return string.Join(',', kept.Prepend(ro ? "ro" : "rw"));
+        }
         if (opts.Length == 0) return ro ? "ro" : "rw";
         if (opts.StartsWith("rw", StringComparison.Ordinal) || opts.StartsWith("ro", StringComparison.Ordinal)) return opts;
         return (ro ? "ro," : "rw,") + opts;

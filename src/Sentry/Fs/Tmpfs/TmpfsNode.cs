@@ -27,6 +27,11 @@ public abstract class TmpfsNode : Inode
 
     public TmpfsFileSystem Fs { get; }
 
+    private XattrStore? _xattrs;
+
+    /// <summary>user.*, trusted.* and security.* attributes, as shmem's simple_xattrs.</summary>
+    public override XattrStore Xattrs => LazyInitializer.EnsureInitialized(ref _xattrs, () => new XattrStore(TouchChanged));
+
     public override FileSystem FileSystem => Fs;
 
     public ulong Ino { get; }

@@ -107,6 +107,16 @@ internal static class FileIo
         return r < 0 ? r : n;
     }
 
+    /// <summary>
+    /// A stream write that moved done bytes before a chunk failed answers done; a broken pipe still
+    /// raises SIGPIPE, as one pipe_write call does when the last reader leaves mid-write.
+    /// </summary>
+    private static long PartialBeforeError(Task t, FileDescription f, long done, long error)
+    {
+        if (error == -Errno.EPIPE && f.SignalsBrokenPipe) t.SendSignalToSelf(Libc.SIGPIPE);
+        return done;
+    }
+
     private static long WriteStream(Task t, FileDescription f, ulong addr, long len)
     {
         byte[] scratch = t.Scratch;
@@ -126,7 +136,7 @@ internal static class FileIo
                 if (c < 0) return done > 0 ? done : c;
                 n = f.Write(t, scratch.AsSpan(0, want), -1);
             }
-            if (n < 0) return done > 0 ? done : n;
+            if (n < 0) return done > 0 ? PartialBeforeError(t, f, done, n) : n;
             done += n;
             if (n < want) break;
         }
@@ -247,7 +257,7 @@ internal static class FileIo
                 if (fill == scratch.Length)
                 {
                     long n = f.Write(t, scratch.AsSpan(0, fill), -1);
-                    if (n < 0) return done > 0 ? done : n;
+                    if (n < 0) return done > 0 ? PartialBeforeError(t, f, done, n) : n;
                     done += n;
                     if (n < fill) return done;
                     fill = 0;

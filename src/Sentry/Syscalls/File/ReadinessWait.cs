@@ -91,6 +91,7 @@ internal static class ReadinessWait
         int r = t.ReadStruct(maskAddr, out ulong mask);
         if (r < 0) return r;
         t.SignalMask = mask & ~Unblockable;
+        t.RecalcPendingSignals();
         changed = true;
         return 0;
     }

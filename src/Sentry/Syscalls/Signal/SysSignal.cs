@@ -69,6 +69,7 @@ internal static class SysSignal
         if (t.ReadStruct(a.A0, out ulong mask) < 0) return -Errno.EFAULT;
         t.SavedSignalMask = t.SignalMask;
         t.SignalMask = mask & ~Unblockable;
+        t.RecalcPendingSignals();
         while (true)
         {
             int r = t.Block();
