@@ -28,6 +28,7 @@
 #define GDT 0xa000
 #define TSS 0xb000
 #define KSTACK 0xf000
+#define BUF 0xc000
 #define UCODE 0x10000
 #define USTACK 0x12000
 #define KBASE 0xffff800000000000ULL   // PML4 slot 256: the first the PVM supervisor may use
@@ -109,6 +110,23 @@ int main(int argc, char **argv) {
     uint8_t *k = mem + KCODE;
     k[0] = 0xe6; k[1] = 0x10; k[2] = 0xf4;
     k[0x100] = 0xe6; k[0x101] = 0x11; k[0x102] = 0x48; k[0x103] = 0x83; k[0x104] = 0xc4; k[0x105] = 0x08; k[0x106] = 0x48; k[0x107] = 0xcf;
+    // +0x200 #UD handler (entered from the syscall entry's ud2 at +2: int n is #UD here): applies the PTE
+    //        writes listed at BUF (count, then (kernel va, value) pairs) as guest stores, reloads
+    //        CR3, exits with out 0x12, then iretq with the frame the host wrote.
+    k[2] = 0x0f; k[3] = 0x0b;
+    {
+        uint8_t a[] = {0x48, 0xbe, 0, 0, 0, 0, 0, 0, 0, 0, 0x48, 0x8b, 0x0e, 0x48, 0x83, 0xc6, 0x08,
+                       0x48, 0x85, 0xc9, 0x74, 0x13, 0x48, 0x8b, 0x3e, 0x48, 0x8b, 0x46, 0x08, 0x48, 0x89, 0x07,
+                       0x48, 0x83, 0xc6, 0x10, 0x48, 0xff, 0xc9, 0xeb, 0xe8, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8,
+                       0xe6, 0x12, 0x48, 0xcf};
+        uint64_t buf = KBASE + BUF;
+        memcpy(a + 2, &buf, 8);
+        memcpy(k + 0x200, a, sizeof a);
+        uint64_t g = KBASE + KCODE + 0x200;
+        uint64_t *idt0 = (uint64_t *)(mem + IDT);
+        idt0[6 * 2] = (g & 0xffff) | (0x10ULL << 16) | (0xeULL << 40) | (3ULL << 45) | (1ULL << 47) | (((g >> 16) & 0xffff) << 48);
+        idt0[6 * 2 + 1] = g >> 32;
+    }
     uint64_t h = KBASE + KCODE + 0x100;
     uint64_t *idt = (uint64_t *)(mem + IDT);
     idt[14 * 2] = (h & 0xffff) | (0x10ULL << 16) | (0xeULL << 40) | (1ULL << 47) | (((h >> 16) & 0xffff) << 48);
@@ -132,6 +150,9 @@ int main(int argc, char **argv) {
     int fault_rip = o;
     u[o++] = 0xc6; u[o++] = 0x04; u[o++] = 0x25; u[o++] = 0x00; u[o++] = 0x00; u[o++] = 0x02; u[o++] = 0x00; u[o++] = 0x2a;
     u[o++] = 0x0f; u[o++] = 0x05; // syscall after the store
+    int fault2_rip = o;
+    u[o++] = 0xc6; u[o++] = 0x04; u[o++] = 0x25; u[o++] = 0x00; u[o++] = 0x00; u[o++] = 0x02; u[o++] = 0x00; u[o++] = 0x2b; // mov byte [0x20000], 43
+    u[o++] = 0x0f; u[o++] = 0x05;
     u[o++] = 0xeb; u[o++] = 0xfe;
 
     struct kvm_sregs s;
@@ -193,7 +214,26 @@ int main(int argc, char **argv) {
     run->kvm_dirty_regs = 0;
     if (ioctl(vcpu, KVM_RUN, 0) < 0) die("KVM_RUN");
     printf("resumed after mapping: exit %d port %#x rip=%#llx, stored %d\n", run->exit_reason, run->io.port, sr->rip, mem[0x20000]);
-    // Unmap it again and retry the store: a removed entry needs a TLB flush; a CR3 write (PWT toggled) through the sync sregs.
+    // Remove the entry again (a host write to the guest's page table) and store again: does the
+    // shadow MMU notice? FLUSH=sregs: reload CR3 with PWT toggled through KVM_SET_SREGS first.
+    if (getenv("FLUSH") && !strcmp(getenv("FLUSH"), "guest")) {
+        uint64_t *b = (uint64_t *)(mem + BUF);
+        b[0] = 1; b[1] = KBASE + PT + 0x20 * 8; b[2] = 0;
+        uint64_t user_rip = sr->rcx, user_fl = sr->r11;
+        sr->rip = SYSENTRY + 2; run->kvm_dirty_regs = KVM_SYNC_X86_REGS;   // ud2
+        if (ioctl(vcpu, KVM_RUN, 0) < 0) die("KVM_RUN");
+        printf("guest applied the PTE write: exit port %#x pte now %#lx\n", run->io.port, pt[0x20]);
+        uint64_t *f = (uint64_t *)(mem + KSTACK) - 5;  // rip cs rflags rsp ss
+        f[0] = user_rip; f[1] = 0x33; f[2] = user_fl; f[3] = USTACK; f[4] = 0x2b;
+        run->kvm_dirty_regs = 0;
+    } else {
+        pt[0x20] = 0;
+        if (getenv("FLUSH")) { ioctl(vcpu, KVM_GET_SREGS, &s); s.cr3 ^= 8; if (ioctl(vcpu, KVM_SET_SREGS, &s) < 0) die("SET_SREGS cr3"); }
+        sr->rip = sr->rcx; sr->rflags = sr->r11; run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+    }
+    if (ioctl(vcpu, KVM_RUN, 0) < 0) die("KVM_RUN");
+    printf("after removing the PTE (%s): exit port %#x (0x11 = faulted as it must, 0x10 = stale translation used), value %d, fault rip %#lx expected %#x\n",
+           getenv("FLUSH") ? getenv("FLUSH") : "no flush", run->io.port, mem[0x20000], ((uint64_t *)(mem + KSTACK))[-5], UCODE + fault2_rip);
     t0 = now();
     run->immediate_exit = 1;
     for (int i = 0; i < 100000; i++) if (ioctl(vcpu, KVM_RUN, 0) == 0 || errno != EINTR) { printf("immediate_exit: not EINTR\n"); break; }
