@@ -16,6 +16,7 @@ internal sealed unsafe class KvmContext : IContext
     private const ulong UserFlagsMask = 0x254dd5; // CF PF AF ZF SF TF DF OF NT RF AC ID, as ptrace lets them be set
     private const ulong SigSegvKernel = 0x80;
     private const int SEGV_MAPERR = 1, SEGV_ACCERR = 2, ILL_ILLOPN = 2, FPE_INTDIV = 1, BUS_ADRALN = 1, TRAP_BRKPT = 1;
+    private const uint TssLimit = 0x68 + 4 - 1;   // the TSS and 4 bytes of I/O bitmap (ports 0..31)
     private const ulong VsyscallBase = 0xffff_ffff_ff60_0000;
 
     private readonly KvmPlatform _platform;
@@ -91,10 +92,14 @@ internal sealed unsafe class KvmContext : IContext
         gdt[2] = 0x00af9b000000ffff; gdt[3] = 0x00cf93000000ffff;
         gdt[4] = 0x00cffb000000ffff; gdt[5] = 0x00cff3000000ffff; gdt[6] = 0x00affb000000ffff;
         ulong tss = KvmMachine.KernelVaOf(_page) + 0x80;
-        gdt[8] = 0x67 | ((tss & 0xffffff) << 16) | (0x89UL << 40) | (((tss >> 24) & 0xff) << 56);
+        gdt[8] = TssLimit | ((tss & 0xffffff) << 16) | (0x89UL << 40) | (((tss >> 24) & 0xff) << 56);
         gdt[9] = tss >> 32;
         *(ulong*)(_pageHost + 0x80 + 4) = _stackTop;   // TSS.rsp0
-        *(ushort*)(_pageHost + 0x80 + 0x66) = 0x68;    // no I/O bitmap
+        // The I/O permission bitmap right after the TSS lets CPL3 use port 0x10 only: the entry
+        // page's `out` (a guest's own `out 0x10` elsewhere is told apart by its rip).
+        *(ushort*)(_pageHost + 0x80 + 0x66) = 0x68;
+        byte* iomap = _pageHost + 0x80 + 0x68;
+        iomap[0] = 0xff; iomap[1] = 0xff; iomap[2] = 0xfe; iomap[3] = 0xff;
 
         KvmSregs s;
         if (Libc.Ioctl(_vcpuFd, KvmAbi.KVM_GET_SREGS, &s) < 0) return -Libc.LastErrno;
@@ -107,7 +112,7 @@ internal sealed unsafe class KvmContext : IContext
         s.Cs = Segment(UserCs, code: true);
         s.Ss = Segment(UserDs, code: false);
         s.Ds = s.Es = s.Fs = s.Gs = s.Ss;
-        s.Tr = new KvmSegment { Selector = 0x40, Base = tss, Limit = 0x67, Type = 0xb, Present = 1 };
+        s.Tr = new KvmSegment { Selector = 0x40, Base = tss, Limit = TssLimit, Type = 0xb, Present = 1 };
         s.Ldt = new KvmSegment { Unusable = 1 };
         if (Libc.Ioctl(_vcpuFd, KvmAbi.KVM_SET_SREGS, &s) < 0) return -Libc.LastErrno;
         RunSregs = s;   // the sync area holds state only after an exit: start it from what was set
@@ -277,6 +282,7 @@ internal sealed unsafe class KvmContext : IContext
         regs.Eflags = top[-3];
         regs.Rsp = top[-2];
         regs.Ss = top[-1];
+        if (KvmPlatform.Trace) _platform.Log($"kvm: tid {HostTid} vector {vector} err {err:x} rip {regs.Rip:x} rsp {regs.Rsp:x} cr2 {RunSregs.Cr2:x}\n");
         switch (vector)
         {
             case 14:

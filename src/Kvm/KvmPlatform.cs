@@ -15,6 +15,9 @@ public sealed unsafe class KvmPlatform : IPlatform
     public const int KickSignal = 63;   // SIGRTMAX; the runtime uses SIGRTMIN
 
     private readonly Action<string> _log;
+
+    /// <summary>CSRUNSC_KVM_TRACE=1: every exception exit on the event log (debugging).</summary>
+    internal static readonly bool Trace = Environment.GetEnvironmentVariable("CSRUNSC_KVM_TRACE") == "1";
     private int _nextVcpu;
 
     internal KvmMachine Machine { get; }
