@@ -23,7 +23,12 @@ internal sealed unsafe class GuestPageTables
     private readonly HashSet<ulong> _pendingPtes = new();
 
     public ulong Pml4 { get; }
+
+    /// <summary>Contexts (vCPUs) using this address space; changed under the platform's lock.</summary>
     public int Users;
+
+    /// <summary>The platform's handle for this address space (what a prepared thread carries).</summary>
+    public int Id;
 
     private GuestPageTables(KvmMachine m, ulong pml4)
     {
@@ -43,20 +48,26 @@ internal sealed unsafe class GuestPageTables
         return pt;
     }
 
-    public int PendingCount => _pending.Count;
+    public int PendingCount
+    {
+        get { lock (_pending) return _pending.Count; }
+    }
 
     /// <summary>Moves up to max queued stores into dst (kernel address of the entry, value); returns how many.</summary>
     public int TakePending(ulong* dst, int max)
     {
-        int n = Math.Min(max, _pending.Count);
-        for (int i = 0; i < n; i++)
+        lock (_pending)
         {
-            dst[2 * i] = KvmMachine.KernelVaOf(_pending[i].Pte);
-            dst[2 * i + 1] = _pending[i].Value;
+            int n = Math.Min(max, _pending.Count);
+            for (int i = 0; i < n; i++)
+            {
+                dst[2 * i] = KvmMachine.KernelVaOf(_pending[i].Pte);
+                dst[2 * i + 1] = _pending[i].Value;
+            }
+            _pending.RemoveRange(0, n);
+            if (_pending.Count == 0) _pendingPtes.Clear();
+            return n;
         }
-        _pending.RemoveRange(0, n);
-        if (_pending.Count == 0) _pendingPtes.Clear();
-        return n;
     }
 
     public int Map(ulong addr, ulong length, int prot, long fileOffset)
@@ -98,6 +109,13 @@ internal sealed unsafe class GuestPageTables
         return (*pte & AddrMask) | (va & 0xfff);
     }
 
+    /// <summary>The level-1 entry for va as the Sentry wrote it (0 if none; debugging).</summary>
+    public ulong PteOf(ulong va)
+    {
+        ulong* pte = Walk(va, allocate: false, out _);
+        return pte is null ? 0 : *pte;
+    }
+
     private int Set(ulong va, ulong value)
     {
         ulong* pte = Walk(va, allocate: true, out _);
@@ -109,6 +127,8 @@ internal sealed unsafe class GuestPageTables
     private void Store(ulong* pte, ulong value)
     {
         ulong phys = PhysOf(pte);
+        lock (_pending)
+        {
         if (!_pendingPtes.Contains(phys))
         {
             ulong old = *pte;
@@ -119,8 +139,9 @@ internal sealed unsafe class GuestPageTables
                 return;
             }
         }
-        _pending.Add((phys, value));
-        _pendingPtes.Add(phys);
+            _pending.Add((phys, value));
+            _pendingPtes.Add(phys);
+        }
     }
 
     private ulong PhysOf(ulong* p) => KvmMachine.PrivateBase + (ulong)((byte*)p - _m.Private);

@@ -54,38 +54,50 @@ internal sealed unsafe class KvmContext : IContext
     private ref KvmSregs RunSregs => ref Unsafe.AsRef<KvmSregs>(_run + KvmAbi.RunSregs);
     private ref ulong DirtyRegs => ref Unsafe.AsRef<ulong>(_run + KvmAbi.RunDirtyRegs);
 
-    /// <summary>Creates a vCPU on the calling thread for an address space; -errno on failure.</summary>
+    /// <summary>
+    /// A vCPU for an address space, set up by the calling thread; -errno on failure. KVM frees a
+    /// vCPU only with its VM, so vCPUs of ended threads are kept and handed out again.
+    /// </summary>
     internal static int Create(KvmPlatform platform, GuestPageTables space, out KvmContext? context)
     {
         context = null;
         var m = platform.Machine;
-        ulong page = m.AllocatePage();
-        if (page == 0) return -Errno.ENOMEM;
-        int id = platform.NextVcpuId();
-        int fd = Libc.Ioctl(m.VmFd, KvmAbi.KVM_CREATE_VCPU, (void*)id);
-        if (fd < 0) return -Libc.LastErrno;
-        void* run = Libc.Mmap(null, (nuint)m.RunSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-        if ((nint)run == Libc.MapFailed)
+        bool reused = platform.TakeVcpu(out var v);
+        if (!reused)
         {
-            int e = Libc.LastErrno;
-            Libc.Close(fd);
-            return -e;
+            ulong page = m.AllocatePage();
+            if (page == 0) return -Errno.ENOMEM;
+            int fd = Libc.Ioctl(m.VmFd, KvmAbi.KVM_CREATE_VCPU, (void*)platform.NextVcpuId());
+            if (fd < 0) return -Libc.LastErrno;
+            void* run = Libc.Mmap(null, (nuint)m.RunSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+            if ((nint)run == Libc.MapFailed)
+            {
+                int e = Libc.LastErrno;
+                Libc.Close(fd);
+                return -e;
+            }
+            v = new KvmPlatform.Vcpu(fd, (byte*)run, page);
         }
-        var ctx = new KvmContext(platform, space, fd, (byte*)run, page);
-        int r = ctx.Setup();
+        var ctx = new KvmContext(platform, space, v.Fd, v.Run, v.Page);
+        int r = ctx.Setup(reused);
         if (r < 0)
         {
-            ctx.Close();
+            platform.ReturnVcpu(v);
             return r;
         }
         context = ctx;
         return 0;
     }
 
-    private int Setup()
+    private int Setup(bool reused)
     {
-        fixed (byte* c = _m.Cpuid)
-            if (Libc.Ioctl(_vcpuFd, KvmAbi.KVM_SET_CPUID2, c) < 0) return -Libc.LastErrno;
+        if (!reused)
+        {
+            fixed (byte* c = _m.Cpuid)
+                if (Libc.Ioctl(_vcpuFd, KvmAbi.KVM_SET_CPUID2, c) < 0) return -Libc.LastErrno;
+        }
+        *(_run + KvmAbi.RunImmediateExit) = 0;
+        DirtyRegs = 0;
 
         // GDT (+0): 0x10 kernel code, 0x18 kernel data, 0x23 user code32, 0x2b user data, 0x33 user code, 0x40 TSS.
         ulong* gdt = (ulong*)_pageHost;
@@ -126,8 +138,8 @@ internal sealed unsafe class KvmContext : IContext
 
         if (_platform.SetSignalMask(_vcpuFd) < 0) return -Libc.LastErrno;
         *(ulong*)(_run + KvmAbi.RunValidRegs) = KvmAbi.KVM_SYNC_X86_REGS | KvmAbi.KVM_SYNC_X86_SREGS;
-        // Fresh FP state (fcw 0x37f, mxcsr 0x1f80) as KVM initialises it; the Kernel sets the task's.
-        return 0;
+        // FP state as KVM initialises a vCPU (fcw 0x37f, mxcsr 0x1f80); the Kernel then sets the task's.
+        return _platform.ResetFpState(_vcpuFd, reused);
     }
 
     private static void SetMsr(ulong* msrs, int i, uint index, ulong value)
@@ -151,7 +163,10 @@ internal sealed unsafe class KvmContext : IContext
         SyncSegmentBases(in regs);
         if (!_inTrap)
         {
-            if (_as.PendingCount == 0 && regs.Cs == UserCs)
+            // Only a sole user takes the queue here: with other threads, the thread that queued
+            // a change has already stored it (ApplyIfShared), under the memory manager's lock.
+            bool stores = Volatile.Read(ref _as.Users) == 1 && _as.PendingCount > 0;
+            if (!stores && regs.Cs == UserCs)
             {
                 // The common case: straight back to CPL3 at the guest's rip.
                 LoadUserRegs(in regs);
@@ -169,7 +184,8 @@ internal sealed unsafe class KvmContext : IContext
                 ref var r = ref RunRegs;
                 r.Rip = KvmStub.TransitRip;
                 r.Rflags = 0x202;
-                FillStores();
+                if (stores) FillStores();
+                else *(ulong*)(_pageHost + KvmStub.BufCount) = 0;
                 DirtyRegs |= KvmAbi.KVM_SYNC_X86_REGS;
                 int t = RunToTrapTail();
                 if (t < 0) return Died();
@@ -177,7 +193,7 @@ internal sealed unsafe class KvmContext : IContext
         }
         if (_inTrap)
         {
-            while (_as.PendingCount > 0)
+            while (Volatile.Read(ref _as.Users) == 1 && _as.PendingCount > 0)
             {
                 FillStores();
                 ref var r = ref RunRegs;
@@ -282,7 +298,7 @@ internal sealed unsafe class KvmContext : IContext
         regs.Eflags = top[-3];
         regs.Rsp = top[-2];
         regs.Ss = top[-1];
-        if (KvmPlatform.Trace) _platform.Log($"kvm: tid {HostTid} vector {vector} err {err:x} rip {regs.Rip:x} rsp {regs.Rsp:x} cr2 {RunSregs.Cr2:x}\n");
+        if (KvmPlatform.Trace) _platform.Log($"kvm: tid {HostTid} vector {vector} err {err:x} rip {regs.Rip:x} rsp {regs.Rsp:x} cr2 {RunSregs.Cr2:x} pte {_as.PteOf(RunSregs.Cr2):x} users {_as.Users} pending {_as.PendingCount}\n");
         switch (vector)
         {
             case 14:
@@ -424,17 +440,66 @@ internal sealed unsafe class KvmContext : IContext
         return SwitchResult.Dead;
     }
 
-    public int Map(ulong addr, ulong length, int prot, long fileOffset) => _as.Map(addr, length, prot, fileOffset);
+    public int Map(ulong addr, ulong length, int prot, long fileOffset)
+    {
+        int r = _as.Map(addr, length, prot, fileOffset);
+        return r < 0 ? r : ApplyIfShared();
+    }
 
-    public int Unmap(ulong addr, ulong length) => _as.Unmap(addr, length);
+    public int Unmap(ulong addr, ulong length)
+    {
+        int r = _as.Unmap(addr, length);
+        return r < 0 ? r : ApplyIfShared();
+    }
+
+    /// <summary>
+    /// With other threads in the address space, a queued change cannot wait for this thread's next
+    /// entry: their vCPUs may use the old entry meanwhile. So this (idle) vCPU stores the queue now;
+    /// KVM's tracked write flushes every vCPU's TLB before the store completes. Alone, the queue
+    /// goes with the next entry (one transit for any number of changes).
+    /// </summary>
+    private int ApplyIfShared() => Volatile.Read(ref _as.Users) <= 1 ? 0 : ApplyNow();
+
+    /// <summary>This vCPU stores the queued page-table changes now (the calling thread owns it and is out of the guest).</summary>
+    private int ApplyNow()
+    {
+        if (_as.PendingCount == 0 || _dead) return 0;
+        if (!_inTrap)
+        {
+            ref var r = ref RunRegs;
+            r.Rip = KvmStub.TransitRip;
+            r.Rflags = 0x202;
+            FillStores();
+            DirtyRegs |= KvmAbi.KVM_SYNC_X86_REGS;
+            if (RunToTrapTail() < 0) return Fail();
+        }
+        while (_as.PendingCount > 0)
+        {
+            FillStores();
+            ref var r = ref RunRegs;
+            r.Rip = _m.Stub.CommonVa;
+            r.Rsp = _stackTop - 56;
+            DirtyRegs |= KvmAbi.KVM_SYNC_X86_REGS;
+            if (RunToTrapTail() < 0) return Fail();
+        }
+        return 0;
+
+        int Fail()
+        {
+            _dead = true;
+            return -Errno.EFAULT;
+        }
+    }
 
     public int PrepareThread(out ThreadHandle handle)
     {
-        // Threads sharing an address space need a TLB shootdown on unmap (other vCPUs may be in the
-        // guest with the old entries): not built yet, so clone(CLONE_VM) is refused.
-        handle = default;
-        _platform.Log($"csrunsc: kvm: clone(CLONE_VM) by tid {HostTid}: threads are not supported by the KVM platform yet (EAGAIN)\n");
-        return -Errno.EAGAIN;
+        // The new task's own thread creates its vCPU in AttachThread; the handle names the address space.
+        // Changes this thread queued while alone are stored first: from now on a thread that
+        // queues a change stores it itself.
+        handle = new ThreadHandle(_as.Id, 0);
+        int r = ApplyNow();
+        if (r < 0) return r;
+        return _platform.RetainAddressSpace(_as) ? 0 : -Errno.EAGAIN;
     }
 
     public int GetFpState(Span<byte> fxsave)
@@ -472,13 +537,8 @@ internal sealed unsafe class KvmContext : IContext
     {
         _dead = true;
         Close();
-        if (--_as.Users == 0 || lastInAddressSpace) _as.Destroy();
+        _platform.ReleaseAddressSpace(_as);
     }
 
-    private void Close()
-    {
-        Libc.Munmap(_run, (nuint)_m.RunSize);
-        Libc.Close(_vcpuFd);
-        _m.DiscardPage(_page);
-    }
+    private void Close() => _platform.ReturnVcpu(new KvmPlatform.Vcpu(_vcpuFd, _run, _page));
 }

@@ -19,6 +19,8 @@ public sealed unsafe class KvmPlatform : IPlatform
     /// <summary>CSRUNSC_KVM_TRACE=1: every exception exit on the event log (debugging).</summary>
     internal static readonly bool Trace = Environment.GetEnvironmentVariable("CSRUNSC_KVM_TRACE") == "1";
     private int _nextVcpu;
+    private int _nextSpace;
+    private readonly Dictionary<int, GuestPageTables> _spaces = new();
 
     internal KvmMachine Machine { get; }
 
@@ -51,6 +53,43 @@ public sealed unsafe class KvmPlatform : IPlatform
 
     internal int NextVcpuId() => Interlocked.Increment(ref _nextVcpu) - 1;
 
+    /// <summary>A vCPU with its kvm_run mapping and private page (GDT, TSS, store list, stack).</summary>
+    internal readonly struct Vcpu(int fd, byte* run, ulong page)
+    {
+        public readonly int Fd = fd;
+        public readonly byte* Run = run;
+        public readonly ulong Page = page;
+    }
+
+    private readonly Stack<Vcpu> _idleVcpus = new();
+    private byte[]? _initialXsave;
+
+    internal bool TakeVcpu(out Vcpu v)
+    {
+        lock (_idleVcpus) return _idleVcpus.TryPop(out v);
+    }
+
+    internal void ReturnVcpu(Vcpu v)
+    {
+        lock (_idleVcpus) _idleVcpus.Push(v);
+    }
+
+    /// <summary>A fresh vCPU's XSAVE image is kept; a reused one gets it back (no FP state leaks between tasks).</summary>
+    internal int ResetFpState(int vcpuFd, bool reused)
+    {
+        if (!reused)
+        {
+            if (Volatile.Read(ref _initialXsave) is not null) return 0;
+            var x = new byte[KvmAbi.XsaveSize];
+            fixed (byte* p = x)
+                if (Libc.Ioctl(vcpuFd, KvmAbi.KVM_GET_XSAVE, p) < 0) return -Libc.LastErrno;
+            Interlocked.CompareExchange(ref _initialXsave, x, null);
+            return 0;
+        }
+        fixed (byte* p = _initialXsave)
+            return Libc.Ioctl(vcpuFd, KvmAbi.KVM_SET_XSAVE, p) < 0 ? -Libc.LastErrno : 0;
+    }
+
     internal void Log(string line) => _log(line);
 
     public int NewAddressSpace(out IContext context)
@@ -64,7 +103,12 @@ public sealed unsafe class KvmPlatform : IPlatform
             space.Destroy();
             return r;
         }
-        space.Users = 1;
+        lock (_spaces)
+        {
+            space.Id = ++_nextSpace;
+            space.Users = 1;
+            _spaces[space.Id] = space;
+        }
         context = ctx!;
         return 0;
     }
@@ -72,7 +116,39 @@ public sealed unsafe class KvmPlatform : IPlatform
     public int AttachThread(ThreadHandle handle, out IContext context)
     {
         context = null!;
-        return -Errno.EAGAIN;
+        GuestPageTables? space;
+        lock (_spaces) _spaces.TryGetValue(handle.HostPid, out space);
+        if (space is null) return -Errno.ESRCH;
+        int r = KvmContext.Create(this, space, out var ctx);
+        if (r < 0)
+        {
+            ReleaseAddressSpace(space);
+            return r;
+        }
+        context = ctx!;
+        return 0;
+    }
+
+    /// <summary>One more user for a thread about to attach (PrepareThread); false if the space is gone.</summary>
+    internal bool RetainAddressSpace(GuestPageTables space)
+    {
+        lock (_spaces)
+        {
+            if (space.Users <= 0) return false;
+            space.Users++;
+            return true;
+        }
+    }
+
+    /// <summary>A context left (or a prepared thread never attached): the last user tears the tables down.</summary>
+    internal void ReleaseAddressSpace(GuestPageTables space)
+    {
+        lock (_spaces)
+        {
+            if (--space.Users > 0) return;
+            _spaces.Remove(space.Id);
+        }
+        space.Destroy();
     }
 
     /// <summary>

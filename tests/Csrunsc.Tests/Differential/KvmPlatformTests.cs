@@ -51,14 +51,13 @@ public sealed class KvmPlatformTests(DifferentialFixture fixture)
     [KvmPlatformFact]
     public void GetpidLoop() => Assert.Equal("getpid: 1000 calls\n", Same("sh", "-c", "/bin/getpid_loop 1000 | sed 's/, .*//'").Runc.Stdout);
 
-    /// <summary>Threads are not built on the KVM platform yet: pthread_create fails (EAGAIN) with an event line, never a hang.</summary>
     [KvmPlatformFact]
-    public void ThreadsAreRefusedWithAnEventLine()
+    public void ForkWhileOtherThreadsRun() => Assert.Equal("fork_threads: ok\n", Same("/bin/fork_threads").Runc.Stdout);
+
+    [KvmPlatformFact]
+    public void ThreadsShareMemoryAndFutexes()
     {
-        var result = fixture.Runner.RunUnder(ContainerRunner.CsrunscKvm, ["/bin/threads_mutex_cond"]);
-        Assert.False(result.TimedOut, $"timed out:\n{result}");
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("threads are not supported by the KVM platform yet", result.Stderr, StringComparison.Ordinal);
-        Assert.Empty(result.LeftBehind);
+        var (runc, _) = Same("/bin/threads_mutex_cond");
+        Assert.Equal(0, runc.ExitCode);
     }
 }
