@@ -35,9 +35,9 @@ public static class Program
             Log.Error(error);
             return 1;
         }
-        if (global.Platform != "ptrace")
+        if (global.Platform != "ptrace" && (global.Platform != "kvm" || Kvm.KvmProbe.WhyUnusable() is not null))
         {
-            Log.Error(global.Platform == "kvm" ? Kvm.KvmProbe.Describe() : $"unknown platform {global.Platform}: use ptrace");
+            Log.Error(global.Platform == "kvm" ? Kvm.KvmProbe.WhyUnusable()! : $"unknown platform {global.Platform}: use ptrace or kvm");
             return 1;
         }
         string command = args[i];

@@ -97,6 +97,7 @@ public static class SandboxConfig
             SandboxDir = sandboxDir,
             Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
             Strace = global.Strace,
+            Platform = PlatformFor(global),
             StraceSyscalls = (global.StraceSyscalls ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             EventSink = EventSinkFor(global),
             ExitSummary = !string.IsNullOrEmpty(global.DebugLog) || !string.IsNullOrEmpty(global.Log),
@@ -105,6 +106,12 @@ public static class SandboxConfig
             Network = network,
         };
     }
+
+    /// <summary>--platform kvm: the KVM platform over the memory file; null (ptrace) otherwise.</summary>
+    private static unsafe Sentry.Platform.PlatformFactory? PlatformFor(GlobalOptions global) =>
+        global.Platform != "kvm" ? null
+        : (Sentry.Memory.MemoryFile memory, Sentry.Kernel.SyscallEventLog events, out string? error) =>
+            Kvm.KvmPlatform.Create(memory.Base, (ulong)memory.Capacity, events.Write, out error);
 
     /// <summary>The host side of a pod member's create: its request to the pod's sandbox.</summary>
     public static ContainerRequest RequestFor(string id, OciSpec spec, string bundle, IReadOnlyDictionary<string, ulong> namespaces) => new()

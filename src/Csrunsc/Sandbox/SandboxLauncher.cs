@@ -16,6 +16,7 @@ public static class SandboxLauncher
             return -1;
         }
         var args = new List<string> { "csrunsc-sandbox", "--root", global.Root };
+        if (global.Platform != "ptrace") { args.Add("--platform"); args.Add(global.Platform); }
         if (global.Strace) args.Add("--strace");
         if (!string.IsNullOrEmpty(global.StraceSyscalls)) { args.Add("--strace-syscalls"); args.Add(global.StraceSyscalls); }
         if (global.Debug) args.Add("--debug");

@@ -61,6 +61,13 @@ public sealed class Sandbox
         var image = new StubImage();
         string stubPath = Path.Combine(options.SandboxDir, "stub");
         PtracePlatform.InstallStub(stubPath, image);
+        // Another platform (KVM) is built before the Sentry confines itself: it opens /dev/kvm.
+        Platform.IPlatform? chosen = null;
+        if (options.Platform is { } factory)
+        {
+            chosen = factory(memoryFile, events, out error);
+            if (chosen is null) return null;
+        }
         if (options.Confine)
         {
             int r = Confine(options.SandboxDir);
@@ -93,7 +100,7 @@ public sealed class Sandbox
             if (seccomp == HostSeccomp.SentrySeccomp.Mode.Log)
                 events.Write("csrunsc: warning: the Sentry's seccomp filter only logs violations (CSRUNSC_SENTRY_SECCOMP=log)\n");
         }
-        var platform = new PtracePlatform(stubPath, memoryFile.Fd, image);
+        var platform = chosen ?? new PtracePlatform(stubPath, memoryFile.Fd, image);
 
         var mounts = new MountTable();
         var kernel = new Kernel.Kernel(platform, memoryFile, mounts, events)
@@ -246,7 +253,7 @@ public sealed class Sandbox
         var stubs = new List<int>();
         foreach (var g in Kernel.GroupsOf(c))
             foreach (var t in g.TasksSnapshot())
-                if (t.Context is { } ctx) stubs.Add(ctx.HostPid);
+                if (t.Context is { HostPid: > 0 } ctx) stubs.Add(ctx.HostPid);
         c.SetCgroups(cgroupProcs, stubs.Distinct());
     }
 
@@ -472,7 +479,7 @@ public sealed class Sandbox
         {
             if (g == Kernel.Init || g == c.InitTask?.ThreadGroup) continue;
             foreach (var t in g.TasksSnapshot())
-                if (t.Context is { } ctx) pids.Add(ctx.HostPid);
+                if (t.Context is { HostPid: > 0 } ctx) pids.Add(ctx.HostPid);
         }
         return pids.ToList();
     }

@@ -75,6 +75,9 @@ public sealed class SandboxOptions
     /// <summary>Log every guest syscall to the event log.</summary>
     public bool Strace { get; init; }
 
+    /// <summary>The platform guest code runs on when not ptrace (--platform kvm); null: ptrace.</summary>
+    public Platform.PlatformFactory? Platform { get; init; }
+
     /// <summary>Write the syscall summary to the event log at exit (only when it is a log, not the container's stderr).</summary>
     public bool ExitSummary { get; init; }
 

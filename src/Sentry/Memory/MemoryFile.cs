@@ -32,6 +32,9 @@ public sealed unsafe class MemoryFile : IDisposable
     public int Fd { get; }
     public byte* Base { get; }
 
+    /// <summary>Size of the file (and of its mapping at <see cref="Base"/>).</summary>
+    public long Capacity => _capacity;
+
     /// <summary>Bytes of the file handed out (not necessarily resident).</summary>
     public long Allocated { get { lock (_free) return _next - _free.Count * BlockSize; } }
 

@@ -14,6 +14,12 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     public const string Runc = "runc";
     public const string Csrunsc = "csrunsc";
 
+    /// <summary>csrunsc with `--platform kvm` (guest code in a KVM virtual machine).</summary>
+    public const string CsrunscKvm = "csrunsc-kvm";
+
+    /// <summary>Either csrunsc runtime (ptrace or KVM platform).</summary>
+    public static bool IsCsrunsc(string runtime) => runtime is Csrunsc or CsrunscKvm;
+
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Once csrunsc has hung this often, later csrunsc runs get <see cref="ShortTimeout"/>, keeping the suite fast.</summary>
@@ -25,7 +31,7 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     private int _csrunscTimeouts;
 
     /// <summary>The executable for "runc" / "csrunsc" (from $CSRUNSC_BIN, default &lt;repo&gt;/out/csrunsc), or a path as given.</summary>
-    public static string ResolveRuntime(string runtime) => runtime == Csrunsc ? RepositoryLayout.CsrunscBinary : runtime;
+    public static string ResolveRuntime(string runtime) => IsCsrunsc(runtime) ? RepositoryLayout.CsrunscBinary : runtime;
 
     /// <summary>A new container id, unique in this test run.</summary>
     public string NewContainerId(string runtime) =>
@@ -68,7 +74,7 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var executable = ResolveRuntime(runtime);
-        if (runtime == Csrunsc && !File.Exists(executable))
+        if (IsCsrunsc(runtime) && !File.Exists(executable))
         {
             throw new InvalidOperationException(
                 $"csrunsc binary not found at {executable}: build it with ./build.sh or point CSRUNSC_BIN at it");
@@ -83,6 +89,11 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
             UseShellExecute = false,
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[name] = value;
+        if (runtime == CsrunscKvm)
+        {
+            startInfo.ArgumentList.Add("--platform");
+            startInfo.ArgumentList.Add("kvm");
+        }
         foreach (var argument in new[] { "--root", stateRoot, "run", "--bundle", bundle, containerId })
         {
             startInfo.ArgumentList.Add(argument);
@@ -117,14 +128,14 @@ public sealed class ContainerRunner(DifferentialFixture fixture)
     }
 
     internal TimeSpan TimeoutFor(string runtime) =>
-        runtime == Csrunsc && Volatile.Read(ref _csrunscTimeouts) >= TimeoutsBeforeShortening ? ShortTimeout : DefaultTimeout;
+        IsCsrunsc(runtime) && Volatile.Read(ref _csrunscTimeouts) >= TimeoutsBeforeShortening ? ShortTimeout : DefaultTimeout;
 
     internal TimeSpan DeleteTimeoutFor(string runtime) =>
         TimeoutFor(runtime) < DeleteTimeout ? TimeoutFor(runtime) : DeleteTimeout;
 
     internal void NoteTimeout(string runtime)
     {
-        if (runtime == Csrunsc)
+        if (IsCsrunsc(runtime))
         {
             Interlocked.Increment(ref _csrunscTimeouts);
         }

@@ -10,11 +10,15 @@ public static class DifferentialAssert
         SameStdoutAndExitWith(runner, null, args);
 
     /// <summary>Like <see cref="SameStdoutAndExit"/>, with the same config.json edit for both runtimes.</summary>
-    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExitWith(ContainerRunner runner, Action<System.Text.Json.Nodes.JsonObject>? editConfig, params string[] args)
+    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExitWith(ContainerRunner runner, Action<System.Text.Json.Nodes.JsonObject>? editConfig, params string[] args) =>
+        SameStdoutAndExitOn(runner, ContainerRunner.Csrunsc, editConfig, args);
+
+    /// <summary>Like <see cref="SameStdoutAndExitWith"/> for a given csrunsc runtime (<see cref="ContainerRunner.CsrunscKvm"/>: the KVM platform).</summary>
+    public static (RunResult Runc, RunResult Csrunsc) SameStdoutAndExitOn(ContainerRunner runner, string csrunsc, Action<System.Text.Json.Nodes.JsonObject>? editConfig, params string[] args)
     {
         var reference = runner.RunUnder(ContainerRunner.Runc, args, editConfig: editConfig);
         Assert.False(reference.TimedOut, $"the reference run timed out:\n{reference}");
-        var actual = runner.RunUnder(ContainerRunner.Csrunsc, args, editConfig: editConfig);
+        var actual = runner.RunUnder(csrunsc, args, editConfig: editConfig);
         Assert.False(actual.TimedOut, $"csrunsc timed out (runc took {reference.Elapsed.TotalSeconds:F1}s):\n{actual}");
         Assert.True(
             reference.ExitCode == actual.ExitCode && reference.Stdout == actual.Stdout,
