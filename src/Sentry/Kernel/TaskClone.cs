@@ -132,6 +132,9 @@ public sealed partial class Task
             lock (p) p.Children.Add(group);
         }
         group.AddTask(child);
+        // The tracer follows the child when it asked to (or CLONE_PTRACE): attached before its first instruction.
+        int ptraceEvent = PtraceCloneEvent(flags, out bool traceChild);
+        if (traceChild) PtraceInheritTo(child);
         // The child answers whether the host gave it a thread and a stub before fork returns: a
         // host refusal (pids limit, memory) is the guest's EAGAIN/ENOMEM, never a child that dies.
         var started = new CloneStart();
@@ -156,6 +159,7 @@ public sealed partial class Task
             return e is -Errno.ENOMEM or -Errno.EAGAIN ? e : -Errno.EAGAIN;
         }
 
+        if (ptraceEvent != 0) PtraceEvent(ptraceEvent, (ulong)tid);
         if (vforkDone is not null)
         {
             // Linux's vfork wait is only killable; a plain wait on the child is enough here.
@@ -163,6 +167,7 @@ public sealed partial class Task
             {
                 if (Exiting) break;
             }
+            if (ptraceEvent != 0 && !Exiting) PtraceEvent(Ptrace.PtraceAbi.EVENT_VFORK_DONE, (ulong)tid);
         }
         return tid;
     }

@@ -55,7 +55,7 @@ public static partial class SyscallTable
         Full(58, "vfork", SysLifecycle.Vfork);
         Full(59, "execve", SysLifecycle.Execve);
         Full(60, "exit", SysLifecycle.Exit);
-        Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only; no ptrace-stop reports (no guest ptrace)");
+        Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
         Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open), CPU (SIGXCPU each second from soft, SIGKILL at hard, on a 10 ms CPU tick); DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
@@ -99,6 +99,9 @@ public static partial class SyscallTable
         Full(218, "set_tid_address", SysSystem.SetTidAddress);
         Full(231, "exit_group", SysLifecycle.ExitGroup);
         Partial(247, "waitid", SysLifecycle.Waitid, "rusage zero");
+        Partial(101, "ptrace", SysPtrace.Ptrace, "emulated by the Sentry for guest tracers: TRACEME, ATTACH, SEIZE, INTERRUPT, LISTEN, DETACH, KILL, CONT/SYSCALL/SYSEMU/SINGLESTEP with signal injection, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_FPREGSET), GET/SETSIGINFO, GET/SETSIGMASK, GETEVENTMSG, ARCH_PRCTL, GET_SYSCALL_INFO; options TRACESYSGOOD/FORK/VFORK/VFORKDONE/CLONE/EXEC/EXIT/EXITKILL. EIO: SYSEMU_SINGLESTEP, SINGLEBLOCK, PEEKSIGINFO, SECCOMP_GET_FILTER; EINVAL: TRACESECCOMP, SUSPEND_SECCOMP, NT_X86_XSTATE; hardware debug registers only accept 0. The tracer is the tracing process (any of its threads may command), and a traced leader's exit is reported when it exits, not once its group is empty");
+        Partial(310, "process_vm_readv", SysProcessVm.Readv, "partial transfers stop at page granularity on the remote side");
+        Partial(311, "process_vm_writev", SysProcessVm.Writev, "partial transfers stop at page granularity on the remote side");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
         Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
@@ -138,7 +141,6 @@ public static partial class SyscallTable
 
         // Deliberate errors
         Error(334, "rseq", Errno.ENOSYS, "glibc falls back without it");
-        Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
         Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
         Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
         Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM only; every other flag (other namespaces, CLONE_FILES/FS): EPERM");
