@@ -68,15 +68,19 @@ public sealed partial class Task
         return 0;
     }
 
-    /// <summary>PTRACE_LISTEN: a seized tracee in a group-stop stays stopped but re-reports when the group stop ends.</summary>
+    /// <summary>PTRACE_LISTEN: a seized tracee in a PTRACE_EVENT_STOP stays stopped but re-reports when the group stop ends (or on INTERRUPT).</summary>
     internal int PtraceListen(Task tracee)
     {
         lock (Kernel.PtraceLock)
         {
             if (!tracee.IsPtraceStoppedBy(ThreadGroup)) return -Errno.ESRCH;
-            if (!tracee.PtraceSeized || !tracee._ptraceGroupStop) return -Errno.EIO;
-            tracee._ptraceListening = true;
-            tracee._ptraceStopUnreported = false;
+            if (!tracee.PtraceSeized) return -Errno.EIO;
+            // Only a PTRACE_EVENT_STOP listens; another stop answers 0 and stays as it is (ptrace_listen).
+            if (tracee._ptraceHasSigInfo && (tracee._ptraceSigInfo.Code >> 8) == PtraceAbi.EVENT_STOP)
+            {
+                tracee._ptraceListening = true;
+                tracee._ptraceStopUnreported = false;
+            }
         }
         return 0;
     }

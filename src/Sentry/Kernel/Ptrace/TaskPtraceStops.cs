@@ -157,9 +157,15 @@ public sealed partial class Task
             sig = tg.StopSignal;
         }
         Kernel.CompleteGroupStop(tg);
+        // Seized: a PTRACE_EVENT_STOP whose siginfo names the stop signal; else a plain stop without siginfo (GETSIGINFO EINVAL).
         int status = (sig << 8) | 0x7f;
-        if (PtraceSeized) status |= PtraceAbi.EVENT_STOP << 16;
-        int resumed = PtraceStop(status, groupStop: true, default, hasInfo: false);
+        var info = default(SigInfo);
+        if (PtraceSeized)
+        {
+            status |= PtraceAbi.EVENT_STOP << 16;
+            info = new SigInfo { Signo = sig, Code = (PtraceAbi.EVENT_STOP << 8) | sig, Pid = tg.Tgid, Uid = (int)tg.Creds.Uid };
+        }
+        int resumed = PtraceStop(status, groupStop: true, in info, hasInfo: PtraceSeized);
         PtraceInject(resumed);
     }
 
@@ -171,7 +177,9 @@ public sealed partial class Task
         bool stopped = tg.Stopped;
         int sig = stopped ? tg.StopSignal : StopSigTrap;
         int status = (PtraceAbi.EVENT_STOP << 16) | (sig << 8) | 0x7f;
-        int resumed = PtraceStop(status, groupStop: stopped, TrapInfo((PtraceAbi.EVENT_STOP << 8) | StopSigTrap), hasInfo: !stopped);
+        var info = TrapInfo((PtraceAbi.EVENT_STOP << 8) | sig);
+        info.Signo = sig;
+        int resumed = PtraceStop(status, groupStop: stopped, in info, hasInfo: true);
         PtraceInject(resumed);
     }
 
