@@ -92,7 +92,9 @@ public sealed partial class Task
         PtraceResumeMode = PtraceResume.Cont;
         PtraceExitStatus = null;
         PtraceKilled = false;
-        _ptraceGroupStopSeen = ThreadGroup.StopGeneration;
+        // A task attached inside a group stop re-traps into it as a ptrace group-stop (JOBCTL_TRAP_STOP).
+        var tg = ThreadGroup;
+        _ptraceGroupStopSeen = tg.Stopped || tg.StopPending ? tg.StopGeneration - 1 : tg.StopGeneration;
         tracer.Tracees.Add(this);
     }
 

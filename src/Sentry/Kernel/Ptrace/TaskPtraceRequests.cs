@@ -27,6 +27,7 @@ public sealed partial class Task
             tracee._ptraceStopped = false;
             tracee._ptraceListening = false;
             tracee._ptraceStopUnreported = false;
+            tracee._ptraceTrapNotify = false;
         }
         tracee.Wake();
         return 0;
@@ -71,6 +72,7 @@ public sealed partial class Task
     /// <summary>PTRACE_LISTEN: a seized tracee in a PTRACE_EVENT_STOP stays stopped but re-reports when the group stop ends (or on INTERRUPT).</summary>
     internal int PtraceListen(Task tracee)
     {
+        ThreadGroup? retrapped = null;
         lock (Kernel.PtraceLock)
         {
             if (!tracee.IsPtraceStoppedBy(ThreadGroup)) return -Errno.ESRCH;
@@ -80,8 +82,15 @@ public sealed partial class Task
             {
                 tracee._ptraceListening = true;
                 tracee._ptraceStopUnreported = false;
+                // The group stop already ended (SIGCONT came before LISTEN): the notification is due now.
+                if (tracee._ptraceTrapNotify)
+                {
+                    tracee.PtraceRetrapLocked();
+                    retrapped = tracee.Tracer;
+                }
             }
         }
+        if (retrapped is not null) tracee.NotifyTracerOfStop(retrapped, tracee._ptraceStopStatus);
         return 0;
     }
 

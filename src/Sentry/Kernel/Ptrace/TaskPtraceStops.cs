@@ -74,6 +74,7 @@ public sealed partial class Task
             _ptraceResumeSignal = 0;
             _ptraceSyscallOp = syscallOp;
             _ptraceFpDirty = false;
+            _ptraceTrapNotify = false;
         }
         NotifyTracerOfStop(tracer, status);
         while (true)
@@ -264,6 +265,21 @@ public sealed partial class Task
         return false;
     }
 
+    /// <summary>The group stop ended while this seized tracee was stopped and not listening (LISTEN then re-traps at once).</summary>
+    private bool _ptraceTrapNotify;
+
+    /// <summary>Under PtraceLock: a stopped seized tracee re-traps as PTRACE_EVENT_STOP with SIGTRAP (the group stop is over).</summary>
+    private void PtraceRetrapLocked()
+    {
+        _ptraceTrapNotify = false;
+        _ptraceListening = false;
+        _ptraceGroupStop = false;
+        _ptraceStopStatus = (PtraceAbi.EVENT_STOP << 16) | (StopSigTrap << 8) | 0x7f;
+        _ptraceStopUnreported = true;
+        _ptraceHasSigInfo = true;
+        _ptraceSigInfo = TrapInfo((PtraceAbi.EVENT_STOP << 8) | StopSigTrap);
+    }
+
     /// <summary>
     /// SIGCONT ended tg's group stop: a tracee that was LISTENing re-traps with PTRACE_EVENT_STOP and
     /// SIGTRAP (ptrace_trap_notify), which its tracer's wait reports.
@@ -277,13 +293,14 @@ public sealed partial class Task
             lock (kernel.PtraceLock)
             {
                 tracer = t.Tracer;
-                if (tracer is null || !t._ptraceStopped || !t._ptraceListening) continue;
-                t._ptraceListening = false;
-                t._ptraceGroupStop = false;
-                t._ptraceStopStatus = (PtraceAbi.EVENT_STOP << 16) | (StopSigTrap << 8) | 0x7f;
-                t._ptraceStopUnreported = true;
-                t._ptraceHasSigInfo = true;
-                t._ptraceSigInfo = t.TrapInfo((PtraceAbi.EVENT_STOP << 8) | StopSigTrap);
+                if (tracer is null || !t._ptraceStopped || !t.PtraceSeized) continue;
+                if (!t._ptraceListening)
+                {
+                    // JOBCTL_TRAP_NOTIFY: a later PTRACE_LISTEN re-traps at once.
+                    t._ptraceTrapNotify = true;
+                    continue;
+                }
+                t.PtraceRetrapLocked();
             }
             t.NotifyTracerOfStop(tracer, t._ptraceStopStatus);
         }
