@@ -69,6 +69,7 @@ public sealed partial class Task
             Regs = Regs,
             SignalMask = SignalMask,
             Nice = Nice,
+            Personality = Personality,
             Seccomp = Seccomp,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
