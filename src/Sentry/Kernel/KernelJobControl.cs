@@ -38,6 +38,7 @@ public sealed partial class Kernel
                 Monitor.PulseAll(tg);
             }
             if (report) NotifyParentJobControl(tg, Task.CLD_CONTINUED, Libc.SIGCONT);
+            Task.PtraceGroupContinued(tg);
         }
     }
 

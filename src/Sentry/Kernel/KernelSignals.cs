@@ -16,6 +16,8 @@ public sealed partial class Kernel
         // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
         bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
         if (sig == Libc.SIGKILL) return tg == Init && !forced;
+        // A traced process sees every signal at its signal-delivery-stop, ignored ones too (sig_ignored).
+        if (tg != Init && Task.AnyTraced(tg)) return false;
         // A blocked signal is never discarded at generation: the disposition may change before it
         // is unblocked, and sigtimedwait/signalfd take it (sig_ignored). Init drops it at delivery.
         if ((blocked & Task.Bit(sig)) != 0) return false;
@@ -33,6 +35,12 @@ public sealed partial class Kernel
     public int SendGroupSignal(ThreadGroup tg, in SigInfo info, bool fromHost, ISignalSource? source = null)
     {
         if (info.Signo == 0) return tg.Zombie ? -Errno.ESRCH : 0;
+        if (info.Signo == Libc.SIGKILL && !tg.Zombie && !SignalIgnored(tg, Libc.SIGKILL, fromHost))
+        {
+            // SIGKILL ends ptrace stops at once, PTRACE_EVENT_EXIT's of an exiting group too.
+            foreach (var t in tg.TasksSnapshot())
+                if (t.Tracer is not null) t.PtraceKill();
+        }
         if (tg.Zombie || tg.GroupExitStatus is not null) return 0;
         int sig = info.Signo;
         PrepareSignal(tg, sig);
@@ -69,6 +77,8 @@ public sealed partial class Kernel
     {
         if (tg.Handlers.Actions[sig].Handler != SigAction.SIG_DFL) return false;
         if (Task.DefaultIgnored(sig) || Task.IsStopSignal(sig) || Task.DefaultCoreDumps(sig)) return false;
+        // A traced group dies only once the tracer has seen the signal (complete_signal's !p->ptrace).
+        if (Task.AnyTraced(tg)) return false;
         // A stopped thread does not take signals (wants_signal): SIGTERM waits for SIGCONT.
         if (tg.Stopped) return false;
         foreach (var t in tasks)

@@ -78,6 +78,9 @@ public sealed partial class Task
     /// <summary>Nice value, -20..19 (setpriority; inherited by clone).</summary>
     public int Nice;
 
+    /// <summary>personality(2)'s persona (inherited by clone, kept across exec).</summary>
+    public uint Personality;
+
     /// <summary>PR_SET_PDEATHSIG: signal sent to this task's process when its parent exits (0: none).</summary>
     public int ParentDeathSignal;
 

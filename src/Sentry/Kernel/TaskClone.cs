@@ -71,6 +71,7 @@ public sealed partial class Task
             Regs = Regs,
             SignalMask = SignalMask,
             Nice = Nice,
+            Personality = Personality,
             Seccomp = Seccomp,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
@@ -134,6 +135,9 @@ public sealed partial class Task
             lock (p) p.Children.Add(group);
         }
         group.AddTask(child);
+        // The tracer follows the child when it asked to (or CLONE_PTRACE): attached before its first instruction.
+        int ptraceEvent = PtraceCloneEvent(flags, out bool traceChild);
+        if (traceChild) PtraceInheritTo(child);
         // The child answers whether the host gave it a thread and a stub before fork returns: a
         // host refusal (pids limit, memory) is the guest's EAGAIN/ENOMEM, never a child that dies.
         var started = new CloneStart();
@@ -158,6 +162,7 @@ public sealed partial class Task
             return e is -Errno.ENOMEM or -Errno.EAGAIN ? e : -Errno.EAGAIN;
         }
 
+        if (ptraceEvent != 0) PtraceEvent(ptraceEvent, (ulong)tid);
         if (vforkDone is not null)
         {
             // Linux's vfork wait is only killable; a plain wait on the child is enough here.
@@ -165,6 +170,7 @@ public sealed partial class Task
             {
                 if (Exiting) break;
             }
+            if (ptraceEvent != 0 && !Exiting) PtraceEvent(Ptrace.PtraceAbi.EVENT_VFORK_DONE, (ulong)tid);
         }
         return tid;
     }

@@ -90,6 +90,7 @@ public sealed partial class Task
         }
 
         // Point of no return: other threads go, the old address space and stub go.
+        int oldTid = Tid;
         KillOtherThreads();
         if (Tid != ThreadGroup.Tgid)
         {
@@ -142,6 +143,7 @@ public sealed partial class Task
             Eflags = 0x202, OrigRax = ulong.MaxValue,
         };
         Regs = regs;
+        if (Tracer is not null) PtraceAfterExec(oldTid);
         return SyscallTable.NoReturn;
     }
 

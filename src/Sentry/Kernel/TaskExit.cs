@@ -40,6 +40,9 @@ public sealed partial class Task
     {
         var tg = ThreadGroup;
         var kernel = Kernel;
+        // PTRACE_EVENT_EXIT: the tracer sees the task before anything is torn down (message: the wait status).
+        if (Tracer is not null && Context is not null)
+            PtraceEvent(Ptrace.PtraceAbi.EVENT_EXIT, (ulong)(tg.GroupExitStatus ?? _exitStatus));
         // CLONE_CHILD_CLEARTID: zero the tid word and wake a futex waiter (pthread_join).
         if (ClearChildTid != 0 && Mm.Users > 1)
         {
@@ -53,6 +56,7 @@ public sealed partial class Task
         kernel.Pids.RemoveTask(this);
         FreezeCpuAccounting();
         bool last = tg.RemoveTask(this);
+        if (Tracer is not null) PtraceExited(last, tg.GroupExitStatus ?? _exitStatus);
         if (!last)
         {
             Fds.RemoveUser();
@@ -81,6 +85,7 @@ public sealed partial class Task
         var init = kernel.Init;
         // A session leader's exit hangs up its controlling terminal's foreground group (disassociate_ctty(1)).
         if (tg.IsSessionLeader && tg.Tty is { } tty) tty.SessionLeaderExited(tg);
+        PtraceTracerExited(tg);
         tg.ITimers.DisarmAll();
         tg.CpuLimit?.Disarm();
         tg.PosixTimers.DeleteAll();

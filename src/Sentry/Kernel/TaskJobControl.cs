@@ -25,6 +25,7 @@ public sealed partial class Task
             tg.StopPending = true;
             tg.StopSignal = sig;
             tg.StopsDone = 0;
+            tg.StopGeneration++;
         }
         foreach (var t in tg.TasksSnapshot())
             if (t != this) t.Interrupt();
@@ -42,7 +43,8 @@ public sealed partial class Task
         Kernel.CompleteGroupStop(tg);
         lock (tg)
         {
-            while ((tg.Stopped || tg.StopPending) && !Exiting && tg.GroupExitStatus is null)
+            // A tracer attaching to a stopped task turns its stop into a ptrace group-stop (the run loop's).
+            while ((tg.Stopped || tg.StopPending) && !Exiting && tg.GroupExitStatus is null && Tracer is null)
                 Monitor.Wait(tg, 200);
         }
     }

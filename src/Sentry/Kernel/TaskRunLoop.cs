@@ -120,7 +120,9 @@ public sealed partial class Task
                 DeliverSignals();
                 if (Exiting) break;
             }
-            if (ThreadGroup.StopPending || ThreadGroup.Stopped)
+            // A traced task reports traps and group stops to its tracer instead (Ptrace/TaskPtraceStops.cs).
+            if (Tracer is not null && PtraceRunLoopWork()) continue;
+            if ((ThreadGroup.StopPending || ThreadGroup.Stopped) && Tracer is null)
             {
                 ParticipateInGroupStop();
                 continue;
@@ -170,6 +172,11 @@ public sealed partial class Task
             // The 32-bit table is not implemented (as gVisor's ptrace platform): ENOSYS, once noted.
             Kernel.Events.CompatEntry(Tid);
             Regs.Rax = unchecked((ulong)-Errno.ENOSYS);
+            return;
+        }
+        if (Tracer is not null && PtraceResumeMode is Ptrace.PtraceResume.Syscall or Ptrace.PtraceResume.Sysemu)
+        {
+            DoSyscallPtraced();
             return;
         }
         long nr = (long)Regs.OrigRax;

@@ -86,12 +86,30 @@ public sealed partial class Task
         while (!Exiting && DequeueSignal(out SigInfo info))
         {
             int sig = info.Signo;
-            var act = ThreadGroup.Handlers.Actions[sig];
             if (sig == Libc.SIGKILL)
             {
                 ExitGroup(sig);
                 return;
             }
+            if (Tracer is not null)
+            {
+                // signal-delivery-stop: the tracer may cancel the signal, keep it or replace it.
+                sig = PtraceSignalStop(ref info);
+                if (Exiting) return;
+                if (sig == 0) continue;
+                if (sig == Libc.SIGKILL)
+                {
+                    ExitGroup(sig);
+                    return;
+                }
+                if ((SignalMask & Bit(sig)) != 0)
+                {
+                    // A replacement the tracee blocks is queued again (ptrace_signal).
+                    SendSignal(in info);
+                    continue;
+                }
+            }
+            var act = ThreadGroup.Handlers.Actions[sig];
             if (Kernel.Events.Strace) Kernel.Events.Tracer!.Signal(this, in info);
             if (act.Handler == SigAction.SIG_IGN) continue;
             if (act.Handler == SigAction.SIG_DFL)

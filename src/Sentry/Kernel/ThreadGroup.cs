@@ -99,11 +99,17 @@ public sealed class ThreadGroup
     /// <summary>The signal that stopped the group (wait status and CLD_STOPPED's si_status).</summary>
     public int StopSignal { get; set; }
 
+    /// <summary>Counts group stops begun (a traced thread takes part in each one once, see Ptrace/TaskPtraceStops.cs).</summary>
+    public int StopGeneration { get; set; }
+
     /// <summary>A stop not yet reported by wait (WUNTRACED/WSTOPPED).</summary>
     public bool StopUnreported { get; set; }
 
     /// <summary>A continue not yet reported by wait (WCONTINUED).</summary>
     public bool ContinueUnreported { get; set; }
+
+    /// <summary>The tasks this process traces (guest ptrace), exited ones until the tracer has waited for them; under Kernel.PtraceLock.</summary>
+    public readonly List<Task> Tracees = new();
 
     /// <summary>SEM_UNDO adjustments (made on first use; shared with CLONE_SYSVSEM children), applied at exit.</summary>
     public Ipc.SemUndoList? SemUndo { get; set; }

@@ -356,7 +356,15 @@ public sealed unsafe partial class MemoryManager
     /// The contiguous piece of Sentry-mapped memory at guest addr (up to maxLen bytes, within one
     /// block), after checking the VMA allows the access. Empty span with false = EFAULT.
     /// </summary>
-    public bool TryGetSpan(ulong addr, int maxLen, bool write, out Span<byte> span)
+    public bool TryGetSpan(ulong addr, int maxLen, bool write, out Span<byte> span) => TryGetSpan(addr, maxLen, write, false, out span);
+
+    /// <summary>
+    /// Like <see cref="TryGetSpan(ulong, int, bool, out Span{byte})"/>; with force (FOLL_FORCE, as
+    /// ptrace's PEEK/POKE) protections are overridden: any mapping reads, and a private mapping
+    /// writes (copy-on-write, so a breakpoint in text stays in this address space). A shared
+    /// mapping still needs write permission.
+    /// </summary>
+    public bool TryGetSpan(ulong addr, int maxLen, bool write, bool force, out Span<byte> span)
     {
         span = default;
         lock (_lock)
@@ -364,7 +372,7 @@ public sealed unsafe partial class MemoryManager
             int i = FindIndex(addr);
             if (i < 0) return false;
             var v = _vmas[i];
-            if (write ? !v.Writable : !v.Readable) return false;
+            if (force ? write && !v.Writable && v.Shared : write ? !v.Writable : !v.Readable) return false;
             if (v.Pages is not null)
             {
                 long off = v.Pages.PageOffset(v.PageIndex(addr), v.File);
@@ -404,6 +412,32 @@ public sealed unsafe partial class MemoryManager
         while (done < src.Length)
         {
             if (!TryGetSpan(addr + (ulong)done, src.Length - done, true, out var dst)) return -Errno.EFAULT;
+            src.Slice(done, dst.Length).CopyTo(dst);
+            done += dst.Length;
+        }
+        return 0;
+    }
+
+    /// <summary>CopyIn with FOLL_FORCE (ptrace PEEK): 0 or -EFAULT.</summary>
+    public int CopyInForce(ulong addr, Span<byte> dst)
+    {
+        int done = 0;
+        while (done < dst.Length)
+        {
+            if (!TryGetSpan(addr + (ulong)done, dst.Length - done, false, true, out var src)) return -Errno.EFAULT;
+            src.CopyTo(dst[done..]);
+            done += src.Length;
+        }
+        return 0;
+    }
+
+    /// <summary>CopyOut with FOLL_FORCE (ptrace POKE): 0 or -EFAULT.</summary>
+    public int CopyOutForce(ulong addr, ReadOnlySpan<byte> src)
+    {
+        int done = 0;
+        while (done < src.Length)
+        {
+            if (!TryGetSpan(addr + (ulong)done, src.Length - done, true, true, out var dst)) return -Errno.EFAULT;
             src.Slice(done, dst.Length).CopyTo(dst);
             done += dst.Length;
         }

@@ -55,7 +55,7 @@ public static partial class SyscallTable
         Full(58, "vfork", SysLifecycle.Vfork);
         Full(59, "execve", SysLifecycle.Execve);
         Full(60, "exit", SysLifecycle.Exit);
-        Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only; no ptrace-stop reports (no guest ptrace)");
+        Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
         Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open), CPU (SIGXCPU each second from soft, SIGKILL at hard, on a 10 ms CPU tick); DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
@@ -86,7 +86,7 @@ public static partial class SyscallTable
         Full(124, "getsid", SysIdentity.GetSid);
         Partial(125, "capget", SysCapability.Capget, "capability sets are per process, not per thread");
         Partial(126, "capset", SysCapability.Capset, "changes the whole process's sets (Linux: the calling thread's)");
-        Partial(135, "personality", SysSystem.Personality, "always PER_LINUX");
+        Partial(135, "personality", SysSystem.Personality, "PER_LINUX with or without ADDR_NO_RANDOMIZE (layouts are never randomized); other personas and flags EINVAL");
         Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
         Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
@@ -99,6 +99,9 @@ public static partial class SyscallTable
         Full(218, "set_tid_address", SysSystem.SetTidAddress);
         Full(231, "exit_group", SysLifecycle.ExitGroup);
         Partial(247, "waitid", SysLifecycle.Waitid, "rusage zero");
+        Partial(101, "ptrace", SysPtrace.Ptrace, "emulated by the Sentry for guest tracers: TRACEME, ATTACH, SEIZE, INTERRUPT, LISTEN, DETACH, KILL, CONT/SYSCALL/SYSEMU/SINGLESTEP with signal injection, PEEK/POKE TEXT/DATA/USER, GET/SETREGS, GET/SETFPREGS, GET/SETREGSET (NT_PRSTATUS, NT_FPREGSET), GET/SETSIGINFO, GET/SETSIGMASK, GETEVENTMSG, ARCH_PRCTL, GET_SYSCALL_INFO; options TRACESYSGOOD/FORK/VFORK/VFORKDONE/CLONE/EXEC/EXIT/EXITKILL. EIO: SYSEMU_SINGLESTEP, SINGLEBLOCK, PEEKSIGINFO, SECCOMP_GET_FILTER; EINVAL: TRACESECCOMP, SUSPEND_SECCOMP, NT_X86_XSTATE; hardware debug registers only accept 0. The tracer is the tracing process (any of its threads may command), and a traced leader's exit is reported when it exits, not once its group is empty");
+        Partial(310, "process_vm_readv", SysProcessVm.Readv, "partial transfers stop at page granularity on the remote side");
+        Partial(311, "process_vm_writev", SysProcessVm.Writev, "partial transfers stop at page granularity on the remote side");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
         Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
@@ -138,7 +141,6 @@ public static partial class SyscallTable
 
         // Deliberate errors
         Error(334, "rseq", Errno.ENOSYS, "glibc falls back without it");
-        Error(101, "ptrace", Errno.EPERM, "no tracing inside the sandbox yet");
         Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
         Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
         Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_FILES, CLONE_FS, CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM; other namespaces (NEWNS/UTS/PID/USER/NET/CGROUP/TIME) and CLONE_THREAD/SIGHAND/VM: EPERM");

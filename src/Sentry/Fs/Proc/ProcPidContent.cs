@@ -16,6 +16,7 @@ public static class ProcPidContent
     public static char StateOf(ThreadGroup group, Task task)
     {
         if (group.Zombie) return 'Z';
+        if (task.InPtraceStop) return 't';
         if (group.Stopped) return 'T';
         return ReferenceEquals(task, Task.Current) ? 'R' : 'S';
     }
@@ -25,6 +26,7 @@ public static class ProcPidContent
         'R' => "R (running)",
         'Z' => "Z (zombie)",
         'T' => "T (stopped)",
+        't' => "t (tracing stop)",
         _ => "S (sleeping)",
     };
 
@@ -64,7 +66,7 @@ public static class ProcPidContent
         uint umask = task.Fs?.Umask ?? 0x12;
         var sb = new StringBuilder(1024);
         sb.Append(Inv, $"Name:\t{group.Comm}\nUmask:\t{Convert.ToString(umask, 8).PadLeft(4, '0')}\nState:\t{StateName(state)}\n");
-        sb.Append(Inv, $"Tgid:\t{group.Tgid}\nNgid:\t0\nPid:\t{task.Tid}\nPPid:\t{group.Parent?.Tgid ?? 0}\nTracerPid:\t0\n");
+        sb.Append(Inv, $"Tgid:\t{group.Tgid}\nNgid:\t0\nPid:\t{task.Tid}\nPPid:\t{group.Parent?.Tgid ?? 0}\nTracerPid:\t{task.Tracer?.Tgid ?? 0}\n");
         sb.Append(Inv, $"Uid:\t{c.Uid}\t{c.Euid}\t{c.Suid}\t{c.Fsuid}\nGid:\t{c.Gid}\t{c.Egid}\t{c.Sgid}\t{c.Fsgid}\n");
         sb.Append(Inv, $"FDSize:\t64\nGroups:\t{string.Join(' ', c.Groups)}\n");
         sb.Append(Inv, $"NStgid:\t{group.Tgid}\nNSpid:\t{task.Tid}\nNSpgid:\t{group.Pgid}\nNSsid:\t{group.Sid}\n");

@@ -50,6 +50,7 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("cwd", Link(t => t.Fs?.Cwd.AbsolutePath));
         Add("root", Link(t => t.Fs?.Root.AbsolutePath));
         Add("maps", File(t => t.Mm?.FormatMaps() ?? ""));
+        Add("mem", new ProcMemInode(fs, Ino(), Live, uid, gid));
         Add("mounts", File(_ => ProcPidContent.Mounts(_group.Container.Mounts)));
         Add("mountinfo", File(_ => ProcPidContent.Mountinfo(_group.Container.Mounts)));
         Add("cgroup", File(_ => "0::/\n"));

@@ -204,6 +204,16 @@ internal static class SysLifecycle
             while (true)
             {
                 bool any = false;
+                // Tracees first: their ptrace-stops and exits (Kernel/Ptrace/PtraceWait.cs).
+                if (me.Tracees.Count != 0)
+                {
+                    int tid = Task.PtraceWaitScan(me, pid, options, consume, out int st, out int code, out int sis, out int uid, ref any);
+                    if (tid > 0)
+                    {
+                        rep = new WaitReport { Status = st, Code = code, SiStatus = sis, Uid = uid };
+                        return tid;
+                    }
+                }
                 ThreadGroup? found = null, reaped = null;
                 lock (me)
                 {

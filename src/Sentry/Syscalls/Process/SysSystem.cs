@@ -223,5 +223,21 @@ internal static unsafe class SysSystem
 
     public static long SchedGetParam(Task t, in SyscallArguments a) => t.WriteStruct(a.A1, 0) < 0 ? -Errno.EFAULT : 0;
 
-    public static long Personality(Task t, in SyscallArguments a) => 0;
+    private const uint AddrNoRandomize = 0x0040000;
+
+    /// <summary>
+    /// personality(2): 0xffffffff queries; PER_LINUX with ADDR_NO_RANDOMIZE is what this Sentry can
+    /// honour (it lays address spaces out without randomization anyway); any other persona or flag
+    /// (PER_LINUX32, READ_IMPLIES_EXEC, ADDR_LIMIT_*...) is refused with EINVAL rather than kept and
+    /// ignored. Returns the previous persona.
+    /// </summary>
+    public static long Personality(Task t, in SyscallArguments a)
+    {
+        uint p = (uint)a.A0;
+        uint old = t.Personality;
+        if (p == 0xffffffff) return old;
+        if ((p & ~AddrNoRandomize) != 0) return -Errno.EINVAL;
+        t.Personality = p;
+        return old;
+    }
 }
