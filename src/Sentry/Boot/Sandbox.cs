@@ -207,7 +207,7 @@ public sealed class Sandbox
         return Kernel.GroupsOf(c).Length == 0;
     }
 
-    /// <summary>A pod member's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there.</summary>
+    /// <summary>A container's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there, now and as they start.</summary>
     public void SetCgroups(Container c, int[] cgroupProcs)
     {
         var stubs = new List<int>();
@@ -444,18 +444,25 @@ public sealed class Sandbox
         return pids.ToList();
     }
 
-    /// <summary>csrunsc debug: "syscall-stats" (strace -c-like table) or "ps" (guest process tree).</summary>
-    public string DebugView(string what)
+    /// <summary>
+    /// csrunsc debug: "syscall-stats" (strace -c-like table), "ps" (guest process tree), "fds PID",
+    /// "mounts" (of the given container), "tasks" (the task table: each task's current syscall),
+    /// "stats" (events --stats' sandbox figures, JSON).
+    /// Null when the view or its argument names nothing (no such view, no such process).
+    /// </summary>
+    public string? DebugView(Container container, string what, string? arg)
     {
-        if (what == "syscall-stats") return Kernel.Stats.Table();
-        if (what != "ps") return "unknown view " + what + "\n";
-        var sb = new System.Text.StringBuilder("PID\tPPID\tTHREADS\tSTATE\tCOMM\n");
-        foreach (var g in Kernel.Pids.Groups().OrderBy(g => g.Tgid))
+        switch (what)
         {
-            string state = g.Zombie ? "Z (zombie)" : g.Stopped ? "T (stopped)" : "S/R (live)";
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{g.Tgid}\t{g.Parent?.Tgid ?? 0}\t{g.TasksSnapshot().Length}\t{state}\t{g.Comm}\n");
+            case "syscall-stats": return Kernel.Stats.Table();
+            case "ps": return Diagnostics.DebugViews.Ps(Kernel);
+            case "mounts": return Diagnostics.DebugViews.Mounts(container);
+            case "tasks": return Diagnostics.DebugViews.Tasks(Kernel);
+            case "stats": return Diagnostics.SandboxStats.Json(Kernel);
+            case "fds" when int.TryParse(arg, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid):
+                return Diagnostics.DebugViews.Fds(Kernel, pid);
+            default: return null;
         }
-        return sb.ToString();
     }
 
     public void Pause() => Pause(Kernel.RootContainer);
