@@ -27,6 +27,7 @@ public sealed class Sandbox
     private readonly ManualResetEventSlim _startGate = new(false);
     private SignalForwarder? _signalForwards;
     private bool _exitSummary;
+    private int _profileFd = -1;
 
     /// <summary>The host's /proc/cpuinfo and /proc/meminfo, read before the Sentry confined itself (later members' /proc needs them).</summary>
     private string _cpuinfo = "", _meminfo = "";
@@ -113,8 +114,9 @@ public sealed class Sandbox
 
         var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
-        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _cpuinfo = cpuinfo, _meminfo = meminfo };
+        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _profileFd = options.ProfileFd, _cpuinfo = cpuinfo, _meminfo = meminfo };
         ready.ForwardHostSignals();
+        Diagnostics.SentryEventSource.Start(kernel);
         Trace("init loaded");
         return ready;
     }
@@ -257,6 +259,7 @@ public sealed class Sandbox
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
         WriteExitSummary();
+        WriteSeccompProfile();
         _signalForwards?.Dispose();
         return Libc.ExitCodeOf(Kernel.InitExitStatus);
     }
@@ -265,6 +268,14 @@ public sealed class Sandbox
     /// At container exit, to the event log: the unimplemented, partial and refused syscalls the
     /// workload made (why a workload misbehaves is most often one of these).
     /// </summary>
+    private void WriteSeccompProfile()
+    {
+        if (_profileFd < 0) return;
+        Libc.WriteString(_profileFd, Diagnostics.SeccompProfile.Json(Kernel));
+        Libc.Close(_profileFd);
+        _profileFd = -1;
+    }
+
     private void WriteExitSummary()
     {
         if (!_exitSummary) return;
@@ -447,7 +458,7 @@ public sealed class Sandbox
     /// <summary>
     /// csrunsc debug: "syscall-stats" (strace -c-like table), "ps" (guest process tree), "fds PID",
     /// "mounts" (of the given container), "tasks" (the task table: each task's current syscall),
-    /// "stats" (events --stats' sandbox figures, JSON).
+    /// "stats" (events --stats' sandbox figures, JSON), "seccomp-profile" (csrunsc profile).
     /// Null when the view or its argument names nothing (no such view, no such process).
     /// </summary>
     public string? DebugView(Container container, string what, string? arg)
@@ -459,6 +470,7 @@ public sealed class Sandbox
             case "mounts": return Diagnostics.DebugViews.Mounts(container);
             case "tasks": return Diagnostics.DebugViews.Tasks(Kernel);
             case "stats": return Diagnostics.SandboxStats.Json(Kernel);
+            case "seccomp-profile": return Diagnostics.SeccompProfile.Json(Kernel);
             case "fds" when int.TryParse(arg, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid):
                 return Diagnostics.DebugViews.Fds(Kernel, pid);
             default: return null;
