@@ -1,5 +1,6 @@
-/* Sleeps a moment (so `events` can attach), then touches memory 1 MiB at a time until the
- * memory cgroup's OOM killer ends it (EventsTests: the {"type":"oom"} event under runc and csrunsc). */
+/* Waits for SIGUSR1 (sent once `events` is attached), then touches memory 1 MiB at a time until
+ * the memory cgroup's OOM killer ends it (EventsTests: the {"type":"oom"} event under runc and csrunsc). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,12 @@
 
 int main(void)
 {
-    sleep(2);
+    sigset_t set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sigwait(&set, &sig);
     for (int i = 0; i < 4096; i++) {
         char *p = malloc(1 << 20);
         if (p == NULL) {

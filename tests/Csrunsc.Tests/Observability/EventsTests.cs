@@ -100,7 +100,11 @@ public sealed class EventsTests(DifferentialFixture fixture)
         string root = fixture.StateRootFor(runtime);
         using var c = fixture.Runner.Start(runtime, bundle, id);
         WaitRunning(runtime, root, id);
-        var (_, output) = Cli(runtime, root, TimeSpan.FromSeconds(40), "events", "--interval", "30s", id);
+        var events = System.Threading.Tasks.Task.Run(() => Cli(runtime, root, TimeSpan.FromSeconds(40), "events", "--interval", "30s", id));
+        Thread.Sleep(1500); // events is watching the cgroup
+        var (killExit, killOutput) = Cli(runtime, root, TimeSpan.FromSeconds(10), "kill", id, "USR1");
+        Assert.True(killExit == 0, killOutput);
+        var (_, output) = events.Result;
         var r = c.WaitForExit(TimeSpan.FromSeconds(40));
         Assert.DoesNotContain("without an OOM kill", r.Stdout, StringComparison.Ordinal);
         var types = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
