@@ -40,15 +40,16 @@ public static class EventsCommand
         var interval = ParseInterval(a.Value("interval") ?? "5s");
         long oomKills = OomKills(state);
         var next = DateTime.UtcNow;
-        while (StateStore.CurrentStatus(state) != "stopped")
+        void ReportOomKills()
         {
             long kills = OomKills(state);
-            if (kills > oomKills)
-            {
-                // One event per kill, as runc's eventfd notification gives one per OOM.
-                for (long i = oomKills; i < kills; i++) Native.Libc.WriteString(1, Event("oom", state.Id, null) + "\n");
-                oomKills = kills;
-            }
+            // One event per kill, as runc's eventfd notification gives one per OOM.
+            for (long i = oomKills; i < kills; i++) Native.Libc.WriteString(1, Event("oom", state.Id, null) + "\n");
+            oomKills = Math.Max(oomKills, kills);
+        }
+        while (StateStore.CurrentStatus(state) != "stopped")
+        {
+            ReportOomKills();
             if (DateTime.UtcNow >= next)
             {
                 Native.Libc.WriteString(1, Stats(store, state) + "\n");
@@ -56,6 +57,8 @@ public static class EventsCommand
             }
             Thread.Sleep(100);
         }
+        // A kill that ended the container between two polls (the cgroup stays until delete).
+        ReportOomKills();
         return 0;
     }
 
