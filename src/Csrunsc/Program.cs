@@ -11,7 +11,10 @@ public static class Program
         commands: create start run state kill delete list ps exec pause resume update events spec features
         global flags: --root DIR (default /run/csrunsc) --log FILE --log-format text|json --debug
                       --systemd-cgroup --platform ptrace --strace --strace-syscalls LIST --debug-log FILE
-        debug ID --syscall-stats|--ps: guest views from the Sentry
+        debug ID --syscall-stats|--ps|--fds PID|--mounts|--tasks: guest views from the Sentry
+        debug ID --stacks|--counters [--interval S] [--samples N]|--trace SECONDS [--out FILE]|--dump FILE:
+                 the Sentry process through the .NET diagnostics client
+        profile ID [--out FILE], run --profile-seccomp FILE: a linux.seccomp profile of the syscalls used
 
         """;
 
@@ -58,6 +61,7 @@ public static class Program
             case "update": return UpdateCommand.Run(rest, global);
             case "events": return EventsCommand.Run(rest, global);
             case "debug": return DebugCommand.Run(rest, global);
+            case "profile": return ProfileCommand.Run(rest, global);
             case "features": return FeaturesCommand.Run(rest);
             case "spec": return SpecCommand.Run(rest);
             case "checkpoint":

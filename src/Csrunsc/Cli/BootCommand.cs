@@ -18,7 +18,7 @@ public static class BootCommand
         // network namespace puts the guest's sockets there, as runc does.
         int hostNetNs = Libc.OpenPath("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
         string? isolation = Isolate(out bool isolated);
-        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces", "profile-fd"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         ReportCrashes(readyFd);
         string bundle = a.Value("bundle") ?? ".";
@@ -73,6 +73,7 @@ public static class BootCommand
         if (network is null) return Fail(readyFd, error!, goferPid);
         SandboxConfig.CaptureHostCapabilities();
         var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
+        if (int.TryParse(a.Value("profile-fd"), out int profileFd)) options.ProfileFd = profileFd;
         if (isolation is not null) options.EventSink(isolation);
         if (isolated) SetSandboxHostname(options.Hostname);
         // The pid-file process's namespace is what the pod's other containers join; setns needs

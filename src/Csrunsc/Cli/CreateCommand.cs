@@ -83,8 +83,10 @@ public static class CreateCommand
             Sandbox = pod?.Id, GoferPid = goferPid, GoferStartTime = SandboxProcess.StartTime(goferPid),
         };
         state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
-        // A pod member's guest processes run in the pod's Sentry: its stubs are moved into the member's own cgroups.
-        if (pod is not null && Cgroups.ProcsFiles(state.Cgroups) is { Count: > 0 } procs)
+        // The stubs run the guest's code and fault in its memory: they go into the container's cgroups
+        // too (init's was forked before the sandbox joined them; later ones start where their parent's
+        // is). A pod member's guest processes run in the pod's Sentry: its stubs go to its own cgroups.
+        if (Cgroups.ProcsFiles(state.Cgroups) is { Count: > 0 } procs)
         {
             if (!Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray())) Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
             foreach (int f in procs) Libc.Close(f);

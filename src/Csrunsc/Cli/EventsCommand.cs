@@ -1,11 +1,20 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Csrunsc.Sandbox;
 using Csrunsc.State;
 
 namespace Csrunsc.Cli;
 
-/// <summary>`events [--stats] [--interval 5s] ID`: resource usage from the sandbox's cgroups, as JSON lines.</summary>
+/// <summary>
+/// `events [--stats] [--interval 5s] ID`, as runc's: JSON lines of {"type","id","data"}. "stats"
+/// (once with --stats, else every interval) carries runc's fields filled as runsc fills them, from
+/// the Sentry's view of the guest (CPU time of the guest's tasks, the memory file's resident bytes,
+/// the guest's threads), limits from the sandbox's cgroups, the sandbox's network interfaces, and
+/// under "csrunsc" the Sentry's own figures (memory file, syscalls by name, faults, gofer round
+/// trips). Without --stats an {"type":"oom"} line follows each OOM kill in the sandbox's memory
+/// cgroup, and the stream ends when the container stops (runc emits no exit event either).
+/// </summary>
 public static class EventsCommand
 {
     public static int Run(string[] args, GlobalOptions global)
@@ -23,14 +32,34 @@ public static class EventsCommand
             Log.Error("container not running");
             return 1;
         }
-        var interval = ParseInterval(a.Value("interval") ?? "5s");
-        while (true)
+        if (a.Flag("stats"))
         {
-            Native.Libc.WriteString(1, Stats(state) + "\n");
-            if (a.Flag("stats")) return 0;
-            Thread.Sleep(interval);
-            if (StateStore.CurrentStatus(state) == "stopped") return 0;
+            Native.Libc.WriteString(1, Stats(store, state) + "\n");
+            return 0;
         }
+        var interval = ParseInterval(a.Value("interval") ?? "5s");
+        long oomKills = OomKills(state);
+        var next = DateTime.UtcNow;
+        void ReportOomKills()
+        {
+            long kills = OomKills(state);
+            // One event per kill, as runc's eventfd notification gives one per OOM.
+            for (long i = oomKills; i < kills; i++) Native.Libc.WriteString(1, Event("oom", state.Id, null) + "\n");
+            oomKills = Math.Max(oomKills, kills);
+        }
+        while (StateStore.CurrentStatus(state) != "stopped")
+        {
+            ReportOomKills();
+            if (DateTime.UtcNow >= next)
+            {
+                Native.Libc.WriteString(1, Stats(store, state) + "\n");
+                next = DateTime.UtcNow + interval;
+            }
+            Thread.Sleep(100);
+        }
+        // A kill that ended the container between two polls (the cgroup stays until delete).
+        ReportOomKills();
+        return 0;
     }
 
     private static TimeSpan ParseInterval(string s)
@@ -42,18 +71,127 @@ public static class EventsCommand
         return TimeSpan.FromSeconds(5);
     }
 
-    private static string Stats(ContainerState s)
+    /// <summary>memory.oom_control's oom_kill counter of the sandbox's memory cgroup (0 without one).</summary>
+    private static long OomKills(ContainerState s)
     {
-        string N(string? v) => long.TryParse(v, out long l) ? l.ToString(CultureInfo.InvariantCulture) : "0";
-        var sb = new StringBuilder();
-        sb.Append("{\"type\":\"stats\",\"id\":\"").Append(s.Id).Append("\",\"data\":{");
-        sb.Append("\"cpu\":{\"usage\":{\"total\":").Append(N(Cgroups.Read(s.Cgroups, "cpuacct", "cpuacct.usage"))).Append("}},");
-        sb.Append("\"memory\":{\"usage\":{\"usage\":").Append(N(Cgroups.Read(s.Cgroups, "memory", "memory.usage_in_bytes")))
-          .Append(",\"max\":").Append(N(Cgroups.Read(s.Cgroups, "memory", "memory.max_usage_in_bytes")))
-          .Append(",\"limit\":").Append(N(Cgroups.Read(s.Cgroups, "memory", "memory.limit_in_bytes"))).Append("}},");
-        sb.Append("\"pids\":{\"current\":").Append(N(Cgroups.Read(s.Cgroups, "pids", "pids.current")))
-          .Append(",\"limit\":").Append(N(Cgroups.Read(s.Cgroups, "pids", "pids.max"))).Append("}");
-        sb.Append("}}");
-        return sb.ToString();
+        foreach (var line in (Cgroups.Read(s.Cgroups, "memory", "memory.oom_control") ?? "").Split('\n'))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length == 2 && f[0] == "oom_kill" && long.TryParse(f[1], CultureInfo.InvariantCulture, out long n)) return n;
+        }
+        return 0;
+    }
+
+    private static string Event(string type, string id, Action<Utf8JsonWriter>? data)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", type);
+            w.WriteString("id", id);
+            if (data is not null)
+            {
+                w.WritePropertyName("data");
+                data(w);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static string Stats(StateStore store, ContainerState s)
+    {
+        static long N(string? v) => long.TryParse(v, CultureInfo.InvariantCulture, out long l) ? l : 0;
+        JsonDocument? sandbox = null;
+        if (DebugCommand.GuestView(store, s, "stats", out string json))
+        {
+            try { sandbox = JsonDocument.Parse(json); }
+            catch (JsonException) { sandbox = null; }
+        }
+        using (sandbox)
+        {
+            var g = sandbox?.RootElement;
+            long G(string obj, string name) => g is { } e && e.TryGetProperty(obj, out var o) && o.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
+            long cgCpu = N(Cgroups.Read(s.Cgroups, "cpuacct", "cpuacct.usage"));
+            long cgMem = N(Cgroups.Read(s.Cgroups, "memory", "memory.usage_in_bytes"));
+            return Event("stats", s.Id, w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("cpu");
+                w.WriteStartObject("usage");
+                if (g is not null)
+                {
+                    w.WriteNumber("total", G("cpu", "user_ns") + G("cpu", "system_ns"));
+                    w.WriteNumber("kernel", G("cpu", "system_ns"));
+                    w.WriteNumber("user", G("cpu", "user_ns"));
+                }
+                else
+                {
+                    w.WriteNumber("total", cgCpu);
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteStartObject("memory");
+                w.WriteStartObject("usage");
+                w.WriteNumber("usage", g is not null ? G("memory_file", "rss") : cgMem);
+                w.WriteNumber("max", N(Cgroups.Read(s.Cgroups, "memory", "memory.max_usage_in_bytes")));
+                w.WriteNumber("limit", N(Cgroups.Read(s.Cgroups, "memory", "memory.limit_in_bytes")));
+                w.WriteNumber("failcnt", N(Cgroups.Read(s.Cgroups, "memory", "memory.failcnt")));
+                w.WriteEndObject();
+                w.WriteStartObject("raw");
+                if (g is not null)
+                {
+                    w.WriteNumber("memory_file_rss", G("memory_file", "rss"));
+                    w.WriteNumber("memory_file_allocated", G("memory_file", "allocated"));
+                }
+                w.WriteNumber("sandbox_cgroup_usage", cgMem);
+                w.WriteNumber("sandbox_cgroup_cpu_ns", cgCpu);
+                w.WriteEndObject();
+                w.WriteEndObject();
+                w.WriteStartObject("pids");
+                w.WriteNumber("current", g is { } e && e.TryGetProperty("threads", out var th) ? th.GetInt64() : N(Cgroups.Read(s.Cgroups, "pids", "pids.current")));
+                string? max = Cgroups.Read(s.Cgroups, "pids", "pids.max");
+                w.WriteNumber("limit", max == "max" ? 0 : N(max));
+                w.WriteEndObject();
+                WriteNetwork(w, s.Pid);
+                if (g is { } root)
+                {
+                    w.WritePropertyName("csrunsc");
+                    root.WriteTo(w);
+                }
+                w.WriteEndObject();
+            });
+        }
+    }
+
+    /// <summary>runc's network_interfaces from the sandbox's network namespace (/proc/PID/net/dev), loopback left out as runc does.</summary>
+    private static void WriteNetwork(Utf8JsonWriter w, int pid)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines($"/proc/{pid}/net/dev"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        w.WriteStartArray("network_interfaces");
+        foreach (var line in lines.Skip(2))
+        {
+            int colon = line.IndexOf(':');
+            if (colon < 0) continue;
+            string name = line[..colon].Trim();
+            var f = line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (name == "lo" || f.Length < 16) continue;
+            long F(int i) => long.TryParse(f[i], CultureInfo.InvariantCulture, out long v) ? v : 0;
+            w.WriteStartObject();
+            w.WriteString("name", name);
+            w.WriteNumber("rx_bytes", F(0));
+            w.WriteNumber("rx_packets", F(1));
+            w.WriteNumber("rx_errors", F(2));
+            w.WriteNumber("rx_dropped", F(3));
+            w.WriteNumber("tx_bytes", F(8));
+            w.WriteNumber("tx_packets", F(9));
+            w.WriteNumber("tx_errors", F(10));
+            w.WriteNumber("tx_dropped", F(11));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 }

@@ -12,6 +12,9 @@ public sealed class GlobalOptions
     public bool Strace { get; set; }
     public string? DebugLog { get; set; }
 
+    /// <summary>`run --profile-seccomp FILE`: where the sandbox writes the seccomp profile of what the workload used, at exit.</summary>
+    public string? ProfileSeccomp { get; set; }
+
     /// <summary>--strace-syscalls LIST: comma-separated syscall names to trace (implies --strace).</summary>
     public string? StraceSyscalls { get; set; }
 

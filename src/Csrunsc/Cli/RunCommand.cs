@@ -6,12 +6,14 @@ namespace Csrunsc.Cli;
 /// <summary>
 /// `run [--bundle B] [--detach] ID`: create + start, then (unless detached) wait for the
 /// container, forward signals to it, delete it, and exit with its status (128+N for a signal).
+/// --profile-seccomp FILE: at exit the sandbox writes to FILE an OCI linux.seccomp profile
+/// allowing the syscalls the workload made (Sentry/Diagnostics/SeccompProfile).
 /// </summary>
 public static class RunCommand
 {
     public static int Run(string[] args, GlobalOptions global)
     {
-        var a = CommandArgs.Parse(args, CreateCommand.ValueFlags, [.. CreateCommand.BoolFlags, "detach|d", "no-subreaper", "keep"], out string? error);
+        var a = CommandArgs.Parse(args, [.. CreateCommand.ValueFlags, "profile-seccomp"], [.. CreateCommand.BoolFlags, "detach|d", "no-subreaper", "keep"], out string? error);
         if (error is not null)
         {
             Log.Error(error);
@@ -19,6 +21,7 @@ public static class RunCommand
         }
         string? id = Containers.IdArg(a);
         bool detach = a.Flag("detach");
+        global.ProfileSeccomp = a.Value("profile-seccomp");
         if (CreateCommand.Create(global, a, id, newSession: detach, out ContainerState? state, out error) != 0)
         {
             Log.Error("run failed: " + error);

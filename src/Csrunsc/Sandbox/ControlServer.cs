@@ -80,10 +80,13 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
                 case "ps":
                     Reply(fd, "ok " + string.Join(' ', target is null ? sandbox.HostPids() : sandbox.HostPids(container)));
                     break;
-                case "debug" when parts.Count == 2:
+                case "debug" when parts.Count is 2 or 3:
+                {
                     // Multi-line views travel base64-encoded on the one reply line.
-                    Reply(fd, "ok " + Convert.ToBase64String(Encoding.UTF8.GetBytes(sandbox.DebugView(parts[1]))));
+                    string? view = sandbox.DebugView(container, parts[1], parts.Count == 3 ? parts[2] : null);
+                    Reply(fd, view is null ? "error no such " + (parts[1] == "fds" ? "process" : "view") : "ok " + Convert.ToBase64String(Encoding.UTF8.GetBytes(view)));
                     break;
+                }
                 case "pause":
                     sandbox.Pause(container);
                     Reply(fd, "ok");
@@ -92,7 +95,7 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
                     sandbox.Resume(container);
                     Reply(fd, "ok");
                     break;
-                case "cgroups" when container.Id.Length > 0:
+                case "cgroups":
                     sandbox.SetCgroups(container, fds.ToArray());
                     fds.Clear();
                     Reply(fd, "ok");

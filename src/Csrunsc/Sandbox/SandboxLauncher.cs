@@ -24,6 +24,20 @@ public static class SandboxLauncher
         if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }
         args.AddRange(["boot", "--bundle", bundle, "--id", id, "--ready-fd", "3"]);
         if (consoleSocket is not null) { args.Add("--console-socket"); args.Add(consoleSocket); }
+        int profileFd = -1;
+        if (global.ProfileSeccomp is { } profile)
+        {
+            profileFd = Libc.OpenPath(profile, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_TRUNC | Libc.O_CLOEXEC, 0x1a4);
+            if (profileFd < 0)
+            {
+                Libc.Close(readyRead);
+                Libc.Close(readyWrite);
+                error = $"open {profile}: {Errno.Name(Libc.LastErrno)}";
+                return -1;
+            }
+            args.Add("--profile-fd");
+            args.Add("4");
+        }
         if (namespaces.Count > 0) { args.Add("--namespaces"); args.Add(NamespacePlan.Format(namespaces)); }
         // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
         // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
@@ -31,9 +45,14 @@ public static class SandboxLauncher
         (int, int)[] fds = devNull < 0
             ? [(0, 0), (1, 1), (2, 2), (readyWrite, 3)]
             : [(devNull, 0), (devNull, 1), (devNull, 2), (readyWrite, 3)];
-        int pid = HostProcess.Spawn(BootCommand.SelfPath, args, fds, newSession: newSession);
+        if (profileFd >= 0) fds = [.. fds, (profileFd, 4)];
+        // The .NET diagnostics IPC socket goes into the state directory (`csrunsc debug --counters/--trace`).
+        string? diagDir = Diagnostics.DiagnosticsEndpoint.DirectoryFor(new State.StateStore(global.Root), id);
+        if (diagDir is not null) Directory.CreateDirectory(diagDir);
+        int pid = HostProcess.Spawn(BootCommand.SelfPath, args, fds, Diagnostics.DiagnosticsEndpoint.Environment(diagDir), newSession: newSession);
         Libc.Close(readyWrite);
         if (devNull >= 0) Libc.Close(devNull);
+        if (profileFd >= 0) Libc.Close(profileFd);
         if (pid < 0)
         {
             Libc.Close(readyRead);

@@ -332,6 +332,11 @@ public sealed class GoferClient(int socketFd) : IDisposable
 
     // ---- round trip (all under _lock) ----
 
+    private static long s_roundTrips;
+
+    /// <summary>Requests sent to any gofer by this process since it started (the Sentry's gofer-round-trips counter).</summary>
+    public static long RoundTrips => Volatile.Read(ref s_roundTrips);
+
     private void Begin()
     {
         _request.Begin();
@@ -342,6 +347,7 @@ public sealed class GoferClient(int socketFd) : IDisposable
     private int Call(MessageId id)
     {
         if (_broken) return -Errno.EIO;
+        Interlocked.Increment(ref s_roundTrips);
         if (MessageChannel.SendFrame(_socket, _request.Finish(id)) is var sent and < 0) return Break("sending a request failed: " + Errno.Name(-sent));
         int r = MessageChannel.ReceiveExact(_socket, _response.AsSpan(0, MessageHeader.Size), _fds, ref _fdCount);
         if (r != 0) return Break(r == MessageChannel.EndOfStream ? "the gofer closed its channel" : "receiving a response failed: " + Errno.Name(-r));

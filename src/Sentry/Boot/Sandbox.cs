@@ -27,6 +27,7 @@ public sealed class Sandbox
     private readonly ManualResetEventSlim _startGate = new(false);
     private SignalForwarder? _signalForwards;
     private bool _exitSummary;
+    private int _profileFd = -1;
 
     /// <summary>The host's /proc/cpuinfo and /proc/meminfo, read before the Sentry confined itself (later members' /proc needs them).</summary>
     private string _cpuinfo = "", _meminfo = "";
@@ -125,8 +126,9 @@ public sealed class Sandbox
 
         var init = StartProcess(kernel, kernel.RootContainer, options.Init, options.InitStdio, isInit: true, onExit: null, out error);
         if (init is null) return null;
-        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _cpuinfo = cpuinfo, _meminfo = meminfo };
+        var ready = new Sandbox(kernel, init) { _exitSummary = options.ExitSummary, _profileFd = options.ProfileFd, _cpuinfo = cpuinfo, _meminfo = meminfo };
         ready.ForwardHostSignals();
+        Diagnostics.SentryEventSource.Start(kernel);
         Trace("init loaded");
         return ready;
     }
@@ -247,7 +249,7 @@ public sealed class Sandbox
         return Kernel.GroupsOf(c).Length == 0;
     }
 
-    /// <summary>A pod member's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there.</summary>
+    /// <summary>A container's cgroups (cgroup.procs write fds, owned from now on): its stub processes go there, now and as they start.</summary>
     public void SetCgroups(Container c, int[] cgroupProcs)
     {
         var stubs = new List<int>();
@@ -297,6 +299,7 @@ public sealed class Sandbox
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
         WriteExitSummary();
+        WriteSeccompProfile();
         _signalForwards?.Dispose();
         return Libc.ExitCodeOf(Kernel.InitExitStatus);
     }
@@ -305,6 +308,14 @@ public sealed class Sandbox
     /// At container exit, to the event log: the unimplemented, partial and refused syscalls the
     /// workload made (why a workload misbehaves is most often one of these).
     /// </summary>
+    private void WriteSeccompProfile()
+    {
+        if (_profileFd < 0) return;
+        Libc.WriteString(_profileFd, Diagnostics.SeccompProfile.Json(Kernel));
+        Libc.Close(_profileFd);
+        _profileFd = -1;
+    }
+
     private void WriteExitSummary()
     {
         if (!_exitSummary) return;
@@ -484,18 +495,26 @@ public sealed class Sandbox
         return pids.ToList();
     }
 
-    /// <summary>csrunsc debug: "syscall-stats" (strace -c-like table) or "ps" (guest process tree).</summary>
-    public string DebugView(string what)
+    /// <summary>
+    /// csrunsc debug: "syscall-stats" (strace -c-like table), "ps" (guest process tree), "fds PID",
+    /// "mounts" (of the given container), "tasks" (the task table: each task's current syscall),
+    /// "stats" (events --stats' sandbox figures, JSON), "seccomp-profile" (csrunsc profile).
+    /// Null when the view or its argument names nothing (no such view, no such process).
+    /// </summary>
+    public string? DebugView(Container container, string what, string? arg)
     {
-        if (what == "syscall-stats") return Kernel.Stats.Table();
-        if (what != "ps") return "unknown view " + what + "\n";
-        var sb = new System.Text.StringBuilder("PID\tPPID\tTHREADS\tSTATE\tCOMM\n");
-        foreach (var g in Kernel.Pids.Groups().OrderBy(g => g.Tgid))
+        switch (what)
         {
-            string state = g.Zombie ? "Z (zombie)" : g.Stopped ? "T (stopped)" : "S/R (live)";
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{g.Tgid}\t{g.Parent?.Tgid ?? 0}\t{g.TasksSnapshot().Length}\t{state}\t{g.Comm}\n");
+            case "syscall-stats": return Kernel.Stats.Table();
+            case "ps": return Diagnostics.DebugViews.Ps(Kernel);
+            case "mounts": return Diagnostics.DebugViews.Mounts(container);
+            case "tasks": return Diagnostics.DebugViews.Tasks(Kernel);
+            case "stats": return Diagnostics.SandboxStats.Json(Kernel);
+            case "seccomp-profile": return Diagnostics.SeccompProfile.Json(Kernel);
+            case "fds" when int.TryParse(arg, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid):
+                return Diagnostics.DebugViews.Fds(Kernel, pid);
+            default: return null;
         }
-        return sb.ToString();
     }
 
     public void Pause() => Pause(Kernel.RootContainer);

@@ -81,6 +81,9 @@ public sealed class SandboxOptions
     /// <summary>Write the syscall summary to the event log at exit (only when it is a log, not the container's stderr).</summary>
     public bool ExitSummary { get; init; }
 
+    /// <summary>`run --profile-seccomp`: the fd the seccomp profile of what the workload used is written to at exit (-1: none).</summary>
+    public int ProfileFd { get; set; } = -1;
+
     /// <summary>With <see cref="Strace"/>: only these syscall names (empty: all).</summary>
     public IReadOnlyList<string> StraceSyscalls { get; init; } = [];
 

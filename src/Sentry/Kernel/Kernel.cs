@@ -125,4 +125,7 @@ public sealed partial class Kernel
 
     /// <summary>Number of tasks whose OS thread still runs (the sandbox waits for them at shutdown).</summary>
     public int LiveTasks;
+
+    /// <summary>Guest faults handled since boot, all tasks (the Sentry's faults counter).</summary>
+    public long Faults;
 }

@@ -206,6 +206,8 @@ public sealed partial class Task
     private long Dispatch(long nr, in SyscallArguments args)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        CurrentSyscallSince = start;
+        CurrentSyscall = nr;
         var entry = SyscallTable.Get(nr);
         long ret;
         if (entry is null)
@@ -226,6 +228,7 @@ public sealed partial class Task
                 Kernel.Events.Write($"csrunsc: {entry.Name} by tid {Tid} raised {e.GetType().Name}: {e.Message} (answered EIO)\n");
             }
         }
+        CurrentSyscall = -1;
         Kernel.Stats.Record(this, nr, ret, System.Diagnostics.Stopwatch.GetTimestamp() - start);
         return ret;
     }
@@ -258,6 +261,8 @@ public sealed partial class Task
 
     private void HandleFault(in SigInfo info)
     {
+        Faults++;
+        Interlocked.Increment(ref Kernel.Faults);
         if (info.Signo == Libc.SIGSEGV)
         {
             int code = Mm.HandleFault(Context!, info.Addr, info.Code);

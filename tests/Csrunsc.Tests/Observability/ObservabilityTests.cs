@@ -111,4 +111,53 @@ public sealed partial class ObservabilityTests(DifferentialFixture fixture)
         Assert.Equal(straceLines, int.Parse(total.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Matches(@"(?m)^openat\s+\d+", stats);
     }
+
+    /// <summary>Runs `sh -c SCRIPT` and, once it printed "ready", calls check while it sleeps.</summary>
+    private void WhileSleeping(string script, Action<string, string> check)
+    {
+        var r = Run([], ["sh", "-c", script], (id, root, _) =>
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && !Csrunsc(root, "debug", id, "--ps").Stdout.Contains("sleep", StringComparison.Ordinal))
+                Thread.Sleep(100);
+            Thread.Sleep(300);
+            check(id, root);
+        });
+        Assert.Equal(0, r.Exit);
+    }
+
+    [RootRequiredFact]
+    public void DebugFdsMountsPsAndTasksOfARunningContainer()
+    {
+        WhileSleeping("exec 5</etc/hostname; exec 6>/dev/shm/out.txt; sleep 5; echo done", (id, root) =>
+        {
+            var (exit, fds) = Csrunsc(root, "debug", id, "--fds", "1");
+            Assert.True(exit == 0, fds);
+            Assert.Matches(@"(?m)^5\tno\tO_RDONLY(\|O_LARGEFILE)?\t0\t/etc/hostname$", fds);
+            Assert.Matches(@"(?m)^6\tno\tO_WRONLY(\|O_LARGEFILE)?\t0\t/dev/shm/out\.txt$", fds);
+            Assert.Matches(@"(?m)^1\tno\tO_WRONLY\S*\t\d+\t\S+$", fds); // the host pipe run was given
+
+            var (mexit, mounts) = Csrunsc(root, "debug", id, "--mounts");
+            Assert.True(mexit == 0, mounts);
+            Assert.Matches(@"(?m)^/\t\S+\t\S+\t\S+\tgofer$", mounts);
+            Assert.Matches(@"(?m)^/proc\tproc\t\S+\t\S+\tsentry$", mounts);
+            Assert.Matches(@"(?m)^/dev\ttmpfs\t\S+\t\S+\tsentry \(memory file\)$", mounts);
+
+            var (pexit, ps) = Csrunsc(root, "debug", id, "--ps");
+            Assert.True(pexit == 0, ps);
+            Assert.Matches(@"(?m)^1\t0\t1\tS/R \(live\)\tsh$", ps);
+            var sleeper = Regex.Match(ps, @"(?m)^(\d+)\t1\t1\tS/R \(live\)\tsleep$");
+            Assert.True(sleeper.Success, ps);
+
+            // The task table: sh is blocked in wait4, sleep in its (clock_)nanosleep.
+            var (texit, tasks) = Csrunsc(root, "debug", id, "--tasks");
+            Assert.True(texit == 0, tasks);
+            Assert.Matches(@"(?m)^1\t1\t[1-9]\d*\tsh\tin syscall wait4\(", tasks);
+            Assert.Matches($@"(?m)^{sleeper.Groups[1].Value}\t{sleeper.Groups[1].Value}\t[1-9]\d*\tsleep\tin syscall (clock_)?nanosleep\(.* for \d+ ms$", tasks);
+
+            var (nexit, none) = Csrunsc(root, "debug", id, "--fds", "4242");
+            Assert.NotEqual(0, nexit);
+            Assert.Contains("no such process", none, StringComparison.Ordinal);
+        });
+    }
 }

@@ -88,6 +88,9 @@ public static class SentrySeccompPolicy
         new("clone", 56, [[new(0, CLONE_VM | CLONE_THREAD, CLONE_VM | CLONE_THREAD)],
             [new(0, uint.MaxValue, CLONE_VM | CLONE_VFORK | SIGCHLD)]]),
         new("clone3", 435, Errno: Errno.ENOSYS),
+        // The .NET runtime unlinks its diagnostics IPC socket (created on the host before the chroot)
+        // at exit: refused, the file is beyond the chroot anyway (`csrunsc delete` removes the state dir).
+        new("unlink", 87, Errno: Errno.EPERM),
         new("ioctl", 16, [[new(1, 0xFF00, 0x5400)], [new(1, 0xFF00, 0x8900)]]),
         new("socket", 41, network
             ? [[new(0, uint.MaxValue, AF_UNIX)], [new(0, uint.MaxValue, AF_INET)], [new(0, uint.MaxValue, AF_INET6)],
