@@ -339,15 +339,21 @@ static void test_exitkill(void)
 
 static void test_process_vm(void)
 {
-    int p[2];
+    int p[2], q[2];
     pipe(p);
+    pipe(q);
     pid_t c = fork();
     if (c == 0) {
         marker = 42;
+        close(q[1]);
         write(p[1], "x", 1);
         for (int i = 0; i < 100 && marker != 43; i++) msleep(10);
+        /* Alive until the parent's last call on it (EOF on q), else that call races our exit. */
+        char y;
+        read(q[0], &y, 1);
         _exit(marker == 43 ? 0 : 1);
     }
+    close(q[0]);
     char x;
     read(p[0], &x, 1);
     long v = 0, nv = 43;
@@ -359,6 +365,7 @@ static void test_process_vm(void)
     check("process_vm flags EINVAL", res(process_vm_readv(c, &local, 1, &remote, 1, 1)), -EINVAL);
     remote.iov_base = (void *)8;
     check("process_vm_readv unmapped EFAULT", res(process_vm_readv(c, &local, 1, &remote, 1, 0)), -EFAULT);
+    close(q[1]);
     int st = wait_status(c);
     check("process_vm_writev reached the child (exit 0)", st, 0);
     close(p[0]);

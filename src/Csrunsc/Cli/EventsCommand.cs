@@ -38,27 +38,32 @@ public static class EventsCommand
             return 0;
         }
         var interval = ParseInterval(a.Value("interval") ?? "5s");
+        using var notifier = OomNotifier.Register(state.Cgroups);
         long oomKills = OomKills(state);
         var next = DateTime.UtcNow;
-        void ReportOomKills()
+        void Oom() => Native.Libc.WriteString(1, Event("oom", state.Id, null) + "\n");
+        // Without a notifier (no memory cgroup, or the host refused), the kill counter is polled.
+        void PollOomKills()
         {
+            if (notifier is not null) return;
             long kills = OomKills(state);
-            // One event per kill, as runc's eventfd notification gives one per OOM.
-            for (long i = oomKills; i < kills; i++) Native.Libc.WriteString(1, Event("oom", state.Id, null) + "\n");
+            for (long i = oomKills; i < kills; i++) Oom();
             oomKills = Math.Max(oomKills, kills);
         }
         while (StateStore.CurrentStatus(state) != "stopped")
         {
-            ReportOomKills();
+            PollOomKills();
             if (DateTime.UtcNow >= next)
             {
                 Native.Libc.WriteString(1, Stats(store, state) + "\n");
                 next = DateTime.UtcNow + interval;
             }
-            Thread.Sleep(100);
+            if (notifier is null) Thread.Sleep(100);
+            else for (int n = notifier.WaitForOoms(100); n > 0; n--) Oom();
         }
-        // A kill that ended the container between two polls (the cgroup stays until delete).
-        ReportOomKills();
+        // A kill that ended the container between two polls or wakes (the cgroup may be gone already).
+        PollOomKills();
+        for (int n = notifier?.WaitForOoms(0) ?? 0; n > 0; n--) Oom();
         return 0;
     }
 

@@ -101,7 +101,7 @@ public sealed class EventsTests(DifferentialFixture fixture)
         using var c = fixture.Runner.Start(runtime, bundle, id);
         WaitRunning(runtime, root, id);
         var events = System.Threading.Tasks.Task.Run(() => Cli(runtime, root, TimeSpan.FromSeconds(40), "events", "--interval", "30s", id));
-        Thread.Sleep(1500); // events is watching the cgroup
+        Thread.Sleep(3000); // events is watching the cgroup (its start is slow on a loaded machine)
         var (killExit, killOutput) = Cli(runtime, root, TimeSpan.FromSeconds(10), "kill", id, "USR1");
         Assert.True(killExit == 0, killOutput);
         var (_, output) = events.Result;
