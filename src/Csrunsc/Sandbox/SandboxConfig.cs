@@ -94,6 +94,7 @@ public static class SandboxConfig
             Devices = devices,
             DeviceRules = deviceRules,
             IpcSysctls = IpcSysctlsOf(spec),
+            MemoryLimitBytes = MemoryLimitOf(spec),
             SandboxDir = sandboxDir,
             Confine = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") != "1",
             Strace = global.Strace,
@@ -119,6 +120,13 @@ public static class SandboxConfig
         Id = id, Bundle = bundle, Spec = spec, Namespaces = new Dictionary<string, ulong>(namespaces),
         MaskedKinds = new string((spec.Linux?.MaskedPaths ?? []).Select(HostKind).ToArray()),
     };
+
+    /// <summary>linux.resources.memory.limit in bytes; 0 when unset or unlimited (-1).</summary>
+    private static ulong MemoryLimitOf(OciSpec spec) =>
+        spec.Linux?.Resources is { ValueKind: System.Text.Json.JsonValueKind.Object } r
+        && r.TryGetProperty("memory", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.Object
+        && m.TryGetProperty("limit", out var l) && l.TryGetInt64(out long limit) && limit > 0
+            ? (ulong)limit : 0;
 
     private static List<KeyValuePair<string, string>> IpcSysctlsOf(OciSpec spec) =>
         (spec.Linux?.Sysctl ?? []).Where(kv => Sentry.Kernel.Ipc.IpcSysctls.IsIpcKey(kv.Key)).ToList();

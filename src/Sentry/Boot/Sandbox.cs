@@ -118,6 +118,11 @@ public sealed class Sandbox
             return null;
         }
         kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
+        var accounting = kernel.MemoryAccounting;
+        if (MemInfoBytes(meminfo, "MemTotal") is > 0 and var hostTotal) accounting.HostTotal = (ulong)hostTotal;
+        accounting.SwapTotal = (ulong)MemInfoBytes(meminfo, "SwapTotal");
+        accounting.SwapFree = (ulong)MemInfoBytes(meminfo, "SwapFree");
+        accounting.ContainerLimit = options.MemoryLimitBytes;
         long ramAndSwap = MemInfoBytes(meminfo, "MemTotal") + MemInfoBytes(meminfo, "SwapTotal");
         if (ramAndSwap > 0) kernel.Ipc.ReservableBytes = (ulong)ramAndSwap;
         error = ApplyIpcSysctls(kernel, options.IpcSysctls);
@@ -523,7 +528,7 @@ public sealed class Sandbox
 
     private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
-        "proc" => new ProcFileSystem(kernel, cpuinfo, meminfo),
+        "proc" => new ProcFileSystem(kernel, cpuinfo),
         "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
         "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),

@@ -59,6 +59,8 @@ public sealed class SandboxOptions
     public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
     /// <summary>config.json's IPC namespace sysctls (kernel.shm*/sem/msg*, fs.mqueue.*), checked at create, applied at boot.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> IpcSysctls { get; init; } = [];
+    /// <summary>linux.resources.memory.limit (0: none): the guest's MemTotal is capped by it.</summary>
+    public ulong MemoryLimitBytes { get; init; }
 
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }

@@ -22,6 +22,7 @@ public sealed partial class Kernel
         BootRealtimeNs = MonotonicClock.RealtimeNs();
         Sockets.Register(Fs.Socket.SocketFamilies.AF_UNIX, new Fs.Socket.Unix.UnixSocketFamily());
         Ipc = new global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace(memoryFile);
+        MemoryAccounting = new MemoryAccounting(this);
         if (platform is not null) platform.AddressSpaceLost = OnAddressSpaceLost; // unit-test kernels have none
     }
 
@@ -76,6 +77,9 @@ public sealed partial class Kernel
 
     /// <summary>The sandbox's IPC namespace: SysV shm/sem/msg ids and the POSIX message queues.</summary>
     public global::Csrunsc.Sentry.Kernel.Ipc.IpcNamespace Ipc { get; }
+
+    /// <summary>Memory as the guest sees it (/proc/meminfo, sysinfo).</summary>
+    public MemoryAccounting MemoryAccounting { get; }
 
     public IPlatform Platform { get; }
     public MemoryFile MemoryFile { get; }

@@ -37,7 +37,7 @@ public class ProcTests
         var kernel = FsTestTasks.NewKernel();
         var tmp = new TmpfsFileSystem();
         kernel.Mounts.Add(new Mount("/", tmp, tmp.Root, false, "rootfs", "rw"));
-        var proc = new ProcFileSystem(kernel, "processor\t: 0\n", "");
+        var proc = new ProcFileSystem(kernel, "processor\t: 0\n");
         kernel.Mounts.Add(new Mount("/proc", proc, proc.Root, false, "proc", "rw,nosuid,nodev,noexec"));
         kernel.Mounts.Add(new Mount("/dev/my dir", tmp, tmp.Root, true, "tmpfs", ""));
         return (proc, kernel);

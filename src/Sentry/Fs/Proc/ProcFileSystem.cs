@@ -6,18 +6,17 @@ namespace Csrunsc.Sentry.Fs.Proc;
 
 /// <summary>
 /// procfs. Files are generated when opened from the kernel's live state (the pid namespace, each
-/// task's memory, fds and mounts). cpuinfo and meminfo come from the host's files, read by the boot
-/// code before the Sentry chroots (pass "" when unavailable).
+/// task's memory, fds and mounts). cpuinfo comes from the host's file, read by the boot code before
+/// the Sentry chroots (pass "" when unavailable); meminfo from the kernel's MemoryAccounting.
 /// </summary>
 public sealed class ProcFileSystem : FileSystem
 {
     private readonly ProcRootDirectory _root;
 
-    public ProcFileSystem(KernelState kernel, string hostCpuinfo, string hostMeminfo) : base("proc", false)
+    public ProcFileSystem(KernelState kernel, string hostCpuinfo) : base("proc", false)
     {
         Kernel = kernel;
         HostCpuinfo = hostCpuinfo;
-        HostMeminfo = hostMeminfo;
         long bootNs = kernel.BootRealtimeNs;
         BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
         BootId = Guid.NewGuid().ToString();
@@ -33,8 +32,6 @@ public sealed class ProcFileSystem : FileSystem
     public KernelState Kernel { get; }
 
     public string HostCpuinfo { get; }
-
-    public string HostMeminfo { get; }
 
     public string BootId { get; }
 

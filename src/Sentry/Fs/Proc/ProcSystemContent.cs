@@ -63,12 +63,6 @@ public static class ProcSystemContent
         return sb.ToString();
     }
 
-    /// <summary>The host's meminfo when known; otherwise a plausible 4 GiB machine.</summary>
-    public static string Meminfo(ProcFileSystem fs)
-    {
-        if (fs.HostMeminfo.Length > 0) return fs.HostMeminfo;
-        return "MemTotal:        4194304 kB\nMemFree:         4194304 kB\nMemAvailable:    4194304 kB\n" +
-            "Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n" +
-            "SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n";
-    }
+    /// <summary>The sandbox's memory, in the host's totals (MemoryAccounting).</summary>
+    public static string Meminfo(ProcFileSystem fs) => fs.Kernel.MemoryAccounting.Meminfo();
 }

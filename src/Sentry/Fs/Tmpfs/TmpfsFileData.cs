@@ -13,6 +13,11 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
     /// <summary>Bytes charged to the filesystem's size= now (chunk bytes, or page-rounded size once in a memfd).</summary>
     private long _charged;
 
+    /// <summary>Bytes held by every tmpfs file of this process (chunks and memfds): the guest's Shmem in /proc/meminfo.</summary>
+    private static long s_allCharged;
+
+    public static long AllChargedBytes => Interlocked.Read(ref s_allCharged);
+
     /// <summary>Moves the charge to newCharged; false (nothing changed) when the growth does not fit and force is off.</summary>
     private bool Recharge(long newCharged, bool force = false)
     {
@@ -20,6 +25,7 @@ public sealed unsafe class TmpfsFileData(TmpfsFileSystem? fs = null)
         if (delta == 0) return true;
         if (fs is not null && !fs.ChargeBytes(delta, force)) return false;
         _charged = newCharged;
+        Interlocked.Add(ref s_allCharged, delta);
         return true;
     }
 

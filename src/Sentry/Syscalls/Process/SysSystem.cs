@@ -96,8 +96,14 @@ internal static unsafe class SysSystem
         var si = new SysInfo
         {
             Uptime = (Kernel.MonotonicClock.NowNs() - t.Kernel.BootTimeNs) / 1_000_000_000,
-            TotalRam = 2UL << 30, FreeRam = 1UL << 30, Procs = (ushort)t.Kernel.Pids.GroupCount, MemUnit = 1,
+            Procs = (ushort)t.Kernel.Pids.GroupCount, MemUnit = 1,
         };
+        var memory = t.Kernel.MemoryAccounting;
+        si.TotalRam = memory.Total;
+        si.FreeRam = memory.Free;
+        si.SharedRam = t.Kernel.Ipc.ShmTotalPages * 4096;
+        si.TotalSwap = memory.SwapTotal;
+        si.FreeSwap = memory.SwapFree;
         return t.WriteStruct(a.A0, si) < 0 ? -Errno.EFAULT : 0;
     }
 
