@@ -81,6 +81,10 @@ public sealed partial class Task
     /// <summary>personality(2)'s persona (inherited by clone, kept across exec).</summary>
     public uint Personality;
 
+    /// <summary>set_mempolicy's policy (mode | mode flags) and nodemask; inherited by clone, kept across exec.</summary>
+    public int NumaPolicy;
+    public ulong NumaNodes;
+
     /// <summary>PR_SET_PDEATHSIG: signal sent to this task's process when its parent exits (0: none).</summary>
     public int ParentDeathSignal;
 

@@ -72,6 +72,8 @@ public sealed partial class Task
             SignalMask = SignalMask,
             Nice = Nice,
             Personality = Personality,
+            NumaPolicy = NumaPolicy,
+            NumaNodes = NumaNodes,
             Seccomp = Seccomp,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;

@@ -293,6 +293,42 @@ public sealed unsafe partial class MemoryManager
         }
     }
 
+    /// <summary>mbind: sets the policy of every VMA in [start, end) (split at the ends); -EFAULT where a page is unmapped.</summary>
+    public int SetNumaPolicy(ulong start, ulong end, int policy, ulong nodes)
+    {
+        lock (_lock)
+        {
+            ulong cur = start;
+            int i = FindIndex(start);
+            if (i < 0) return -Errno.EFAULT;
+            for (int j = i; cur < end; j++)
+            {
+                if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.EFAULT;
+                cur = _vmas[j].End;
+            }
+            SplitAt(start);
+            SplitAt(end);
+            for (i = FindIndex(start); i < _vmas.Count && _vmas[i].Start < end; i++)
+            {
+                _vmas[i].NumaPolicy = policy;
+                _vmas[i].NumaNodes = nodes;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>get_mempolicy(MPOL_F_ADDR): the policy of the VMA holding addr (0 and no nodes: none); false when unmapped.</summary>
+    public bool NumaPolicy(ulong addr, out int policy, out ulong nodes)
+    {
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            policy = i >= 0 ? _vmas[i].NumaPolicy : 0;
+            nodes = i >= 0 ? _vmas[i].NumaNodes : 0;
+            return i >= 0;
+        }
+    }
+
     private void SplitAt(ulong addr)
     {
         int i = FindIndex(addr);
@@ -334,7 +370,7 @@ public sealed unsafe partial class MemoryManager
         {
             var a = _vmas[i - 1];
             var b = _vmas[i];
-            if (a.End == b.Start && a.Name == "[heap]" && b.Name == "[heap]" && a.Prot == b.Prot && a.File is null && b.File is null && !a.Shared && !b.Shared)
+            if (a.End == b.Start && a.Name == "[heap]" && b.Name == "[heap]" && a.Prot == b.Prot && a.NumaPolicy == b.NumaPolicy && a.NumaNodes == b.NumaNodes && a.File is null && b.File is null && !a.Shared && !b.Shared)
             {
                 a.End = b.End;
                 _vmas.RemoveAt(i--);

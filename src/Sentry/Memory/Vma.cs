@@ -22,6 +22,9 @@ public sealed class Vma
     public IVmaOps? Ops;
     /// <summary>Name in /proc/self/maps: a path, [heap], [stack], or empty.</summary>
     public string Name = "";
+    /// <summary>mbind's policy (mode | flags; 0: none, the task's applies) and nodemask.</summary>
+    public int NumaPolicy;
+    public ulong NumaNodes;
 
     public ulong Length => End - Start;
 
@@ -38,6 +41,7 @@ public sealed class Vma
         {
             Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
+            NumaPolicy = NumaPolicy, NumaNodes = NumaNodes,
         };
     }
 

@@ -14,6 +14,7 @@ public static partial class SyscallTable
         RegisterFile();
         RegisterSocket();
         RegisterIpc();
+        RegisterNuma();
 
         // Memory
         Partial(9, "mmap", SysMemory.Mmap, "MAP_SHARED pages are shared by every mapping of the file; they reach the file on msync, munmap and read(), not continuously; MAP_32BIT places the mapping in [1 GiB, 2 GiB) as x86-64 Linux; a hint whose range wraps or passes the top is ignored");
