@@ -33,6 +33,22 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void ProcpsVmstatAndFreeReadTheSandboxsCounters()
+    {
+        // The figures are the sandbox's (not the host's), so only the shape is compared: vmstat
+        // failed outright before /proc/vmstat and get_mempolicy existed.
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            vmstat 1 2 | head -n 2
+            vmstat 1 2 | awk 'NR > 2 { print NF }'
+            vmstat -s | sed 's/^ *[0-9]* //'
+            free -k | awk '{ print $1, NF }'
+            awk '$1 == "pgfault" { print $1, ($2 > 0) }' /proc/vmstat
+            """);
+        Assert.Contains("K paged in\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pgfault 1\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
     public void BashPipelinesSubshellsAndJobs()
     {
         var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """

@@ -19,6 +19,7 @@ public sealed class ProcRootDirectory : ProcDirectory
         Add("mounts", new ProcSymlink(fs, fs.NextIno(), () => "self/mounts"));
         Add("net", new ProcSymlink(fs, fs.NextIno(), () => "self/net"));
         Add("meminfo", Text(fs, () => ProcSystemContent.Meminfo(fs)));
+        Add("vmstat", Text(fs, () => k.MemoryAccounting.Vmstat()));
         Add("cpuinfo", Text(fs, () => fs.HostCpuinfo));
         Add("uptime", Text(fs, () => ProcSystemContent.Uptime(fs)));
         Add("loadavg", Text(fs, () => ProcSystemContent.Loadavg(fs)));
