@@ -25,6 +25,27 @@ public static class Containers
         return s;
     }
 
+    /// <summary>
+    /// The running (or created, paused) container the command names, or null after logging why:
+    /// a parse error, an unknown id, or a stopped container (<paramref name="stoppedMessage"/>).
+    /// </summary>
+    public static ContainerState? FindRunning(StateStore store, CommandArgs a, string? parseError, string stoppedMessage = "container not running")
+    {
+        string error = parseError ?? "";
+        var state = parseError is null ? Find(store, IdArg(a), out error) : null;
+        if (state is null)
+        {
+            Log.Error(error);
+            return null;
+        }
+        if (StateStore.CurrentStatus(state) == "stopped")
+        {
+            Log.Error(stoppedMessage);
+            return null;
+        }
+        return state;
+    }
+
     public static OciState ToOci(ContainerState s)
     {
         string status = StateStore.CurrentStatus(s);

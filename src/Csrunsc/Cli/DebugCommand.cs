@@ -17,17 +17,8 @@ public static class DebugCommand
         var a = CommandArgs.Parse(args, ["fds", "interval", "samples", "trace", "out", "dump"],
             ["syscall-stats", "ps", "mounts", "tasks", "stacks", "counters"], out string? error);
         var store = new StateStore(global.Root);
-        var state = error is null ? Containers.Find(store, Containers.IdArg(a), out error) : null;
-        if (state is null)
-        {
-            Log.Error(error!);
-            return 1;
-        }
-        if (StateStore.CurrentStatus(state) == "stopped")
-        {
-            Log.Error("container not running");
-            return 1;
-        }
+        var state = Containers.FindRunning(store, a, error);
+        if (state is null) return 1;
         // The Sentry process itself, through the .NET diagnostics IPC endpoint.
         if (a.Flag("stacks")) return Diagnostics.SentryDiagnostics.Stacks(store, state);
         if (a.Flag("counters"))

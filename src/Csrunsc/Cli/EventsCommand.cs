@@ -21,17 +21,8 @@ public static class EventsCommand
     {
         var a = CommandArgs.Parse(args, ["interval"], ["stats"], out string? error);
         var store = new StateStore(global.Root);
-        var state = error is null ? Containers.Find(store, Containers.IdArg(a), out error) : null;
-        if (state is null)
-        {
-            Log.Error(error!);
-            return 1;
-        }
-        if (StateStore.CurrentStatus(state) == "stopped")
-        {
-            Log.Error("container not running");
-            return 1;
-        }
+        var state = Containers.FindRunning(store, a, error);
+        if (state is null) return 1;
         if (a.Flag("stats"))
         {
             Native.Libc.WriteString(1, Stats(store, state) + "\n");

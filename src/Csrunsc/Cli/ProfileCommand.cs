@@ -13,17 +13,8 @@ public static class ProfileCommand
     {
         var a = CommandArgs.Parse(args, ["out|o"], [], out string? error);
         var store = new StateStore(global.Root);
-        var state = error is null ? Containers.Find(store, Containers.IdArg(a), out error) : null;
-        if (state is null)
-        {
-            Log.Error(error!);
-            return 1;
-        }
-        if (StateStore.CurrentStatus(state) == "stopped")
-        {
-            Log.Error("container not running (use run --profile-seccomp FILE to get the profile at exit)");
-            return 1;
-        }
+        var state = Containers.FindRunning(store, a, error, "container not running (use run --profile-seccomp FILE to get the profile at exit)");
+        if (state is null) return 1;
         if (!DebugCommand.GuestView(store, state, "seccomp-profile", out string json))
         {
             Log.Error(json);
