@@ -1,7 +1,10 @@
 /* fork_cow.c: fork must give the child a private copy of every page (the Sentry shares them
  * copy-on-write). Parent and child write the same data, heap, stack and mmap'd pages, read()
  * into a shared page (a write by the kernel, not by the program), fork again from the child, and
- * each checks that it sees only its own writes. Deterministic output. */
+ * each checks that it sees only its own writes. split_block_case: a second mapping placed in the
+ * same 64 KiB stub block as a touched one, then fork; the parent's later write must not reach the
+ * child. Deterministic output. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,36 @@ static int check(const char *who, const char *what, const char *got, const char 
         return 1;
     }
     return 0;
+}
+
+/* Two private mappings in one 64 KiB block, the second made after the first was touched (the
+ * Sentry maps the stub a block at a time), then fork: each side keeps its own copy. */
+static int split_block_case(void)
+{
+    char *r = mmap(NULL, 256 << 10, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r == MAP_FAILED) return 1;
+    char *blk = (char *)(((uintptr_t)r + 0xFFFF) & ~(uintptr_t)0xFFFF);
+    munmap(r, 256 << 10);
+    char *a = mmap(blk, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (a != blk) return 1;
+    strcpy(a, "before");
+    char *b = mmap(blk + 8192, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (b != blk + 8192) return 1;
+    /* b stays untouched until after fork: the stub still maps only a's piece of the block. */
+    int go[2];
+    if (pipe(go) != 0) return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        if (read(go[0], &c, 1) != 1) _exit(1);
+        _exit(check("split child", "first", a, "before") + check("split child", "second", b, ""));
+    }
+    strcpy(a, "parent");
+    strcpy(b, "parent");
+    if (write(go[1], "x", 1) != 1) return 1;
+    int st;
+    waitpid(pid, &st, 0);
+    return WEXITSTATUS(st) + check("split parent", "first", a, "parent") + check("split parent", "second", b, "parent");
 }
 
 int main(void)
@@ -67,6 +100,7 @@ int main(void)
     failures += check("parent", "anon", anon, "initial");
     failures += check("parent", "anon far", anon + (512 << 10), "initial");
     failures += check("parent", "heap late", heap + 100, "parent-late");
+    failures += split_block_case();
     printf("fork_cow: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures ? 1 : 0;
 }

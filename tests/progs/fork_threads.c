@@ -1,6 +1,8 @@
 /* fork_threads: fork 3000 times while four threads of the parent keep running (syscalls, stack
  * writes): fork must never disturb the parent's other threads (a fork unmaps the parent's writable
- * blocks under them; their faults must be served, never turned into SIGSEGV). Prints "fork_threads: ok". */
+ * blocks under them; their faults must be served, never turned into SIGSEGV). Then a lock storm:
+ * three threads take one mutex (one page, written again and again) while the main thread forks, so
+ * the same write races a fork's remap many times over. Prints "fork_threads: ok". */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +23,33 @@ static void *worker(void *arg)
     return buf[0] == 2 ? arg : NULL;
 }
 
+static pthread_mutex_t storm_lock = PTHREAD_MUTEX_INITIALIZER;
+static long storm_count;
+
+static void *stormer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 200000; i++) {
+        pthread_mutex_lock(&storm_lock);
+        storm_count++;
+        pthread_mutex_unlock(&storm_lock);
+    }
+    return NULL;
+}
+
+static int lock_storm(void)
+{
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, stormer, 0);
+    for (int i = 0; i < 500; i++) {
+        pid_t c = fork();
+        if (c == 0) _exit(0);
+        waitpid(c, 0, 0);
+    }
+    for (int i = 0; i < 3; i++) pthread_join(t[i], 0);
+    return storm_count == 600000 ? 0 : 1;
+}
+
 int main(void)
 {
     pipe(pfd);
@@ -35,6 +64,10 @@ int main(void)
     }
     close(pfd[1]);
     for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+    if (lock_storm() != 0) {
+        printf("fork_threads: lock storm lost counts (%ld)\n", storm_count);
+        return 1;
+    }
     printf("fork_threads: ok\n");
     return 0;
 }

@@ -26,6 +26,17 @@ public sealed unsafe partial class MemoryManager
     /// <summary>Blocks mapped into the stub without write permission because another address space shares them (copy-on-write).</summary>
     private readonly HashSet<ulong> _cowMapped = new();
 
+    /// <summary>
+    /// Mapped blocks that gained a VMA piece the stub does not map yet (a new mapping in a gap of a
+    /// block already mapped for its neighbours). They stay in _mapped, because the stub still maps
+    /// the other pieces: fork and copy-on-write must still drop those; the next fault there maps
+    /// the whole block again.
+    /// </summary>
+    private readonly HashSet<ulong> _incomplete = new();
+
+    /// <summary>Bumped whenever the stub's mappings change; tells a fault raced by another thread's remap from a real violation.</summary>
+    private ulong _mapGeneration;
+
     /// <summary>Block-aligned ranges to unmap from the stub before the guest runs again (their backing changed).</summary>
     private readonly List<ulong> _pendingUnmaps = new();
     private readonly object _lock = new();
@@ -65,6 +76,8 @@ public sealed unsafe partial class MemoryManager
             foreach (var b in _blocks.Values) DropBlock(b);
             _blocks.Clear();
             _mapped.Clear();
+            _cowMapped.Clear();
+            _incomplete.Clear();
         }
         return true;
     }
@@ -163,6 +176,8 @@ public sealed unsafe partial class MemoryManager
         if (!remapping && _mapped.Remove(bi))
         {
             _cowMapped.Remove(bi);
+            _incomplete.Remove(bi);
+            _mapGeneration++;
             var task = Kernel.Task.Current;
             if (task is not null && task.Mm == this && task.Context is { } ctx) ctx.Unmap(bi << MemoryFile.BlockShift, (ulong)MemoryFile.BlockSize);
             else _pendingUnmaps.Add(bi);
@@ -180,6 +195,7 @@ public sealed unsafe partial class MemoryManager
         {
             foreach (var bi in _pendingUnmaps) ctx.Unmap(bi << MemoryFile.BlockShift, (ulong)MemoryFile.BlockSize);
             _pendingUnmaps.Clear();
+            _mapGeneration++;
         }
     }
 
@@ -187,11 +203,19 @@ public sealed unsafe partial class MemoryManager
 
     /// <summary>
     /// The last fault address this task (each runs on its own OS thread) found already mapped with
-    /// an access error: a block another thread remapped between this thread's fault and its
-    /// handling is retried once; a second access error at the same address is a real violation.
+    /// an access error, and the map generation it saw then. Another thread may remap the block
+    /// between this thread's fault and its handling, so such a fault is retried; the same fault
+    /// again with no remap in between is a real violation. A remap can race every retry (a thread
+    /// forking in a loop while another writes one page), hence the generation rather than a
+    /// single retry; t_retries bounds the loop.
     /// </summary>
     [ThreadStatic]
-    private static ulong t_retriedFault;
+    private static ulong t_retriedFault, t_retriedGeneration;
+
+    [ThreadStatic]
+    private static int t_retries;
+
+    private const int MaxFaultRetries = 1024;
 
     /// <summary>Consecutive "not present" faults at one address on a block the books say is mapped (a bound, not a race window).</summary>
     [ThreadStatic]
@@ -212,6 +236,12 @@ public sealed unsafe partial class MemoryManager
             var vma = _vmas[i];
             if (vma.Prot == Libc.PROT_NONE) return 2;
             ulong bi = addr >> MemoryFile.BlockShift;
+            if (_incomplete.Remove(bi) && _blocks.TryGetValue(bi, out var partial))
+            {
+                // A new VMA piece of a block the stub maps for its other pieces: map it whole again.
+                ForgetFaultRetry();
+                return MapBlock(ctx, bi, partial) ? 0 : 1;
+            }
             if (_mapped.Contains(bi) && _cowMapped.Contains(bi) && vma.Writable && _blocks.TryGetValue(bi, out var shared))
             {
                 // A write to a block shared after fork: copy it (unless the others let go) and map it writable.
@@ -227,22 +257,30 @@ public sealed unsafe partial class MemoryManager
                     return MapBlock(ctx, bi, present) ? 0 : 1;
                 t_remaps = 0;
                 // Mapped with the VMA's protection already: a real violation, unless another
-                // thread of this address space mapped the block after this thread faulted.
-                if (t_retriedFault == addr)
+                // thread of this address space remapped the block since this thread last faulted here.
+                if (t_retriedFault == addr && (t_retriedGeneration == _mapGeneration || ++t_retries > MaxFaultRetries))
                 {
-                    t_retriedFault = 0;
+                    ForgetFaultRetry();
                     return 2;
                 }
+                if (t_retriedFault != addr) t_retries = 0;
                 t_retriedFault = addr;
+                t_retriedGeneration = _mapGeneration;
                 return 0;
             }
-            t_retriedFault = 0;
+            ForgetFaultRetry();
             t_remaps = 0;
             if (MapAhead(ctx, vma, bi)) return 0;
             var b = GetBlock(bi);
             if (b is null) return 1;
             return MapBlock(ctx, bi, b) ? 0 : 1;
         }
+    }
+
+    private static void ForgetFaultRetry()
+    {
+        t_retriedFault = 0;
+        t_retries = 0;
     }
 
     /// <summary>
@@ -271,6 +309,8 @@ public sealed unsafe partial class MemoryManager
             if (r < 0) return false;
         }
         _mapped.Add(bi);
+        _incomplete.Remove(bi);
+        _mapGeneration++;
         if (cow) _cowMapped.Add(bi);
         else _cowMapped.Remove(bi);
         return true;
@@ -311,6 +351,7 @@ public sealed unsafe partial class MemoryManager
             _blocks[bi + (ulong)i] = new Block(off + i * MemoryFile.BlockSize);
             _mapped.Add(bi + (ulong)i);
         }
+        _mapGeneration++;
         return true;
     }
 
@@ -346,8 +387,14 @@ public sealed unsafe partial class MemoryManager
         ulong s = BlockDown(start), e = BlockUp(end);
         bool any = false;
         foreach (ulong bi in new BlockRange(s >> MemoryFile.BlockShift, e >> MemoryFile.BlockShift, _mapped))
+        {
             any |= _mapped.Remove(bi);
-        if (any) ctx?.Unmap(s, e - s);
+            _cowMapped.Remove(bi);
+            _incomplete.Remove(bi);
+        }
+        if (!any) return;
+        _mapGeneration++;
+        ctx?.Unmap(s, e - s);
     }
 
     // ---- copy-in/out ----

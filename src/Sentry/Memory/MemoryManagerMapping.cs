@@ -79,13 +79,14 @@ public sealed unsafe partial class MemoryManager
     }
 
     /// <summary>
-    /// A block already mapped into the stub for its other VMAs lacks the new range: forget that it
-    /// is mapped so the next fault there maps the block again, new range included.
+    /// A block already mapped into the stub for its other VMAs lacks the new range: mark it
+    /// incomplete so the next fault there maps the block again, new range included. It stays
+    /// mapped in the books: the stub still maps its other pieces (fork must still drop them).
     /// </summary>
     private void ForgetMapped(ulong start, ulong end)
     {
         foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _mapped))
-            _mapped.Remove(bi);
+            _incomplete.Add(bi);
     }
 
     private bool Overlaps(ulong start, ulong end)
@@ -474,12 +475,17 @@ public sealed unsafe partial class MemoryManager
                 if (_mapped.Contains(bi) && !_cowMapped.Contains(bi) && HasWritablePrivatePiece(bi)) protect.Add(bi);
             }
             // Unmap the parent's writable mappings of now-shared blocks, one injection per run.
+            if (protect.Count != 0) _mapGeneration++;
             protect.Sort();
             for (int i = 0; i < protect.Count;)
             {
                 int j = i + 1;
                 while (j < protect.Count && protect[j] == protect[j - 1] + 1) j++;
-                for (int k = i; k < j; k++) _mapped.Remove(protect[k]);
+                for (int k = i; k < j; k++)
+                {
+                    _mapped.Remove(protect[k]);
+                    _incomplete.Remove(protect[k]);
+                }
                 parentCtx?.Unmap(protect[i] << MemoryFile.BlockShift, (ulong)(j - i) * (ulong)MemoryFile.BlockSize);
                 i = j;
             }
