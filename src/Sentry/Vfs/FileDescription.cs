@@ -135,6 +135,29 @@ public abstract class FileDescription
     public virtual WaitQueue? ReadinessQueue => null;
 
     /// <summary>
+    /// Whether O_ASYNC makes the file signal its owner on readiness changes (Linux's ->fasync: pipes,
+    /// sockets, terminals, inotify). Others keep the flag without effect, as on Linux.
+    /// </summary>
+    public virtual bool SignalsIo => false;
+
+    private FileAsync? _async;
+
+    /// <summary>The description's F_SETOWN/F_SETSIG/O_ASYNC state, made on first use.</summary>
+    public FileAsync Async
+    {
+        get
+        {
+            var a = Volatile.Read(ref _async);
+            if (a is not null) return a;
+            Interlocked.CompareExchange(ref _async, new FileAsync(this), null);
+            return _async!;
+        }
+    }
+
+    /// <summary>The async state if any call made it (F_GETOWN of a file never given an owner answers 0 without it).</summary>
+    public FileAsync? AsyncIfAny => Volatile.Read(ref _async);
+
+    /// <summary>
     /// A host fd whose readiness is exactly this file's (a host socket, the caller's pipe or
     /// terminal), so epoll can watch it in a host epoll and tasks can wait on it in the host; -1 if none.
     /// </summary>
@@ -196,6 +219,7 @@ public abstract class FileDescription
         if (Inode is not null && Interlocked.Decrement(ref Inode.OpenDescriptions) == 0 && Inotify.Fsnotify.Active) Inotify.Fsnotify.LastClosed(this);
         else if (Inotify.Fsnotify.Active) Inotify.Fsnotify.Closed(this);
         if (Volatile.Read(ref LockState) is not null) Lock.FileLocks.DescriptionReleased(this);
+        Volatile.Read(ref _async)?.Released();
         OnRelease();
     }
 

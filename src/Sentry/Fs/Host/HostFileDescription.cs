@@ -83,6 +83,9 @@ public sealed unsafe class HostFileDescription : FileDescription
 
     public override int HostFd => _seekable ? _fd : -1;
 
+    /// <summary>The caller's pipes and terminals signal I/O; regular files never do.</summary>
+    public override bool SignalsIo => _queue is not null;
+
     public override int HostPollFd => _seekable || _queue is null ? -1 : Volatile.Read(ref _fd);
 
     /// <summary>The host fd whatever its type (for the syscall layer's splice/sendfile fast paths).</summary>

@@ -49,5 +49,7 @@ public sealed class PipeFileDescription : FileDescription
 
     public override WaitQueue? ReadinessQueue => Pipe.Queue;
 
+    public override bool SignalsIo => true;
+
     protected override void OnRelease() => Pipe.Release(_reader, _writer);
 }

@@ -37,5 +37,7 @@ public sealed class MasterFileDescription(Pty pty, Inode ptmxNode, int flags) : 
 
     public override WaitQueue? ReadinessQueue => Pty.MasterQueue;
 
+    public override bool SignalsIo => true;
+
     protected override void OnRelease() => Pty.MasterReleased();
 }

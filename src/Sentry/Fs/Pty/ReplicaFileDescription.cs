@@ -37,5 +37,7 @@ public sealed class ReplicaFileDescription(Pty pty, Inode node, int flags) : Fil
 
     public override WaitQueue? ReadinessQueue => Pty.ReplicaQueue;
 
+    public override bool SignalsIo => true;
+
     protected override void OnRelease() => Pty.ReplicaReleased();
 }

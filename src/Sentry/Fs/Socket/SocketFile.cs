@@ -36,6 +36,8 @@ public abstract class SocketFile : FileDescription
 
     public int Family { get; }
 
+    public override bool SignalsIo => true;
+
     /// <summary>SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW (without the NONBLOCK/CLOEXEC bits).</summary>
     public int Type { get; }
 

@@ -1,6 +1,7 @@
 using Csrunsc.Native;
 using Csrunsc.Sentry.Kernel;
 using Csrunsc.Sentry.Fs.Pipe;
+using Csrunsc.Sentry.Vfs;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.File;
@@ -10,12 +11,52 @@ internal static class SysFcntl
 {
     private const int F_GETLK = SysLock.F_GETLK, F_SETLK = SysLock.F_SETLK, F_SETLKW = SysLock.F_SETLKW, F_SETOWN = 8, F_GETOWN = 9, F_SETSIG = 10, F_GETSIG = 11,
         F_OFD_GETLK = SysLock.F_OFD_GETLK, F_OFD_SETLK = SysLock.F_OFD_SETLK, F_OFD_SETLKW = SysLock.F_OFD_SETLKW, F_SETLEASE = 1024, F_GETLEASE = 1025, F_NOTIFY = 1026,
-        F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
-    /// <summary>Status flags F_SETFL may change.</summary>
-    private const int SettableFlags = Libc.O_APPEND | Libc.O_NONBLOCK;
+        F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034, F_SETOWN_EX = 15, F_GETOWN_EX = 16;
+    /// <summary>Status flags F_SETFL may change (O_DIRECT and O_NOATIME are left as they are).</summary>
+    private const int SettableFlags = Libc.O_APPEND | Libc.O_NONBLOCK | O_ASYNC;
+
+    private const int O_ASYNC = 0x2000;
 
     /// <summary>The largest pipe an unprivileged process may ask for (/proc/sys/fs/pipe-max-size).</summary>
     private const int PipeMaxSize = 1024 * 1024;
+
+    /// <summary>
+    /// f_setown / f_setown_ex: the owner must exist (ESRCH). F_SETOWN takes a process id or any
+    /// thread's id (Linux keeps the thread's pid but then signals only a process leader);
+    /// F_SETOWN_EX names a thread, a process or a process group exactly.
+    /// </summary>
+    private static int SetOwner(Task t, FileDescription f, int type, int id, bool anyTask)
+    {
+        Task? task = null;
+        ThreadGroup? group = null;
+        if (id != 0)
+        {
+            var pids = t.Kernel.Pids;
+            switch (type)
+            {
+                case FileAsync.OwnerTid:
+                    task = pids.TaskById(id);
+                    if (task is null) return -Errno.ESRCH;
+                    break;
+                case FileAsync.OwnerPid:
+                    group = pids.GroupById(id);
+                    if (group is null && !(anyTask && pids.TaskById(id) is not null)) return -Errno.ESRCH;
+                    break;
+                default:
+                    if (!ProcessGroupExists(t, id)) return -Errno.ESRCH;
+                    break;
+            }
+        }
+        f.Async.SetOwner(t, type, id, task, group);
+        return 0;
+    }
+
+    private static bool ProcessGroupExists(Task t, int pgid)
+    {
+        foreach (var g in t.Kernel.Pids.Groups())
+            if (g.Pgid == pgid) return true;
+        return false;
+    }
 
     public static long Fcntl(Task t, in SyscallArguments a)
     {
@@ -47,6 +88,9 @@ internal static class SysFcntl
             {
                 if ((f.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
                 int arg = a.Int(2);
+                // As fasync_helper: O_ASYNC sticks only on files that can signal I/O.
+                if (!f.SignalsIo) arg &= ~O_ASYNC;
+                if (((arg ^ f.Flags) & O_ASYNC) != 0) f.Async.Enable(fd, (arg & O_ASYNC) != 0);
                 lock (f.OffsetLock) f.Flags = (f.Flags & ~SettableFlags) | (arg & SettableFlags);
                 return 0;
             }
@@ -70,12 +114,42 @@ internal static class SysFcntl
                 }
             }
             case F_GETOWN:
-            case F_GETSIG:
-                return 0;
+            {
+                var (type, id) = f.AsyncIfAny?.Owner ?? (FileAsync.OwnerPid, 0);
+                return type == FileAsync.OwnerPgrp ? -id : id;
+            }
             case F_SETOWN:
+            {
+                int who = a.Int(2);
+                if (who == int.MinValue) return -Errno.EINVAL;
+                return SetOwner(t, f, who < 0 ? FileAsync.OwnerPgrp : FileAsync.OwnerPid, Math.Abs(who), anyTask: true);
+            }
+            case F_GETOWN_EX:
+            {
+                var (type, id) = f.AsyncIfAny?.Owner ?? (FileAsync.OwnerPid, 0);
+                Span<int> owner = [type, id];
+                return t.CopyOut(a.A2, System.Runtime.InteropServices.MemoryMarshal.AsBytes(owner));
+            }
+            case F_SETOWN_EX:
+            {
+                Span<int> owner = stackalloc int[2];
+                int r = t.CopyIn(a.A2, System.Runtime.InteropServices.MemoryMarshal.AsBytes(owner));
+                if (r < 0) return r;
+                if (owner[0] is not (FileAsync.OwnerTid or FileAsync.OwnerPid or FileAsync.OwnerPgrp)) return -Errno.EINVAL;
+                return SetOwner(t, f, owner[0], owner[1], anyTask: false);
+            }
+            case F_GETSIG:
+                return f.AsyncIfAny?.Signal ?? 0;
             case F_SETSIG:
-            case F_NOTIFY:
+            {
+                ulong sig = a.A2;
+                if (sig > 64) return -Errno.EINVAL;
+                f.Async.SetSignal((int)sig);
                 return 0;
+            }
+            case F_NOTIFY:
+                // dnotify (directory change signals) is not implemented: refused, not ignored; inotify is.
+                return -Errno.EINVAL;
             case F_SETLEASE:
             case F_GETLEASE:
                 return -Errno.EINVAL;

@@ -32,8 +32,13 @@ internal static class SysIoctl
                 }
                 case FIOASYNC:
                 {
-                    int r = t.ReadStruct(a.A2, out int _);
-                    return r < 0 ? r : 0;
+                    int r = t.ReadStruct(a.A2, out int on);
+                    if (r < 0) return r;
+                    const int O_ASYNC = 0x2000;
+                    bool enable = on != 0 && f.SignalsIo;
+                    if (enable != ((f.Flags & O_ASYNC) != 0)) f.Async.Enable(fd, enable);
+                    lock (f.OffsetLock) f.Flags = enable ? f.Flags | O_ASYNC : f.Flags & ~O_ASYNC;
+                    return 0;
                 }
                 default:
                     return f.Ioctl(t, request, a.A2);

@@ -63,6 +63,8 @@ internal sealed class InotifyFile : FileDescription
 
     public override WaitQueue? ReadinessQueue => _queue;
 
+    public override bool SignalsIo => true;
+
     public override short Readiness(short mask)
     {
         lock (_lock) return (short)(_events.Count > 0 ? mask & (Libc.POLLIN | 0x40 /*POLLRDNORM*/) : 0);
