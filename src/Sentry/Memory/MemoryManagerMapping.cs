@@ -465,10 +465,13 @@ public sealed unsafe partial class MemoryManager
         };
         lock (_lock)
         {
-            foreach (var v in _vmas) child._vmas.Add(v.Slice(v.Start, v.End));
+            foreach (var v in _vmas)
+                if (!v.DontFork) child._vmas.Add(v.Slice(v.Start, v.End));
             var protect = new List<ulong>();
             foreach (var (bi, b) in _blocks)
             {
+                // A block no copied VMA reaches (MADV_DONTFORK, MADV_WIPEONFORK) is not shared at all.
+                if (!child.ReachesInherited(bi)) continue;
                 b.Refs++;
                 child._blocks[bi] = b;
                 // Only blocks the stub may write need their mapping dropped (text and read-only data stay).
@@ -490,6 +493,7 @@ public sealed unsafe partial class MemoryManager
                 i = j;
             }
         }
+        child.WipeOnFork();
         return child;
     }
 
@@ -504,35 +508,6 @@ public sealed unsafe partial class MemoryManager
             if (_vmas[j].Pages is null && (_vmas[j].Prot & Libc.PROT_WRITE) != 0) return true;
         }
         return false;
-    }
-
-    /// <summary>
-    /// MADV_DONTNEED on private anonymous memory: the pages read back as zeros. Pages never touched
-    /// stay untouched (no block is materialized), touched ones are hole-punched in the memory file,
-    /// which the stub's shared mapping sees at once. Blocks shared after fork get a private copy first.
-    /// </summary>
-    public void Discard(ulong addr, ulong length)
-    {
-        ulong end = PageUp(addr + length);
-        lock (_lock)
-        {
-            int i = FindIndex(addr);
-            if (i < 0) i = ~i;
-            for (; i < _vmas.Count && _vmas[i].Start < end; i++)
-            {
-                var v = _vmas[i];
-                if (v.File is not null || v.Shared) continue;
-                ulong s = Math.Max(v.Start, addr), e = Math.Min(v.End, end);
-                foreach (ulong bi in new BlockRange(s >> MemoryFile.BlockShift, BlockUp(e) >> MemoryFile.BlockShift, _blocks.Keys))
-                {
-                    if (!_blocks.TryGetValue(bi, out var b)) continue;
-                    b = Unshare(bi, b);
-                    ulong bs = bi << MemoryFile.BlockShift;
-                    ulong ps = Math.Max(s, bs), pe = Math.Min(e, bs + (ulong)MemoryFile.BlockSize);
-                    File.Zero(b.Offset + (long)(ps - bs), (long)(pe - ps));
-                }
-            }
-        }
     }
 
     /// <summary>/proc/self/maps.</summary>

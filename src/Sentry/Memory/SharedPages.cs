@@ -115,6 +115,16 @@ public sealed class SharedPages
         }
     }
 
+    /// <summary>MADV_REMOVE: the materialized pages of [first, first+count) read as zeros from now on.</summary>
+    public void ZeroPages(long first, long count)
+    {
+        lock (this)
+        {
+            foreach (var (index, off) in _pages)
+                if (index >= first && index < first + count) _memory.Zero(off, MemoryFile.PageSize);
+        }
+    }
+
     /// <summary>msync / munmap: writes the materialized pages of [fileStart, fileEnd) back to the file (never past its end).</summary>
     public void WriteBack(long fileStart, long fileEnd)
     {

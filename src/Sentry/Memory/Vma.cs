@@ -25,6 +25,10 @@ public sealed class Vma
     /// <summary>mbind's policy (mode | flags; 0: none, the task's applies) and nodemask.</summary>
     public int NumaPolicy;
     public ulong NumaNodes;
+    /// <summary>MADV_DONTFORK (VM_DONTCOPY): the child of a fork does not get this range.</summary>
+    public bool DontFork;
+    /// <summary>MADV_WIPEONFORK: the child of a fork gets this range as fresh zero pages.</summary>
+    public bool WipeOnFork;
 
     public ulong Length => End - Start;
 
@@ -41,7 +45,7 @@ public sealed class Vma
         {
             Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
-            NumaPolicy = NumaPolicy, NumaNodes = NumaNodes,
+            NumaPolicy = NumaPolicy, NumaNodes = NumaNodes, DontFork = DontFork, WipeOnFork = WipeOnFork,
         };
     }
 

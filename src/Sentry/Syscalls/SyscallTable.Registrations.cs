@@ -24,7 +24,7 @@ public static partial class SyscallTable
         Partial(25, "mremap", SysMemory.Mremap, "moves by copying");
         Full(26, "msync", SysMemory.Msync);
         Partial(27, "mincore", SysMemory.Mincore, "reports every mapped page resident");
-        Partial(28, "madvise", SysMemory.Madvise, "DONTNEED zeroes anonymous pages; other advice ignored");
+        Partial(28, "madvise", SysMemory.Madvise, "DONTNEED/DONTNEED_LOCKED drop private pages (zeros, or the file again), REMOVE punches the shared backing, DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK change fork, FREE is kept (allowed), POPULATE_* check the protection without faulting in; paging hints (WILLNEED, COLD, PAGEOUT, MERGEABLE, HUGEPAGE, COLLAPSE, DONTDUMP...) accepted without effect; GUARD_INSTALL/REMOVE answer EINVAL (pre-6.13), HWPOISON/SOFT_OFFLINE EPERM or EINVAL");
         Partial(149, "mlock", SysMemory.Ok, "no-op");
         Partial(150, "munlock", SysMemory.Ok, "no-op");
         Partial(151, "mlockall", SysMemory.Ok, "no-op");

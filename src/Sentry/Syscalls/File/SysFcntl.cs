@@ -25,7 +25,7 @@ internal static class SysFcntl
     /// thread's id (Linux keeps the thread's pid but then signals only a process leader);
     /// F_SETOWN_EX names a thread, a process or a process group exactly.
     /// </summary>
-    private static int SetOwner(Task t, FileDescription f, int type, int id, bool anyTask)
+    internal static int SetOwner(Task t, FileDescription f, int type, int id, bool anyTask)
     {
         Task? task = null;
         ThreadGroup? group = null;
@@ -49,6 +49,20 @@ internal static class SysFcntl
         }
         f.Async.SetOwner(t, type, id, task, group);
         return 0;
+    }
+
+    /// <summary>f_getown: a process group owner is reported negative.</summary>
+    internal static int GetOwn(FileDescription f)
+    {
+        var (type, id) = f.AsyncIfAny?.Owner ?? (FileAsync.OwnerPid, 0);
+        return type == FileAsync.OwnerPgrp ? -id : id;
+    }
+
+    /// <summary>f_setown: who &gt; 0 a process, &lt; 0 a process group, 0 none.</summary>
+    internal static int SetOwn(Task t, FileDescription f, int who)
+    {
+        if (who == int.MinValue) return -Errno.EINVAL;
+        return SetOwner(t, f, who < 0 ? FileAsync.OwnerPgrp : FileAsync.OwnerPid, Math.Abs(who), anyTask: true);
     }
 
     private static bool ProcessGroupExists(Task t, int pgid)
@@ -114,16 +128,9 @@ internal static class SysFcntl
                 }
             }
             case F_GETOWN:
-            {
-                var (type, id) = f.AsyncIfAny?.Owner ?? (FileAsync.OwnerPid, 0);
-                return type == FileAsync.OwnerPgrp ? -id : id;
-            }
+                return GetOwn(f);
             case F_SETOWN:
-            {
-                int who = a.Int(2);
-                if (who == int.MinValue) return -Errno.EINVAL;
-                return SetOwner(t, f, who < 0 ? FileAsync.OwnerPgrp : FileAsync.OwnerPid, Math.Abs(who), anyTask: true);
-            }
+                return SetOwn(t, f, a.Int(2));
             case F_GETOWN_EX:
             {
                 var (type, id) = f.AsyncIfAny?.Owner ?? (FileAsync.OwnerPid, 0);

@@ -8,6 +8,9 @@ internal static class SysIoctl
 {
     private const ulong FIONCLEX = 0x5450, FIOCLEX = 0x5451, FIONBIO = 0x5421, FIOASYNC = 0x5452;
 
+    /// <summary>sock_ioctl's owner requests (fcntl F_SETOWN/F_GETOWN by another name), sockets only.</summary>
+    private const ulong FIOSETOWN = 0x8901, SIOCSPGRP = 0x8902, FIOGETOWN = 0x8903, SIOCGPGRP = 0x8904;
+
     public static long Ioctl(Task t, in SyscallArguments a)
     {
         int fd = a.Int(0);
@@ -40,6 +43,13 @@ internal static class SysIoctl
                     lock (f.OffsetLock) f.Flags = enable ? f.Flags | O_ASYNC : f.Flags & ~O_ASYNC;
                     return 0;
                 }
+                case FIOSETOWN or SIOCSPGRP when f is Fs.Socket.SocketFile:
+                {
+                    int r = t.ReadStruct(a.A2, out int pid);
+                    return r < 0 ? r : SysFcntl.SetOwn(t, f, pid);
+                }
+                case FIOGETOWN or SIOCGPGRP when f is Fs.Socket.SocketFile:
+                    return t.WriteStruct(a.A2, SysFcntl.GetOwn(f));
                 default:
                     return f.Ioctl(t, request, a.A2);
             }

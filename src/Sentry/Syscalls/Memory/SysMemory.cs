@@ -1,4 +1,6 @@
 using Csrunsc.Native;
+using Csrunsc.Sentry.Kernel;
+using Csrunsc.Sentry.Memory;
 using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Memory;
@@ -70,18 +72,30 @@ internal static class SysMemory
 
     private static ulong PageUp(ulong v) => (v + 0xFFF) & ~0xFFFUL;
 
-    public const int MADV_DONTNEED = 4, MADV_FREE = 8, MADV_REMOVE = 9;
+    private const int MADV_HWPOISON = 100, MADV_SOFT_OFFLINE = 101, MADV_GUARD_INSTALL = 102, MADV_GUARD_REMOVE = 103;
 
+    /// <summary>
+    /// madvise, in do_madvise's order: known advice, alignment, length, then the VMAs. Guard pages
+    /// (6.13's GUARD_INSTALL/REMOVE) answer EINVAL as on kernels before them (glibc falls back);
+    /// memory-failure injection needs CAP_SYS_ADMIN and is refused even with it.
+    /// </summary>
     public static long Madvise(Task t, in SyscallArguments a)
     {
-        if ((a.A0 & 0xFFF) != 0) return -Errno.EINVAL;
         int advice = a.Int(2);
-        if (advice == MADV_DONTNEED)
-        {
-            // Anonymous private pages read back as zeros afterwards (glibc drops dead thread stacks so).
-            t.Mm.Discard(a.A0, a.A1);
-        }
-        return 0;
+        bool known = advice is >= MemoryManager.MADV_NORMAL and <= MemoryManager.MADV_WILLNEED
+            or >= MemoryManager.MADV_DONTNEED and <= MemoryManager.MADV_COLLAPSE and not (5 or 6 or 7)
+            or MADV_HWPOISON or MADV_SOFT_OFFLINE;
+        if (!known) return -Errno.EINVAL;
+        ulong start = a.A0, lengthIn = a.A1;
+        if ((start & 0xFFF) != 0) return -Errno.EINVAL;
+        ulong length = PageUp(lengthIn);
+        if (lengthIn != 0 && length == 0) return -Errno.EINVAL;
+        ulong end = start + length;
+        if (end < start) return -Errno.EINVAL;
+        if (end == start) return 0;
+        if (advice is MADV_HWPOISON or MADV_SOFT_OFFLINE)
+            return Capabilities.Has(t, Capabilities.SYS_ADMIN) ? -Errno.EINVAL : -Errno.EPERM;
+        return t.Mm.Advise(start, end, advice);
     }
 
     public static long Mincore(Task t, in SyscallArguments a)
