@@ -265,9 +265,9 @@ public sealed partial class Task
         Interlocked.Increment(ref Kernel.Faults);
         if (info.Signo == Libc.SIGSEGV)
         {
-            int code = Mm.HandleFault(Context!, info.Addr, info.Code);
+            int code = Mm.HandleFault(Context!, info.Addr, info.Code, out int signo);
             if (code == 0) return;
-            SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = code, Addr = info.Addr });
+            SendSignalForced(new SigInfo { Signo = signo, Code = code, Addr = info.Addr });
             return;
         }
         // SIGBUS, SIGILL, SIGFPE, SIGTRAP raised by guest code: the guest gets them as they were.

@@ -221,20 +221,52 @@ public sealed unsafe partial class MemoryManager
     [ThreadStatic]
     private static int t_remaps;
 
-    private const int SEGV_MAPERR = 1;
+    private const int SEGV_MAPERR = 1, BUS_ADRERR = 2;
+
+    /// <summary>
+    /// The end of the pages of VMA v that lie within its file: a file page wholly past the end of
+    /// the file raises SIGBUS on access (EFAULT for the Sentry's copies), as Linux; v.End for
+    /// anonymous memory. The size seen last is kept in the VMA and asked again only for an address
+    /// at or past it, so faults and copies below the end cost no stat. (A file truncated under a
+    /// mapping keeps its old pages mapped until they fault again.)
+    /// </summary>
+    private static ulong FileBackedEnd(Vma v, ulong addr)
+    {
+        if (v.File is null) return v.End;
+        ulong end = FileEndFor(v, v.KnownFileSize);
+        if (addr < end) return end;
+        v.KnownFileSize = v.File.Size;
+        return FileEndFor(v, v.KnownFileSize);
+    }
+
+    private static ulong FileEndFor(Vma v, long size)
+    {
+        if (size < 0) return v.Start;
+        long pagesEnd = (long)PageUp((ulong)size);
+        if (pagesEnd <= v.FileOffset) return v.Start;
+        ulong span = (ulong)(pagesEnd - v.FileOffset);
+        return span >= v.Length ? v.End : v.Start + span;
+    }
 
     /// <summary>
     /// Handles a guest page fault at addr through ctx. Returns 0 if the page is now mapped, or the
-    /// si_code for the SIGSEGV to deliver (SEGV_MAPERR = 1, SEGV_ACCERR = 2).
+    /// si_code of the signal (signo) to deliver: SIGSEGV with SEGV_MAPERR = 1 or SEGV_ACCERR = 2,
+    /// SIGBUS with BUS_ADRERR = 2 for a file page past the end of its file.
     /// </summary>
-    public int HandleFault(IContext ctx, ulong addr, int siCode = 0)
+    public int HandleFault(IContext ctx, ulong addr, int siCode, out int signo)
     {
+        signo = Libc.SIGSEGV;
         lock (_lock)
         {
             int i = FindIndex(addr);
             if (i < 0) return 1;
             var vma = _vmas[i];
             if (vma.Prot == Libc.PROT_NONE) return 2;
+            if (vma.File is not null && addr >= FileBackedEnd(vma, addr))
+            {
+                signo = Libc.SIGBUS;
+                return BUS_ADRERR;
+            }
             ulong bi = addr >> MemoryFile.BlockShift;
             if (_incomplete.Remove(bi) && _blocks.TryGetValue(bi, out var partial))
             {
@@ -298,6 +330,8 @@ public sealed unsafe partial class MemoryManager
             var v = _vmas[j];
             if (v.Prot == Libc.PROT_NONE) continue;
             ulong s = Math.Max(v.Start, bs), e = Math.Min(v.End, be);
+            // File pages past the end of the file stay unmapped: touching them faults (SIGBUS).
+            if (v.File is not null) e = Math.Min(e, FileBackedEnd(v, e - 1));
             if (s >= e) continue;
             int prot = v.Prot;
             if (v.Pages is null && b.Refs > 1 && (prot & Libc.PROT_WRITE) != 0)
@@ -420,6 +454,8 @@ public sealed unsafe partial class MemoryManager
             if (i < 0) return false;
             var v = _vmas[i];
             if (force ? write && !v.Writable && v.Shared : write ? !v.Writable : !v.Readable) return false;
+            ulong fileEnd = FileBackedEnd(v, addr);
+            if (addr >= fileEnd) return false;
             if (v.Pages is not null)
             {
                 long off = v.Pages.PageOffset(v.PageIndex(addr), v.File);
@@ -434,7 +470,7 @@ public sealed unsafe partial class MemoryManager
             if (b is null) return false;
             if (write && b.Refs > 1 && !v.Shared) b = Unshare(bi, b);
             ulong blockEnd = (bi + 1) << MemoryFile.BlockShift;
-            ulong limit = Math.Min(blockEnd, v.End);
+            ulong limit = Math.Min(blockEnd, fileEnd);
             int len = (int)Math.Min((ulong)maxLen, limit - addr);
             span = File.Span(b.Offset + (long)(addr - (bi << MemoryFile.BlockShift)), len);
             return true;

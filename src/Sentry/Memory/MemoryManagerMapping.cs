@@ -269,9 +269,9 @@ public sealed unsafe partial class MemoryManager
     public int Protect(IContext? ctx, ulong addr, ulong length, int prot)
     {
         if ((addr & 0xFFF) != 0) return -Errno.EINVAL;
-        ulong end = addr + PageUp(length);
-        if (end < addr) return -Errno.ENOMEM;
         if (length == 0) return 0;
+        ulong end = addr + PageUp(length);
+        if (end <= addr) return -Errno.ENOMEM;
         lock (_lock)
         {
             // Every page must be mapped.

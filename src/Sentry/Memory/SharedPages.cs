@@ -162,6 +162,26 @@ public sealed class SharedPages
         }
     }
 
+    /// <summary>
+    /// A truncation of a file with shared mappings: what lies past the new end reads as zeros,
+    /// also after the file grows again (Linux drops those page-cache pages). Pages stay where they
+    /// are, since stubs may map them.
+    /// </summary>
+    public static void AfterTruncate(Inode? inode, long size)
+    {
+        if (inode?.SharedPages is not { } pages) return;
+        lock (pages)
+        {
+            foreach (var (index, off) in pages._pages)
+            {
+                long at = index * MemoryFile.PageSize;
+                if (at + MemoryFile.PageSize <= size) continue;
+                long keep = Math.Max(0, size - at);
+                pages._memory.Zero(off + keep, MemoryFile.PageSize - keep);
+            }
+        }
+    }
+
     private void Fill(FileDescription file, long pageIndex, long off)
     {
         var span = _memory.Span(off, MemoryFile.PageSize);

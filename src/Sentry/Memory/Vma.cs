@@ -25,6 +25,8 @@ public sealed class Vma
     /// <summary>mbind's policy (mode | flags; 0: none, the task's applies) and nodemask.</summary>
     public int NumaPolicy;
     public ulong NumaNodes;
+    /// <summary>The file's size when last asked (-1: never): pages below it need no new question (see MemoryManager.FileBackedEnd).</summary>
+    public long KnownFileSize = -1;
     /// <summary>MADV_DONTFORK (VM_DONTCOPY): the child of a fork does not get this range.</summary>
     public bool DontFork;
     /// <summary>MADV_WIPEONFORK: the child of a fork gets this range as fresh zero pages.</summary>

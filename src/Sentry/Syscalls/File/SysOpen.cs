@@ -150,6 +150,7 @@ internal static class SysOpen
             if (trunc && write && type == FileMode.Regular)
             {
                 r = file!.Truncate(0);
+                if (r == 0) Csrunsc.Sentry.Memory.SharedPages.AfterTruncate(file.Inode, 0);
                 if (r < 0 && r != -Errno.EINVAL)
                 {
                     file.DecRef();

@@ -26,6 +26,7 @@ internal static class SysTruncate
         r = p.Inode.SetAttr(in req);
         if (r == 0)
         {
+            Csrunsc.Sentry.Memory.SharedPages.AfterTruncate(p.Inode, length);
             Vfs.Inotify.Fsnotify.Changed(p.Inode, p, SetAttrRequest.SizeBit);
             FilePermissions.RemovePrivs(t, p.Inode, p);
         }
@@ -48,6 +49,7 @@ internal static class SysTruncate
             r = f.Truncate(length);
             if (r == 0 && f.Inode is not null)
             {
+                Csrunsc.Sentry.Memory.SharedPages.AfterTruncate(f.Inode, length);
                 Vfs.Inotify.Fsnotify.Changed(f.Inode, f.Location, SetAttrRequest.SizeBit | SetAttrRequest.MtimeBit);
                 FilePermissions.RemovePrivs(t, f.Inode, f.Location);
             }

@@ -14,23 +14,30 @@ internal static class SysMemory
         int prot = a.Int(2), flags = a.Int(3), fd = a.Int(4);
         long offset = (long)a.A5;
         if ((offset & 0xFFF) != 0 || length == 0) return -Errno.EINVAL;
-        bool shared = (flags & 3) == Libc.MAP_SHARED || (flags & 3) == 3;
+        bool shared = (flags & 3) == Libc.MAP_SHARED || (flags & 3) == MAP_SHARED_VALIDATE;
         bool priv = (flags & 3) == Libc.MAP_PRIVATE;
         if (!shared && !priv) return -Errno.EINVAL;
+        // do_mmap: anonymous memory knows only MAP_SHARED and MAP_PRIVATE.
+        if ((flags & Libc.MAP_ANONYMOUS) != 0 && (flags & 3) == MAP_SHARED_VALIDATE) return -Errno.EINVAL;
+        ulong pages = PageUp(length) >> 12, pgoff = (ulong)offset >> 12;
+        if (pages == 0) return -Errno.ENOMEM;
+        if (pgoff + pages < pgoff) return -Errno.EOVERFLOW;
         bool fixedAddr = (flags & (Libc.MAP_FIXED | Libc.MAP_FIXED_NOREPLACE)) != 0;
         Vfs.FileDescription? file = null;
         string name = "";
         if ((flags & Libc.MAP_ANONYMOUS) == 0)
         {
             file = t.Fds.Get(fd);
-            if (file is null) return -Errno.EBADF;
+            if (file is null || (file.Flags & Libc.O_PATH) != 0) return -Errno.EBADF;
+            // file_mmap_ok: the mapped range must fit below the largest file offset.
+            if (pgoff > ((ulong)long.MaxValue - (pages << 12)) >> 12) return -Errno.EOVERFLOW;
             if (!file.Readable) return -Errno.EACCES;
             if (shared && (prot & Libc.PROT_WRITE) != 0 && !file.Writable) return -Errno.EACCES;
             if (shared && (prot & Libc.PROT_WRITE) != 0 && file.Inode is Fs.Tmpfs.TmpfsRegularFile { WriteSealed: true }) return -Errno.EPERM;
             if (file.Inode is null || !Vfs.FileMode.IsRegular(file.Inode.Mode))
             {
-                // Device files such as /dev/zero map as anonymous memory.
-                if (file.Inode is not null && (file.Inode.Mode & Vfs.FileMode.TypeMask) == Vfs.FileMode.CharDevice) file = null;
+                // /dev/zero maps as anonymous memory (shared: shared anonymous); no other device maps.
+                if (file is Fs.Dev.MemoryDeviceFileDescription { Kind: Fs.Dev.MemoryDeviceKind.Zero }) file = null;
                 else return -Errno.ENODEV;
             }
             if ((prot & Libc.PROT_EXEC) != 0 && file?.Location?.Mount.NoExec == true) return -Errno.EPERM;
@@ -41,6 +48,8 @@ internal static class SysMemory
         return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
             shared, file, offset, name, mayWrite: !shared || file is null || file.Writable, low32: (flags & Libc.MAP_32BIT) != 0);
     }
+
+    private const int MAP_SHARED_VALIDATE = 3;
 
     public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
 
@@ -58,9 +67,12 @@ internal static class SysMemory
 
     public static long Brk(Task t, in SyscallArguments a)
     {
-        // RLIMIT_AS: a heap that would grow past it stays where it is (brk answers the old end).
+        // RLIMIT_AS and RLIMIT_DATA: a heap that would grow past them stays where it is (brk answers
+        // the old end). RLIMIT_DATA counts the heap only, not the executable's data segment as Linux's check_data_rlimit.
         ulong end = t.Mm.BrkEnd;
         if (a.A0 > end && PageUp(a.A0) > PageUp(end) && Kernel.Rlimits.CheckAddressSpace(t, PageUp(a.A0) - PageUp(end)) < 0) return (long)end;
+        ulong dataLimit = Kernel.Rlimits.Cur(t.ThreadGroup, Kernel.Rlimits.DATA);
+        if (a.A0 > end && dataLimit != Kernel.Rlimits.Infinity && a.A0 > t.Mm.BrkStart && a.A0 - t.Mm.BrkStart > dataLimit) return (long)end;
         return (long)t.Mm.Brk(t.Context, a.A0);
     }
 
