@@ -12,13 +12,18 @@ public sealed partial class Task
         CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_DETACHED = 0x400000,
         CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000, CLONE_NEWCGROUP = 0x2000000,
         CLONE_NEWUTS = 0x4000000, CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000,
-        CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000;
+        CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000, CLONE_CLEAR_SIGHAND = 0x1_0000_0000;
 
     /// <summary>clone(2). Returns the child's tid in the parent, or -errno.</summary>
     public long Clone(ulong flags, ulong stack, ulong parentTidPtr, ulong childTidPtr, ulong tls)
     {
         if ((flags & CLONE_THREAD) != 0 && (flags & CLONE_SIGHAND) == 0) return -Errno.EINVAL;
         if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) return -Errno.EINVAL;
+        if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) || (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
+            return -Errno.EINVAL;
+        if ((flags & CLONE_THREAD) != 0 && (flags & (CLONE_NEWUSER | CLONE_NEWPID)) != 0) return -Errno.EINVAL;
+        // The child's fs base must be a user address (x86's do_arch_prctl_64 ARCH_SET_FS).
+        if ((flags & CLONE_SETTLS) != 0 && tls >= Ptrace.PtraceAbi.TaskSizeMax) return -Errno.EPERM;
         if ((flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)) != 0)
             return -Errno.EPERM;
         // A new IPC namespace is the only one a guest can make (CAP_SYS_ADMIN); it cannot share SEM_UNDO lists.
@@ -39,6 +44,8 @@ public sealed partial class Task
         else
         {
             var handlers = (flags & CLONE_SIGHAND) != 0 ? parentGroup.Handlers : parentGroup.Handlers.Clone();
+            // clone3's CLONE_CLEAR_SIGHAND: handled signals start at their default, ignored ones stay ignored.
+            if ((flags & CLONE_CLEAR_SIGHAND) != 0) handlers.ResetForExec();
             var parent = (flags & CLONE_PARENT) != 0 ? parentGroup.Parent ?? parentGroup : parentGroup;
             group = new ThreadGroup(kernel, tid, parent, handlers, parentGroup.Creds.Clone())
             {

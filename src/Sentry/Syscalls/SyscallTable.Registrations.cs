@@ -109,7 +109,7 @@ public static partial class SyscallTable
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
         Full(322, "execveat", SysLifecycle.Execveat);
-        Partial(435, "clone3", SysLifecycle.Clone3, "CLONE_PIDFD supported; no set_tid, no cgroup");
+        Partial(435, "clone3", SysLifecycle.Clone3, "checks as clone3_args_valid, CLONE_PIDFD and CLONE_CLEAR_SIGHAND supported; set_tid answers EPERM, CLONE_INTO_CGROUP EOPNOTSUPP, CLONE_NEWTIME EPERM (refused, not ignored)");
         Partial(434, "pidfd_open", SysPidFd.PidfdOpen, "PIDFD_NONBLOCK only (PIDFD_THREAD: EINVAL); no pidfd_getfd");
         Partial(424, "pidfd_send_signal", SysPidFd.PidfdSendSignal, "flags must be 0 (PIDFD_SIGNAL_THREAD/_THREAD_GROUP/_PROCESS_GROUP of Linux 6.9: EINVAL)");
         Partial(24, "sched_yield", SysSystem.Zero, "returns at once");

@@ -9,8 +9,9 @@ internal static class SysLifecycle
 {
     public static long Clone(Task t, in SyscallArguments a)
     {
-        // x86-64 argument order: flags, stack, parent_tid, child_tid, tls
-        ulong flags = a.A0;
+        // x86-64 argument order: flags, stack, parent_tid, child_tid, tls. Only the low 32 bits are
+        // flags (kernel_clone_args from clone(2)); clone3's CLONE_CLEAR_SIGHAND cannot come this way.
+        ulong flags = (uint)a.A0;
         if ((flags & Task.CLONE_PIDFD) == 0) return t.Clone(flags, a.A1, a.A2, a.A3, a.A4);
         // clone's CLONE_PIDFD returns the fd through parent_tid, so the two cannot be combined.
         if ((flags & (Task.CLONE_THREAD | Task.CLONE_DETACHED | Task.CLONE_PARENT_SETTID)) != 0) return -Errno.EINVAL;
@@ -36,11 +37,38 @@ internal static class SysLifecycle
 
     public static long Clone3(Task t, in SyscallArguments a)
     {
-        // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, ...
-        Span<ulong> ca = stackalloc ulong[8];
-        if (a.A1 < 64) return -Errno.EINVAL;
-        if (t.CopyIn(a.A0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ca)) < 0) return -Errno.EFAULT;
-        ulong flags = ca[0] | (ca[4] & 0xff);
+        // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+        // set_tid, set_tid_size (v1, 80 bytes), cgroup (v2, 88). Checked as copy_clone_args_from_user
+        // and clone3_args_valid.
+        Span<ulong> ca = stackalloc ulong[11];
+        ulong size = a.A1;
+        if (size < 64) return -Errno.EINVAL;
+        if (size > 4096) return -Errno.E2BIG;
+        int known = (int)Math.Min(size, 88);
+        if (t.CopyIn(a.A0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(ca)[..known]) < 0) return -Errno.EFAULT;
+        // A larger struct from a newer libc: what this kernel does not know must be zero.
+        Span<byte> rest = stackalloc byte[64];
+        for (ulong at = 88; at < size; at += 64)
+        {
+            var piece = rest[..(int)Math.Min(64, size - at)];
+            if (t.CopyIn(a.A0 + at, piece) < 0) return -Errno.EFAULT;
+            if (piece.ContainsAnyExcept((byte)0)) return -Errno.E2BIG;
+        }
+        ulong cflags = ca[0], exitSignal = ca[4], setTid = ca[8], setTidSize = ca[9];
+        if (setTidSize > 32 || (setTid == 0 && setTidSize > 0) || (setTid != 0 && setTidSize == 0)) return -Errno.EINVAL;
+        // Choosing the child's pid (set_tid) needs CAP_SYS_ADMIN in the pid namespace: not offered.
+        if (setTid != 0) return -Errno.EPERM;
+        if (exitSignal > 64) return -Errno.EINVAL;
+        const ulong CloneIntoCgroup = 0x200000000, Csignal = 0xff, CloneNewTime = 0x80;
+        if ((cflags & ~(0xFFFF_FFFFUL | Task.CLONE_CLEAR_SIGHAND | CloneIntoCgroup)) != 0) return -Errno.EINVAL;
+        if ((cflags & (Task.CLONE_DETACHED | (Csignal & ~CloneNewTime))) != 0) return -Errno.EINVAL;
+        if ((cflags & (Task.CLONE_SIGHAND | Task.CLONE_CLEAR_SIGHAND)) == (Task.CLONE_SIGHAND | Task.CLONE_CLEAR_SIGHAND)) return -Errno.EINVAL;
+        if ((cflags & (Task.CLONE_THREAD | Task.CLONE_PARENT)) != 0 && exitSignal != 0) return -Errno.EINVAL;
+        if ((ca[5] == 0) != (ca[6] == 0)) return -Errno.EINVAL;
+        // Placing the child in another cgroup (CLONE_INTO_CGROUP) and a time namespace are refused, not ignored.
+        if ((cflags & CloneIntoCgroup) != 0) return known < 88 || ca[10] > int.MaxValue ? -Errno.EINVAL : -Errno.EOPNOTSUPP;
+        if ((cflags & CloneNewTime) != 0) return -Errno.EPERM;
+        ulong flags = cflags | exitSignal;
         ulong stack = ca[5] != 0 ? ca[5] + ca[6] : 0;
         if ((ca[0] & Task.CLONE_PIDFD) != 0)
         {
