@@ -7,8 +7,9 @@ cd "$(dirname "$0")"
 
 # runc: the reference runtime; busybox-static: test rootfs; gcc/libc6-dev: static test programs
 # and the NativeAOT link; binutils/zlib1g-dev: NativeAOT; containernetworking-plugins/iptables:
-# the CRI tests' pod network (CNI bridge + host-local) and its firewall; procps: vmstat, free and ps in the Debian workloads.
-readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev containerd podman conmon bsdutils containernetworking-plugins iptables procps)
+# the CRI tests' pod network (CNI bridge + host-local) and its firewall; procps: vmstat, free and ps in the Debian workloads;
+# python3, tmux: the Debian workloads (pty.spawn, a detached tmux server).
+readonly packages=(runc busybox-static gcc libc6-dev binutils zlib1g-dev containerd podman conmon bsdutils containernetworking-plugins iptables procps python3 tmux)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -35,7 +35,7 @@ public static class Errno
     {
         EPERM => "operation not permitted", ENOENT => "no such file or directory", EACCES => "permission denied",
         ENOTDIR => "not a directory", ELOOP => "too many levels of symbolic links", EINVAL => "invalid argument",
-        EISDIR => "is a directory", ENAMETOOLONG => "file name too long",
+        EISDIR => "is a directory", ENAMETOOLONG => "file name too long", ENXIO => "no such device or address",
         _ => Name(errno),
     };
 }

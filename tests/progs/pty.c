@@ -704,6 +704,66 @@ static void session_checks(void)
     check("node gone after hang-up", r < 0, d);
 }
 
+/* A group whose only member has exited but is not reaped yet still exists (Linux's pid_task(PIDTYPE_PGID)
+ * sees zombies): tcsetpgrp to it and setpgid into it succeed, as a shell's `true | cat` needs when `true`
+ * is done before cat joins its group; once every member is reaped the group is gone (ESRCH). */
+static void zombie_group_checks(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    char path[64];
+    snprintf(path, sizeof path, "%s", ptsname(m));
+    int rep[2];
+    pipe(rep);
+    pid_t leader = fork();
+    if (leader == 0) {
+        close(rep[0]);
+        setsid();
+        int s = open(path, O_RDWR); /* acquired: a session leader without a terminal */
+        signal(SIGTTOU, SIG_IGN);
+        pid_t a = fork();
+        if (a == 0) {
+            setpgid(0, 0);
+            _exit(0);
+        }
+        setpgid(a, a);
+        siginfo_t si;
+        waitid(P_PID, a, &si, WEXITED | WNOWAIT);
+        int fg = tcsetpgrp(s, a);
+        int efg = errno;
+        pid_t b = fork();
+        if (b == 0) {
+            int r = setpgid(0, a);
+            int e = errno;
+            char x = r == 0 && getpgrp() == a ? 'y' : e == EPERM ? 'p' : 'e';
+            (void)!write(rep[1], &x, 1);
+            _exit(0);
+        }
+        waitpid(b, NULL, 0);
+        waitpid(a, NULL, 0);
+        int gone = tcsetpgrp(s, a);
+        int egone = errno;
+        tcsetpgrp(s, getpgrp());
+        char msg[160];
+        snprintf(msg, sizeof msg, " fg_zombie=%d(%s) fg_reaped=%d(%s)", fg, fg ? strerror(efg) : "ok", gone, gone ? strerror(egone) : "ok");
+        (void)!write(rep[1], msg, strlen(msg));
+        _exit(0);
+    }
+    close(rep[1]);
+    char buf[200];
+    int n = 0;
+    ssize_t r;
+    while (n < (int)sizeof buf - 1 && (r = read(rep[0], buf + n, sizeof buf - 1 - n)) > 0) n += r;
+    buf[n] = 0;
+    waitpid(leader, NULL, 0);
+    close(rep[0]);
+    close(m);
+    check("setpgid into a group whose member exited unreaped", n > 0 && buf[0] == 'y', buf);
+    check("tcsetpgrp to a zombie's group", strstr(buf, "fg_zombie=0(ok)") != NULL, buf);
+    check("tcsetpgrp to a reaped group", strstr(buf, "fg_reaped=-1(No such process)") != NULL, buf);
+}
+
 /* TIOCNOTTY by a session leader: SIGHUP and SIGCONT to its foreground group (itself), /dev/tty then fails. */
 static void notty_checks(void)
 {
@@ -890,6 +950,7 @@ int main(int argc, char **argv)
     if (all || !strcmp(part, "session")) {
         session_checks();
         notty_checks();
+        zombie_group_checks();
         release_signals_check();
     }
     if (all || !strcmp(part, "script")) {

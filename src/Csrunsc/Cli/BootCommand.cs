@@ -6,9 +6,10 @@ using Csrunsc.State;
 namespace Csrunsc.Cli;
 
 /// <summary>
-/// `csrunsc boot --bundle B --id ID --ready-fd N [--console-socket S]` (internal): the sandbox
+/// `csrunsc boot --bundle B --id ID --ready-fd N [--console-socket S | --console-fd N]` (internal): the sandbox
 /// process. It starts the gofer, listens on the control socket, loads init, reports readiness on
 /// the ready fd, and then lives exactly as long as the container's init, exiting with its status.
+/// --console-fd: the terminal is a host pty slave `run` holds the master of (<see cref="ConsoleProxy"/>).
 /// </summary>
 public static class BootCommand
 {
@@ -18,7 +19,7 @@ public static class BootCommand
         // network namespace puts the guest's sockets there, as runc does.
         int hostNetNs = Libc.OpenPath("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
         string? isolation = Isolate(out bool isolated);
-        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "namespaces", "profile-fd"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "console-fd", "namespaces", "profile-fd"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         ReportCrashes(readyFd);
         string bundle = a.Value("bundle") ?? ".";
@@ -44,6 +45,7 @@ public static class BootCommand
         if (listenFd < 0) return Fail(readyFd, "cannot listen on the control socket: " + Errno.Name(-listenFd), goferPid);
 
         int[] stdio = [0, 1, 2];
+        bool proxiedConsole = int.TryParse(a.Value("console-fd"), out int consoleFd);
         if (!spec!.Process!.Terminal)
         {
             // Descriptions of our own, non-blocking for the Sentry's poller (the caller's stay as they are).
@@ -52,6 +54,12 @@ public static class BootCommand
                 int own = HostFdImport.ReopenNonBlocking(i);
                 if (own >= 0) stdio[i] = own;
             }
+        }
+        else if (proxiedConsole)
+        {
+            // `run` keeps the master and proxies the caller's terminal; it made the slave raw and sized it.
+            Libc.Fcntl(consoleFd, Libc.F_SETFL, Libc.Fcntl(consoleFd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
+            stdio = [consoleFd, Libc.Fcntl(consoleFd, Libc.F_DUPFD_CLOEXEC, 3), Libc.Fcntl(consoleFd, Libc.F_DUPFD_CLOEXEC, 3)];
         }
         else
         {
@@ -72,7 +80,8 @@ public static class BootCommand
         var network = NetworkFor(spec, hostNetNs, out error);
         if (network is null) return Fail(readyFd, error!, goferPid);
         SandboxConfig.CaptureHostCapabilities();
-        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network);
+        var options = SandboxConfig.From(spec, bundle, sandboxDir, global, stdio, NamespacePlan.Parse(a.Value("namespaces")), network,
+            clearOnlcr: proxiedConsole);
         if (int.TryParse(a.Value("profile-fd"), out int profileFd)) options.ProfileFd = profileFd;
         if (isolation is not null) options.EventSink(isolation);
         if (isolated) SetSandboxHostname(options.Hostname);

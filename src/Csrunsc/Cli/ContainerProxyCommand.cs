@@ -17,7 +17,7 @@ public static class ContainerProxyCommand
 {
     public static int Run(string[] args)
     {
-        var a = CommandArgs.Parse(args, ["control", "id", "bundle", "namespaces", "gofer-fd", "ready-fd"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["control", "id", "bundle", "namespaces", "gofer-fd", "ready-fd"], ["clear-onlcr"], out string? error);
         int ready = int.TryParse(a.Value("ready-fd"), out int r) ? r : -1;
         int gofer = int.TryParse(a.Value("gofer-fd"), out int g) ? g : -1;
         if (error is null && (a.Value("control") is null || a.Value("id") is null || a.Value("bundle") is null || gofer < 0))
@@ -31,6 +31,7 @@ public static class ContainerProxyCommand
             return 1;
         }
         var request = SandboxConfig.RequestFor(a.Value("id")!, spec!, Path.GetFullPath(a.Value("bundle")!), NamespacePlan.Parse(a.Value("namespaces")));
+        request.ClearOnlcr = a.Flag("clear-onlcr");
         string payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, ContainerRequestJsonContext.Default.ContainerRequest)));
         return ExecProxyCommand.Proxy(a.Value("control")!, "create " + payload, [0, 1, 2], ready, leadingFd: gofer);
     }

@@ -19,7 +19,7 @@ public static class CreateCommand
         var a = CommandArgs.Parse(args, ValueFlags, BoolFlags, out string? error);
         if (error is not null) return Fail(error);
         string? id = Containers.IdArg(a);
-        int r = Create(global, a, id, newSession: true, out _, out error);
+        int r = Create(global, a, id, newSession: true, out _, out error, out _);
         return r == 0 ? 0 : Fail(error!);
     }
 
@@ -29,10 +29,17 @@ public static class CreateCommand
         return 1;
     }
 
-    /// <summary>The create steps, shared with `run`. Returns 0 and the sandbox pid, or 1 with error (nothing left behind).</summary>
-    public static int Create(GlobalOptions global, CommandArgs a, string? id, bool newSession, out ContainerState? state, out string? error)
+    /// <summary>
+    /// The create steps, shared with `run`. Returns 0 and the sandbox pid, or 1 with error (nothing
+    /// left behind). foreground (`run` without --detach): a terminal without a console socket is the
+    /// runtime's own, proxied to the caller's terminal by the returned console (runc's tty.go), and
+    /// the sandbox then gets a session of its own.
+    /// </summary>
+    public static int Create(GlobalOptions global, CommandArgs a, string? id, bool newSession, out ContainerState? state, out string? error,
+        out ConsoleProxy? console, bool foreground = false)
     {
         state = null;
+        console = null;
         if (string.IsNullOrEmpty(id))
         {
             error = "container id cannot be empty";
@@ -46,6 +53,18 @@ public static class CreateCommand
         string bundle = Path.GetFullPath(a.Value("bundle") ?? Directory.GetCurrentDirectory());
         if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return 1;
         if ((error = NamespacePlan.Validate(spec!)) is not null) return 1;
+        string? consoleSocket = a.Value("console-socket");
+        // runc's checkTerminal.
+        if (!foreground && spec!.Process!.Terminal && consoleSocket is null)
+        {
+            error = "cannot allocate tty if runc will detach without setting console socket";
+            return 1;
+        }
+        if ((foreground || !spec!.Process!.Terminal) && consoleSocket is not null)
+        {
+            error = "cannot use console socket if runc will not detach or allocate tty";
+            return 1;
+        }
         Seccomp.SeccompProfile.Compile(spec!.Linux?.Seccomp, out error);
         if (error is not null) return 1;
         var store = new StateStore(global.Root);
@@ -63,16 +82,28 @@ public static class CreateCommand
             return 1;
         }
 
+        if (foreground && spec!.Process!.Terminal)
+        {
+            console = ConsoleProxy.Open(out error);
+            if (console is null)
+            {
+                store.Remove(id);
+                return 1;
+            }
+            newSession = true; // the caller's terminal's signals are ours to handle, not the sandbox's
+        }
         var namespaces = NamespacePlan.Compute(spec!, store);
         // A pod's app container joins its pod's sandbox (one Sentry per pod) when it can.
         var pod = PodMembership.SandboxFor(spec!, store, namespaces, out string? separate);
         if (separate is not null) Log.Debug($"container {id} gets a sandbox of its own: {separate}");
         int goferPid = 0;
         int pid = pod is not null
-            ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, a.Value("console-socket"), namespaces, newSession, out goferPid, out error)
-            : SandboxLauncher.Launch(global, id, bundle, a.Value("console-socket"), namespaces, newSession, out error);
+            ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out goferPid, out error)
+            : SandboxLauncher.Launch(global, id, bundle, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out error);
         if (pid < 0)
         {
+            console?.Dispose();
+            console = null;
             store.Remove(id);
             return 1;
         }

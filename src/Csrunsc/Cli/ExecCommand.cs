@@ -11,6 +11,8 @@ namespace Csrunsc.Cli;
 /// `exec [--process F | CMD...] [--detach --pid-file P] [--tty --console-socket S] ... ID`: runs a
 /// process in the container's sandbox. Its pid-file process is a proxy whose signals reach the guest
 /// process and whose exit status is the guest's; killing the proxy kills the guest process.
+/// --tty in the foreground without --console-socket: the terminal is proxied to the caller's as
+/// runc does (<see cref="ConsoleProxy"/>).
 /// </summary>
 public static class ExecCommand
 {
@@ -35,9 +37,19 @@ public static class ExecCommand
         string payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(process, OciSpecJsonContext.Default.OciProcess)));
 
         int[] stdio = [0, 1, 2];
-        if (tty)
+        bool detach = a.Flag("detach");
+        string? socket = a.Value("console-socket");
+        // runc's checkTerminal.
+        if ((!detach || !tty) && socket is not null) return Fail("cannot use console socket if runc will not detach or allocate tty");
+        ConsoleProxy? console = null;
+        if (tty && !detach)
         {
-            string? socket = a.Value("console-socket");
+            console = ConsoleProxy.Open(out error);
+            if (console is null) return Fail(error!);
+            stdio = [console.Slave, console.Slave, console.Slave];
+        }
+        else if (tty)
+        {
             if (socket is null) return Fail("cannot allocate tty if runc will detach without setting console socket");
             if (Libc.OpenPty(out int master, out int slave) < 0) return Fail("cannot open a pseudo-terminal");
             // The slave is the far end of the sandbox's pty bridge: raw, so only the guest's line discipline acts on the bytes.
@@ -49,10 +61,15 @@ public static class ExecCommand
         }
 
         string control = Containers.ControlSocket(store, state);
-        if (!a.Flag("detach"))
+        if (!detach)
         {
-            if (a.Value("pid-file") is { } pf && CreateCommand.WritePidFile(pf, Libc.GetPid()) is { } pfErr) return Fail(pfErr);
-            return ExecProxyCommand.Proxy(control, Containers.Request(state, "exec " + payload), stdio, readyFd: -1);
+            if (a.Value("pid-file") is { } pf && CreateCommand.WritePidFile(pf, Libc.GetPid()) is { } pfErr)
+            {
+                console?.Dispose();
+                return Fail(pfErr);
+            }
+            string request = "exec " + payload + (console is null ? "" : " -onlcr");
+            return ExecProxyCommand.Proxy(control, Containers.Request(state, request), stdio, readyFd: -1, console: console);
         }
 
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0) return Fail("pipe failed");

@@ -27,9 +27,23 @@ public static class ExecProxyCommand
     /// <summary>
     /// Sends request (exec, or a pod member's create) with the stdio fds (after leadingFd, when
     /// given: a member's gofer connection), reports readiness, relays signals to the guest process
-    /// the reply names, and returns its exit status.
+    /// the reply names, and returns its exit status. console: the terminal exec proxies itself
+    /// (stdio is its slave), started once the process is and finished when it exits; SIGWINCH is
+    /// then its own (a resize), not relayed, as runc's signal handler.
     /// </summary>
-    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1)
+    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1, ConsoleProxy? console = null)
+    {
+        try
+        {
+            return ProxyTo(control, request, stdio, readyFd, leadingFd, console);
+        }
+        finally
+        {
+            console?.Dispose();
+        }
+    }
+
+    private static int ProxyTo(string control, string request, int[] stdio, int readyFd, int leadingFd, ConsoleProxy? console)
     {
         int fd = UnixSocket.Connect(control);
         if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
@@ -49,11 +63,14 @@ public static class ExecProxyCommand
             Libc.Close(readyFd);
         }
         // Signals sent to this proxy (the exec's pid file) go to the guest process.
-        using var relay = new SignalForwarder(sig => ControlClient.Request(control, $"signal {guestPid} {sig}", out _));
+        using var relay = new SignalForwarder(sig => ControlClient.Request(control, $"signal {guestPid} {sig}", out _),
+            console is null ? null : SignalForwarder.ContainerSignals.Where(s => s != Libc.SIGWINCH));
+        console?.Start();
         int code = 255;
         if (UnixSocket.ReadLine(fd, out string line) && line.StartsWith("exit ", StringComparison.Ordinal))
             code = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
         Libc.Close(fd);
+        console?.Finish();
         return code;
     }
 

@@ -19,6 +19,9 @@ public sealed class ContainerRequest
 
     /// <summary>The namespace identities its processes see (its own mnt; the pod's pid, ipc, uts, net).</summary>
     public Dictionary<string, ulong> Namespaces { get; set; } = new();
+
+    /// <summary>Its terminal is proxied by the runtime itself (foreground `run` without a console socket): ONLCR cleared, as runc.</summary>
+    public bool ClearOnlcr { get; set; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

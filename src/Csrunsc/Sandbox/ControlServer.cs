@@ -104,8 +104,8 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
                     lock (_memberSeccomp) _memberSeccomp.Remove(container.Id);
                     Reply(fd, sandbox.DestroyContainer(container) ? "ok" : "error the container's processes did not exit");
                     break;
-                case "exec" when parts.Count == 2:
-                    keepOpen = Exec(fd, container, parts[1], fds);
+                case "exec" when parts.Count == 2 || (parts.Count == 3 && parts[2] == "-onlcr"):
+                    keepOpen = Exec(fd, container, parts[1], fds, clearOnlcr: parts.Count == 3);
                     fds.Clear();
                     break;
                 default:
@@ -126,8 +126,11 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
 
     private static void Reply(int fd, string line) => UnixSocket.SendLine(fd, line);
 
-    /// <summary>exec: the request carries the process (base64 JSON) and its stdin/stdout/stderr fds.</summary>
-    private bool Exec(int fd, Sentry.Kernel.Container container, string payload, List<int> fds)
+    /// <summary>
+    /// exec: the request carries the process (base64 JSON) and its stdin/stdout/stderr fds; "-onlcr"
+    /// after it: exec proxies the terminal itself, whose ONLCR runc clears.
+    /// </summary>
+    private bool Exec(int fd, Sentry.Kernel.Container container, string payload, List<int> fds, bool clearOnlcr)
     {
         var process = JsonSerializer.Deserialize(Encoding.UTF8.GetString(Convert.FromBase64String(payload)), OciSpecJsonContext.Default.OciProcess);
         if (process?.Args is not { Count: > 0 } || fds.Count != 3)
@@ -137,7 +140,7 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
         }
         Sentry.Kernel.Seccomp.SockFilter[]? filter = seccomp;
         if (container.Id.Length > 0) lock (_memberSeccomp) filter = _memberSeccomp.GetValueOrDefault(container.Id);
-        var options = SandboxConfig.ProcessFrom(process, bundle, filter);
+        var options = SandboxConfig.ProcessFrom(process, bundle, filter, clearOnlcr);
         var exited = new ManualResetEventSlim(false);
         int guestPid = sandbox.Exec(container, options, fds.ToArray(), ExitReporter(fd, exited), out string? error);
         if (guestPid < 0)

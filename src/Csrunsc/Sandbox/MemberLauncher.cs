@@ -13,7 +13,7 @@ namespace Csrunsc.Sandbox;
 public static class MemberLauncher
 {
     /// <summary>Returns the proxy's pid (the container's pid-file process) and the gofer's, or -1 with error (nothing left behind).</summary>
-    public static int Launch(GlobalOptions global, string id, string bundle, string rootfs, OciSpec spec, ContainerState sandbox, string? consoleSocket,
+    public static int Launch(GlobalOptions global, string id, string bundle, string rootfs, OciSpec spec, ContainerState sandbox, string? consoleSocket, int consoleSlave,
         IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out int goferPid, out string error)
     {
         error = "";
@@ -28,7 +28,12 @@ public static class MemberLauncher
 
         int[] stdio = [0, 1, 2];
         int slave = -1;
-        if (spec.Process!.Terminal)
+        if (spec.Process!.Terminal && consoleSlave >= 0)
+        {
+            // `run` keeps the master (ConsoleProxy): the slave is init's stdio as a console socket's would be.
+            stdio = [consoleSlave, consoleSlave, consoleSlave];
+        }
+        else if (spec.Process!.Terminal)
         {
             if (consoleSocket is null) return Fail("cannot allocate tty if runc will detach without setting console socket", sentryEnd, ref goferPid, out error);
             if (Libc.OpenPty(out int master, out slave) < 0) return Fail("cannot open a pseudo-terminal", sentryEnd, ref goferPid, out error);
@@ -53,6 +58,7 @@ public static class MemberLauncher
         if (!string.IsNullOrEmpty(global.Log)) { args.Add("--log"); args.Add(global.Log); args.Add("--log-format"); args.Add(global.LogFormat); }
         args.AddRange(["container-proxy", "--control", store.ControlSocket(sandbox.Id), "--id", id, "--bundle", bundle,
             "--namespaces", NamespacePlan.Format(namespaces), "--ready-fd", "3", "--gofer-fd", "4"]);
+        if (consoleSlave >= 0) args.Add("--clear-onlcr");
         int pid = HostProcess.Spawn(BootCommand.SelfPath, args, [(stdio[0], 0), (stdio[1], 1), (stdio[2], 2), (readyWrite, 3), (sentryEnd, 4)], newSession: newSession);
         Libc.Close(readyWrite);
         Libc.Close(sentryEnd);

@@ -7,7 +7,8 @@ namespace Csrunsc.Sandbox;
 /// <summary>Turns config.json (and exec's process.json) into what the Sentry runs.</summary>
 public static class SandboxConfig
 {
-    public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null)
+    /// <summary>clearOnlcr: the runtime proxies the process's terminal itself (see <see cref="ConsoleProxy"/>).</summary>
+    public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null, bool clearOnlcr = false)
     {
         var rlimits = new List<(int, ulong, ulong)>();
         foreach (var r in p.Rlimits ?? [])
@@ -37,6 +38,7 @@ public static class SandboxConfig
                 : null,
             NoNewPrivileges = p.NoNewPrivileges,
             OomScoreAdj = p.OomScoreAdj ?? 0,
+            ClearOnlcr = clearOnlcr,
         };
     }
 
@@ -79,13 +81,13 @@ public static class SandboxConfig
     }
 
     public static SandboxOptions From(OciSpec spec, string bundle, string sandboxDir, GlobalOptions global, int[] initStdio,
-        IReadOnlyDictionary<string, ulong>? namespaces = null, Sentry.Fs.Socket.Host.HostNetwork? network = null)
+        IReadOnlyDictionary<string, ulong>? namespaces = null, Sentry.Fs.Socket.Host.HostNetwork? network = null, bool clearOnlcr = false)
     {
         var plan = MountPlan.From(spec, bundle);
         OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
         return new SandboxOptions
         {
-            Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _)),
+            Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), clearOnlcr),
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
@@ -141,7 +143,7 @@ public static class SandboxConfig
         return new ContainerOptions
         {
             Id = r.Id,
-            Init = ProcessFrom(spec.Process!, r.Bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _)),
+            Init = ProcessFrom(spec.Process!, r.Bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), r.ClearOnlcr),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
             ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],

@@ -6,8 +6,12 @@ namespace Csrunsc.Sandbox;
 /// <summary>Starts the sandbox process (`csrunsc boot`) and waits until it has loaded init, or failed.</summary>
 public static class SandboxLauncher
 {
-    /// <summary>Returns the sandbox pid, or -1 with error set (the sandbox has then exited).</summary>
-    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out string error)
+    /// <summary>
+    /// Returns the sandbox pid, or -1 with error set (the sandbox has then exited). The terminal, when
+    /// process.terminal: sent to consoleSocket, or consoleSlave (a host pty slave whose master the
+    /// caller keeps, <see cref="ConsoleProxy"/>).
+    /// </summary>
+    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, int consoleSlave, IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out string error)
     {
         error = "";
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0)
@@ -24,6 +28,7 @@ public static class SandboxLauncher
         if (!string.IsNullOrEmpty(global.DebugLog)) { args.Add("--debug-log"); args.Add(global.DebugLog); }
         args.AddRange(["boot", "--bundle", bundle, "--id", id, "--ready-fd", "3"]);
         if (consoleSocket is not null) { args.Add("--console-socket"); args.Add(consoleSocket); }
+        if (consoleSlave >= 0) { args.Add("--console-fd"); args.Add("5"); }
         int profileFd = -1;
         if (global.ProfileSeccomp is { } profile)
         {
@@ -41,11 +46,12 @@ public static class SandboxLauncher
         if (namespaces.Count > 0) { args.Add("--namespaces"); args.Add(NamespacePlan.Format(namespaces)); }
         // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
         // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
-        int devNull = consoleSocket is null ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
+        int devNull = consoleSocket is null && consoleSlave < 0 ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
         (int, int)[] fds = devNull < 0
             ? [(0, 0), (1, 1), (2, 2), (readyWrite, 3)]
             : [(devNull, 0), (devNull, 1), (devNull, 2), (readyWrite, 3)];
         if (profileFd >= 0) fds = [.. fds, (profileFd, 4)];
+        if (consoleSlave >= 0) fds = [.. fds, (consoleSlave, 5)];
         // The .NET diagnostics IPC socket goes into the state directory (`csrunsc debug --counters/--trace`).
         string? diagDir = Diagnostics.DiagnosticsEndpoint.DirectoryFor(new State.StateStore(global.Root), id);
         if (diagDir is not null) Directory.CreateDirectory(diagDir);

@@ -17,8 +17,12 @@ public static unsafe class ProcessStdio
 {
     private const uint PtySlaveMajorFirst = 136, PtySlaveMajorLast = 143;
 
-    /// <summary>Installs fds 0-2 of a new process; ownsFd(fd) tells whether the sandbox may close that host fd. Returns 0 or -errno.</summary>
-    public static int Install(Kernel.Kernel kernel, FdTable fds, ThreadGroup group, int[] stdio, Func<int, bool> ownsFd)
+    /// <summary>
+    /// Installs fds 0-2 of a new process; ownsFd(fd) tells whether the sandbox may close that host
+    /// fd; clearOnlcr: a terminal among them is one the runtime proxies itself (runc clears its ONLCR).
+    /// Returns 0 or -errno.
+    /// </summary>
+    public static int Install(Kernel.Kernel kernel, FdTable fds, ThreadGroup group, int[] stdio, Func<int, bool> ownsFd, bool clearOnlcr = false)
     {
         FileDescription? terminal = null;
         ulong terminalDev = 0;
@@ -36,7 +40,7 @@ public static unsafe class ProcessStdio
             {
                 int mine = Libc.Fcntl(host, Libc.F_DUPFD_CLOEXEC, 3);
                 if (mine < 0) return -Libc.LastErrno;
-                terminal = HostTerminalBridge.Open(kernel, mine, group, out int error);
+                terminal = HostTerminalBridge.Open(kernel, mine, group, clearOnlcr, out int error);
                 if (terminal is null)
                 {
                     Libc.Close(mine);

@@ -303,6 +303,9 @@ public sealed class Sandbox
         Trace("init exited with status " + Kernel.InitExitStatus);
         // Let the other tasks die (init's exit killed them) so their stubs are reaped.
         for (int i = 0; i < 200 && Volatile.Read(ref Kernel.LiveTasks) > 0; i++) Thread.Sleep(10);
+        // The terminal's last output reaches the caller, and a caller's own terminal gets its mode back
+        // (bounded: a caller that stopped reading holds a bridge's output).
+        for (int i = 0; i < 100 && Volatile.Read(ref Kernel.LiveTerminalBridges) > 0; i++) Thread.Sleep(10);
         WriteExitSummary();
         WriteSeccompProfile();
         _signalForwards?.Dispose();
@@ -367,7 +370,7 @@ public sealed class Sandbox
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
         // A terminal among them is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
-        int stdioError = ProcessStdio.Install(kernel, fds, group, stdio, host => !isInit || host > 2);
+        int stdioError = ProcessStdio.Install(kernel, fds, group, stdio, host => !isInit || host > 2, options.ClearOnlcr);
         if (stdioError < 0)
         {
             error = $"unable to start container process: cannot set up the terminal: {Errno.Name(-stdioError)}";

@@ -34,6 +34,12 @@ public sealed class ProcessOptions
 
     /// <summary>process.oomScoreAdj: the guest's /proc/PID/oom_score_adj (the sandbox's host processes get it too, at boot).</summary>
     public int OomScoreAdj { get; init; }
+
+    /// <summary>
+    /// The runtime proxies this process's terminal itself (run/exec with process.terminal and no
+    /// console socket): as runc's console.ClearONLCR, the container's pty starts without ONLCR.
+    /// </summary>
+    public bool ClearOnlcr { get; init; }
 }
 
 /// <summary>

@@ -130,6 +130,9 @@ public sealed partial class Kernel
     /// <summary>Number of tasks whose OS thread still runs (the sandbox waits for them at shutdown).</summary>
     public int LiveTasks;
 
+    /// <summary>Host terminal bridges still copying (Fs/Pty/HostTerminalBridge): the sandbox lets them drain before it exits.</summary>
+    public int LiveTerminalBridges;
+
     /// <summary>Guest faults handled since boot, all tasks (the Sentry's faults counter).</summary>
     public long Faults;
 }

@@ -142,8 +142,8 @@ public static partial class SyscallTable
 
         // Deliberate errors
         Error(334, "rseq", Errno.ENOSYS, "glibc falls back without it");
-        Error(165, "mount", Errno.EPERM, "mount table is fixed at start");
-        Error(166, "umount2", Errno.EPERM, "mount table is fixed at start");
+        Partial(165, "mount", Csrunsc.Sentry.Syscalls.File.SysMount.Mount, "a new devpts instance (newinstance, mode=, ptmxmode=, gid=; uid= and max= EINVAL) over a directory, stacked, with MS_RDONLY/NOSUID/NODEV/NOEXEC/atime flags, CAP_SYS_ADMIN; other types, remount, bind, move and propagation changes EPERM (the rest of the mount table is made at start)");
+        Partial(166, "umount2", Csrunsc.Sentry.Syscalls.File.SysMount.Umount2, "any mount of the container but /: CAP_SYS_ADMIN, EINVAL off a mount root, EBUSY while open files, cwds, roots or mounts below use it (memory mappings are not counted), MNT_DETACH takes those along, MNT_EXPIRE marks then unmounts (uses do not clear the mark), MNT_FORCE as a plain unmount, UMOUNT_NOFOLLOW");
         Partial(272, "unshare", Csrunsc.Sentry.Syscalls.Ipc.SysUnshare.Unshare, "CLONE_FILES, CLONE_FS, CLONE_NEWIPC (CAP_SYS_ADMIN) and CLONE_SYSVSEM; other namespaces (NEWNS/UTS/PID/USER/NET/CGROUP/TIME) and CLONE_THREAD/SIGHAND/VM: EPERM");
         Error(308, "setns", Errno.EPERM, "no nested namespaces");
         Error(169, "reboot", Errno.EPERM, "not allowed");

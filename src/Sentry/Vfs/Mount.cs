@@ -13,6 +13,9 @@ public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool r
     public string Source { get; } = source;
     public string Options { get; } = options;
 
+    /// <summary>umount2(MNT_EXPIRE) marked it: the next such call unmounts it.</summary>
+    public bool ExpiryMarked { get; set; }
+
     /// <summary>MNT_NOEXEC: execve of a file here answers EACCES, mmap with PROT_EXEC EPERM, mprotect adding it EACCES.</summary>
     public bool NoExec { get; } = LastFlag(options, "noexec", "exec");
 
@@ -61,6 +64,46 @@ public sealed class MountTable
         {
             if (absolutePath == "/" || !_byPath.Remove(absolutePath)) return false;
             _ordered.RemoveAll(m => m.Path == absolutePath);
+            _covered.Remove(absolutePath);
+            return true;
+        }
+    }
+
+    /// <summary>Mounts hidden under a later mount at the same path (mount(2) over a mount point stacks), bottom first.</summary>
+    private readonly Dictionary<string, List<Mount>> _covered = new(StringComparer.Ordinal);
+
+    /// <summary>mount(2): the new mount covers whatever is mounted at its path until it is unmounted.</summary>
+    public void Push(Mount mount)
+    {
+        lock (_ordered)
+        {
+            if (_byPath.TryGetValue(mount.Path, out Mount? below))
+            {
+                if (!_covered.TryGetValue(mount.Path, out var list)) _covered[mount.Path] = list = new List<Mount>();
+                list.Add(below);
+            }
+            _byPath[mount.Path] = mount;
+            _ordered.Add(mount);
+        }
+    }
+
+    /// <summary>umount2: the mount goes if it is the top one at its path (the one it covered is seen again); false otherwise.</summary>
+    public bool Unmount(Mount mount)
+    {
+        lock (_ordered)
+        {
+            if (mount.Path == "/" || !_byPath.TryGetValue(mount.Path, out Mount? top) || !ReferenceEquals(top, mount)) return false;
+            _ordered.Remove(mount);
+            if (_covered.TryGetValue(mount.Path, out var list) && list.Count > 0)
+            {
+                _byPath[mount.Path] = list[^1];
+                list.RemoveAt(list.Count - 1);
+                if (list.Count == 0) _covered.Remove(mount.Path);
+            }
+            else
+            {
+                _byPath.Remove(mount.Path);
+            }
             return true;
         }
     }

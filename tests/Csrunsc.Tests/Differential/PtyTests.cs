@@ -26,6 +26,24 @@ public sealed class PtyTests(DifferentialFixture fixture)
     [RootRequiredFact]
     public void ScriptLikeSession() => Part("script");
 
+    /// <summary>
+    /// A devpts instance the container mounts itself (tests/progs/devpts_mount.c, with CAP_SYS_ADMIN):
+    /// modes, index 0, stacked mounts, umount2's EBUSY/EINVAL, MNT_DETACH; without the capability, EPERM.
+    /// </summary>
+    [RootRequiredFact]
+    public void DevptsMountedByTheGuest()
+    {
+        static void WithSysAdmin(System.Text.Json.Nodes.JsonObject config)
+        {
+            foreach (var (_, set) in config["process"]!["capabilities"]!.AsObject())
+                if (!set!.AsArray().Any(c => (string?)c == "CAP_SYS_ADMIN")) set.AsArray().Add((System.Text.Json.Nodes.JsonNode)"CAP_SYS_ADMIN");
+        }
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, WithSysAdmin, "/bin/devpts_mount");
+        Assert.Contains("devpts_mount: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+        var (nocap, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/devpts_mount", "nocap");
+        Assert.Contains("devpts_mount: ok (0 failures)", nocap.Stdout, StringComparison.Ordinal);
+    }
+
     private void Part(string name)
     {
         var (runc, _) = DifferentialAssert.SameStdoutAndExit(fixture.Runner, "/bin/pty", name);

@@ -86,9 +86,7 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
     /// <summary>
     /// Programs that make their own terminal on the Sentry's ptys (issue 10): util-linux script(1)
     /// running a shell on a new pty (its name, the default 0x0 size, a size set inside, the
-    /// command's status with -e); the copies keep the pty's \r\n. (python3's pty.spawn with stdin
-    /// on /dev/null is left out: under csrunsc a pty.spawn traceback at tcgetattr(0) comes through the
-    /// pty instead of the child's output; an open bug.)
+    /// command's status with -e); the copies keep the pty's \r\n. python3's pty.spawn: <see cref="Python3PtySpawn"/>.
     /// </summary>
     [RootRequiredFact]
     public void ScriptOnItsOwnPty()
@@ -100,6 +98,55 @@ public sealed class DebianWorkloadTests(DifferentialFixture fixture)
             """);
         Assert.Contains("script status 5\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("/   d   e   v   /   p   t   s   /   0  \\r  \\n   0       0  \\r", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// python3's pty.spawn (os.forkpty on the Sentry's ptys, the parent copying its stdio to and from
+    /// the master): with stdin on /dev/null (was a traceback at tcgetattr(0) through the pty, a fork
+    /// memory bug since fixed), and with a line arriving a second late on a stdin pipe, echoed by the
+    /// pty; the child's status back through pty.spawn.
+    /// </summary>
+    [RootRequiredFact]
+    public void Python3PtySpawn()
+    {
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            python3 -c 'import os, pty; st = pty.spawn(["sh", "-c", "tty; stty size; echo out; exit 3"]); print("status", os.waitstatus_to_exitcode(st))' </dev/null | cat -v
+            (sleep 1; echo hello) | python3 -c 'import os, pty; st = pty.spawn(["sh", "-c", "read x; echo got=$x; exit 4"]); print("status", os.waitstatus_to_exitcode(st))' | cat -v
+            """);
+        Assert.Equal("/dev/pts/0^M\n0 0^M\nout^M\nstatus 3\nhello^M\ngot=hello^M\nstatus 4\n", runc.Stdout);
+    }
+
+    /// <summary>
+    /// A detached tmux server (issue 10): its sessions' panes are Sentry ptys it opens itself;
+    /// `tmux ls`, send-keys typed into a shell's pane, capture-pane of what it shows (`tty`, `stty
+    /// size`), C-c interrupting a pane's `sleep`, resize-window reaching the pane as its size.
+    /// </summary>
+    [RootRequiredFact]
+    public void TmuxDetachedServer()
+    {
+        var (runc, _) = WorkloadAssert.SameBashOutput(fixture, """
+            export TERM=xterm
+            shows() { for i in $(seq 100); do tmux capture-pane -p -t y | grep -q -- "$1" && return 0; sleep 0.1; done; echo "never showed $1"; }
+            tmux new -d -s x -x 80 -y 24 'sleep 30'; echo "new $?"
+            tmux ls -F '#{session_name} #{session_windows} #{window_width}x#{window_height}'
+            tmux new -d -s y -x 60 -y 10 'PS1="P> " sh'
+            shows '^P>'
+            tmux send-keys -t y 'echo hi-$((3*4)); tty; stty size' Enter
+            shows '^10 60$'
+            tmux send-keys -t y 'sleep 100' Enter; sleep 0.5; tmux send-keys -t y C-c
+            tmux send-keys -t y 'echo st=$?' Enter
+            shows '^st='
+            tmux capture-pane -p -t y | grep -v '^$'
+            tmux resize-window -t y -x 70 -y 12
+            tmux send-keys -t y 'clear; stty size' Enter
+            shows '^12 70$'
+            tmux capture-pane -p -t y | grep -v '^$'
+            tmux list-panes -a -F '#{session_name} #{pane_width}x#{pane_height} #{pane_tty}'
+            tmux kill-server; echo "kill $?"
+            """);
+        Assert.Contains("x 1 80x24\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("^C\nP> echo st=$?\nst=130\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("y 70x12 /dev/pts/1\n", runc.Stdout, StringComparison.Ordinal);
     }
 
     [RootRequiredFact]

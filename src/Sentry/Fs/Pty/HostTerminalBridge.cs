@@ -26,6 +26,8 @@ public sealed unsafe class HostTerminalBridge : IWaiter
     private readonly int _host;
     private readonly int _wake;
     private (ushort, ushort, ushort, ushort) _size;
+    private byte[]? _savedMode;
+    private Kernel.Kernel? _kernel;
 
     private HostTerminalBridge(Pty pty, int hostFd, int wakeFd)
     {
@@ -37,9 +39,10 @@ public sealed unsafe class HostTerminalBridge : IWaiter
     /// <summary>
     /// Bridges the host pty slave hostFd (the bridge takes it) to a new pty of the devpts mounted at
     /// /dev/pts; the returned description is its replica, opened read-write, the controlling
-    /// terminal of leader's new session. Null with -errno when there is no devpts.
+    /// terminal of leader's new session; clearOnlcr: runc's own console (no console socket), whose
+    /// ONLCR runc clears. Null with -errno when there is no devpts.
     /// </summary>
-    public static FileDescription? Open(Kernel.Kernel kernel, int hostFd, ThreadGroup leader, out int error)
+    public static FileDescription? Open(Kernel.Kernel kernel, int hostFd, ThreadGroup leader, bool clearOnlcr, out int error)
     {
         var mounts = leader.Container.Mounts; // a pod member's own /dev/pts
         error = 0;
@@ -63,9 +66,15 @@ public sealed unsafe class HostTerminalBridge : IWaiter
             return null;
         }
         pty!.Unlock();
+        if (clearOnlcr) pty.BridgeClearOnlcr();
+        // The host side's mode goes back as it was when the bridge ends: it may be the caller's own
+        // terminal (a process without process.terminal started from a shell), not a pty of ours.
+        byte[] saved = new byte[64];
+        bool haveSaved;
+        fixed (byte* t = saved) haveSaved = Libc.Ioctl(hostFd, Libc.TCGETS, t) == 0;
         Libc.MakeRaw(hostFd);
         Libc.Fcntl(hostFd, Libc.F_SETFL, Libc.Fcntl(hostFd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
-        var bridge = new HostTerminalBridge(pty, hostFd, wake);
+        var bridge = new HostTerminalBridge(pty, hostFd, wake) { _savedMode = haveSaved ? saved : null };
         bridge._size = bridge.HostSize();
         pty.BridgeResize(bridge._size.Item1, bridge._size.Item2, bridge._size.Item3, bridge._size.Item4);
         var node = pty.ReplicaNode!;
@@ -80,6 +89,8 @@ public sealed unsafe class HostTerminalBridge : IWaiter
         file!.Location = devpts.PathOf(null, node, pty.Index, mounts);
         pty.BindSession(leader);
         pty.MasterQueue.Subscribe(bridge);
+        bridge._kernel = kernel;
+        Interlocked.Increment(ref kernel.LiveTerminalBridges);
         new Thread(bridge.Loop, 128 * 1024) { IsBackground = true, Name = "pty-bridge-" + pty.Index }.Start();
         return file;
     }
@@ -191,10 +202,13 @@ public sealed unsafe class HostTerminalBridge : IWaiter
         finally
         {
             _pty.MasterQueue.Unsubscribe(this);
+            if (_savedMode is { } mode)
+                fixed (byte* t = mode) Libc.Ioctl(_host, Libc.TCSETS, t);
             Libc.Close(_host);
             Libc.Close(_wake);
             // The master's last close: the replica is hung up, its node goes.
             _pty.MasterReleased();
+            Interlocked.Decrement(ref _kernel!.LiveTerminalBridges);
         }
     }
 }

@@ -73,6 +73,21 @@ public sealed partial class Pty
         leader.Tty = this;
     }
 
+    /// <summary>
+    /// What runc does to a terminal it proxies itself (run/exec with a terminal and no console
+    /// socket: console.ClearONLCR on the master): output's NL is no longer turned into CR NL (the
+    /// caller's terminal, raw but with OPOST, does that).
+    /// </summary>
+    internal void BridgeClearOnlcr()
+    {
+        lock (_lock)
+        {
+            var t = _ld.Termios;
+            t.OFlag &= ~Termios.ONLCR;
+            _ld.SetTermios(t);
+        }
+    }
+
     /// <summary>A bridged pty starts unlocked: nobody holds a ptmx to unlock it.</summary>
     internal void Unlock()
     {

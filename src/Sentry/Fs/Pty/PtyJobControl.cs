@@ -153,7 +153,7 @@ public sealed partial class Pty : IControllingTerminal
         ThreadGroup? member = null;
         foreach (var m in _kernel.Pids.Groups())
         {
-            if (m.Pgid == pgrp && !m.Zombie)
+            if (m.Pgid == pgrp) // a zombie member keeps the group, as find_vpid + session_of_pgrp in tiocspgrp
             {
                 member = m;
                 break;

@@ -36,10 +36,12 @@ internal static class SysIdentity
         int target = pgid == 0 ? g.Tgid : pgid;
         if (target != g.Tgid)
         {
-            // Joining a group: it must exist in the same session.
+            // Joining a group: it must exist in the same session. An exited, unreaped member still
+            // makes the group exist (Linux's pid_task(PIDTYPE_PGID) sees zombies): a shell's pipeline
+            // `true | cat` puts cat into the group of a `true` that may have exited already.
             bool found = false;
             foreach (var other in t.Kernel.Pids.Groups())
-                if (other.Pgid == target && other.Sid == t.ThreadGroup.Sid && !other.Zombie) { found = true; break; }
+                if (other.Pgid == target && other.Sid == t.ThreadGroup.Sid) { found = true; break; }
             if (!found) return -Errno.EPERM;
         }
         g.Pgid = target;
