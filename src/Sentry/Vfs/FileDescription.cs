@@ -46,8 +46,9 @@ public abstract class FileDescription
 
     public object OffsetLock => this;
 
-    public bool Readable => (Flags & Libc.O_ACCMODE) != Libc.O_WRONLY && (Flags & Libc.O_PATH) == 0;
-    public bool Writable => (Flags & Libc.O_ACCMODE) != Libc.O_RDONLY && (Flags & Libc.O_PATH) == 0;
+    /// <summary>Access mode 3 (O_WRONLY|O_RDWR) is neither: it opens for ioctls only, as on Linux.</summary>
+    public bool Readable => (Flags & Libc.O_ACCMODE) is Libc.O_RDONLY or Libc.O_RDWR && (Flags & Libc.O_PATH) == 0;
+    public bool Writable => (Flags & Libc.O_ACCMODE) is Libc.O_WRONLY or Libc.O_RDWR && (Flags & Libc.O_PATH) == 0;
     public bool NonBlocking => (Flags & Libc.O_NONBLOCK) != 0;
 
     /// <summary>Whether the file has a position (false for pipes, sockets, terminals).</summary>

@@ -69,7 +69,11 @@ internal sealed unsafe class EpollFile : FileDescription, IReleaseWatcher
         /// <summary>The events the file is asked for (with the always-reported error and hang-up).</summary>
         public uint Wanted => (Events & ~ControlBits) | EPOLLERR | EPOLLHUP;
 
-        public bool Disarmed => (Events & ~ControlBits) == 0;
+        /// <summary>
+        /// EPOLLONESHOT fired and no EPOLL_CTL_MOD re-armed it. (A registration with no events is
+        /// not disarmed: epoll_ctl adds EPOLLERR|EPOLLHUP, which are always reported.)
+        /// </summary>
+        public bool Disarmed;
     }
 
     private readonly object _interestLock = new();
@@ -192,6 +196,7 @@ internal sealed unsafe class EpollFile : FileDescription, IReleaseWatcher
         {
             if (!_interests.TryGetValue((file, fd), out it)) return -Errno.ENOENT;
             if ((it.Events & EPOLLEXCLUSIVE) != 0) return -Errno.EINVAL;
+            it.Disarmed = false;
             if (it.HostSlot >= 0)
             {
                 it.Events = events;
@@ -416,7 +421,11 @@ internal sealed unsafe class EpollFile : FileDescription, IReleaseWatcher
                 if (!report) keep = true;
                 else if ((it.Events & EPOLLONESHOT) != 0)
                 {
-                    lock (_readyLock) it.Events &= ControlBits;
+                    lock (_readyLock)
+                    {
+                        it.Events &= ControlBits;
+                        it.Disarmed = true;
+                    }
                     keep = false;
                 }
                 else keep = (it.Events & EPOLLET) == 0;

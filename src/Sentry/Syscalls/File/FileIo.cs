@@ -143,10 +143,33 @@ internal static class FileIo
         return done;
     }
 
+    /// <summary>
+    /// import_iovec's checks before any byte moves: the array readable (EFAULT), no negative
+    /// length (EINVAL), every buffer inside the user address range (EFAULT, access_ok).
+    /// </summary>
+    public static int CheckIovecs(Task t, ulong iovAddr, int iovCnt)
+    {
+        Span<byte> iov = stackalloc byte[16];
+        long total = 0;
+        for (int i = 0; i < iovCnt; i++)
+        {
+            if (t.CopyIn(iovAddr + (ulong)i * 16, iov) < 0) return -Errno.EFAULT;
+            ulong b = BinaryPrimitives.ReadUInt64LittleEndian(iov);
+            long l = (long)BinaryPrimitives.ReadUInt64LittleEndian(iov[8..]);
+            if (l < 0) return -Errno.EINVAL;
+            l = Math.Min(l, MaxRwCount - total);
+            if (b > Kernel.Ptrace.PtraceAbi.TaskSizeMax || (ulong)l > Kernel.Ptrace.PtraceAbi.TaskSizeMax - b) return -Errno.EFAULT;
+            total += l;
+        }
+        return 0;
+    }
+
     /// <summary>readv/preadv: fills the iovecs in order, stopping at a short read.</summary>
     public static long ReadVector(Task t, FileDescription f, ulong iovAddr, int iovCnt, long offset)
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
+        int bad = CheckIovecs(t, iovAddr, iovCnt);
+        if (bad < 0) return bad;
         if (f is SocketFile socket) return SysSocketMessages.ReadVector(t, socket, iovAddr, iovCnt);
         if (!f.Seekable) return ReadVectorStream(t, f, iovAddr, iovCnt);
         Span<byte> iov = stackalloc byte[16];
@@ -171,6 +194,8 @@ internal static class FileIo
     public static long WriteVector(Task t, FileDescription f, ulong iovAddr, int iovCnt, long offset)
     {
         if (iovCnt < 0 || iovCnt > MaxIov) return -Errno.EINVAL;
+        int bad = CheckIovecs(t, iovAddr, iovCnt);
+        if (bad < 0) return bad;
         if (f is SocketFile socket) return SysSocketMessages.WriteVector(t, socket, iovAddr, iovCnt);
         if (f.Seekable && iovCnt > 0) FilePermissions.RemovePrivs(t, f.Inode, f.Location);
         long r = f.Seekable ? WriteVectorSeekable(t, f, iovAddr, iovCnt, offset) : WriteVectorStream(t, f, iovAddr, iovCnt);

@@ -40,9 +40,26 @@ internal static class SysLink
         if (!ReferenceEquals(parent!.Mount, source.Mount)) return -Errno.EXDEV;
         r = FilePermissions.CheckDirWrite(t, parent);
         if (r < 0) return r;
+        r = MayLink(t, source.Inode);
+        if (r < 0) return r;
         r = parent.Inode.Link(name, source.Inode);
         if (r == 0) Vfs.Inotify.Fsnotify.Linked(source.Inode, parent.Inode, name);
         return r;
+    }
+
+    /// <summary>
+    /// fs.protected_hardlinks (1, as on Debian; may_linkat): who neither owns the file nor holds
+    /// CAP_FOWNER may link only a safe source: a regular file, not setuid, not setgid-executable,
+    /// that it may read and write. Else EPERM.
+    /// </summary>
+    private static int MayLink(Task t, Inode inode)
+    {
+        if (FilePermissions.IsOwnerOrRoot(t, inode)) return 0;
+        uint mode = inode.Mode;
+        if (!Vfs.FileMode.IsRegular(mode)) return -Errno.EPERM;
+        if ((mode & 0x800) != 0) return -Errno.EPERM; // S_ISUID
+        if ((mode & 0x408) == 0x408) return -Errno.EPERM; // S_ISGID with S_IXGRP
+        return FilePermissions.Check(t, inode, FilePermissions.MayRead | FilePermissions.MayWrite) < 0 ? -Errno.EPERM : 0;
     }
 
     public static long Symlink(Task t, in SyscallArguments a) => SymlinkAt(t, a.A0, Libc.AT_FDCWD, a.A1);

@@ -143,13 +143,17 @@ internal static class SysOpen
                 r = FilePermissions.CheckDevice(t, type, st.Rdev, may);
                 if (r < 0) return r;
             }
+            // do_dentry_open: O_DIRECT needs direct I/O, which directories do not have.
+            if ((flags & Libc.O_DIRECT) != 0 && type == FileMode.Directory) return -Errno.EINVAL;
             r = inode.Open(flags, out file);
             if (r < 0) return r;
             file!.Location = p;
             Fsnotify.Opened(file);
-            if (trunc && write && type == FileMode.Regular)
+            if (trunc && type == FileMode.Regular)
             {
-                r = file!.Truncate(0);
+                // O_TRUNC truncates whatever the access mode (the write permission was checked above).
+                var toZero = new SetAttrRequest { Mask = SetAttrRequest.SizeBit, Size = 0 };
+                r = write ? file!.Truncate(0) : inode.SetAttr(in toZero);
                 if (r == 0) Csrunsc.Sentry.Memory.SharedPages.AfterTruncate(file.Inode, 0);
                 if (r < 0 && r != -Errno.EINVAL)
                 {

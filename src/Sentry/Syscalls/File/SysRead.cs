@@ -32,6 +32,8 @@ internal static class SysRead
         {
             if (!f.Seekable && (f.Flags & Libc.O_PATH) == 0) return -Errno.ESPIPE;
             if (!f.Readable) return -Errno.EBADF;
+            // rw_verify_area: the range may not pass the largest offset.
+            if ((long)a.A2 > 0 && offset > long.MaxValue - (long)a.A2) return -Errno.EINVAL;
             return FileIo.Accessed(f, FileIo.ReadToGuest(t, f, a.A1, (long)a.A2, offset));
         }
         finally

@@ -22,6 +22,8 @@ internal static class SysUnlink
         bool dir = (flags & Libc.AT_REMOVEDIR) != 0;
         int r = GuestPath.Read(t, pathAddr, out string path);
         if (r < 0) return r;
+        // The path ends at the root (LAST_ROOT): rmdir says EBUSY, unlink EISDIR.
+        if (path.Length > 0 && path.AsSpan().TrimStart('/').IsEmpty) return dir ? -Errno.EBUSY : -Errno.EISDIR;
         r = PathResolver.ResolveParent(t, dirfd, path, out VfsPath? parent, out string name, out bool trailingSlash);
         if (r < 0) return r;
         if (name == ".") return dir ? -Errno.EINVAL : -Errno.EISDIR;
