@@ -137,6 +137,9 @@ public sealed class GoferInode : Inode
         bool write = (flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_TRUNC) != 0;
         if (write && ReadOnly) return -Errno.EROFS;
         int hostFlags = flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC | Libc.O_NOCTTY | Libc.O_PATH);
+        // Access mode 3 (ioctls only) was allowed for read and write: the host file is opened
+        // O_RDWR, the description keeps mode 3 and so neither reads nor writes.
+        if ((hostFlags & Libc.O_ACCMODE) == Libc.O_ACCMODE) hostFlags = (hostFlags & ~Libc.O_ACCMODE) | Libc.O_RDWR;
         int r = _fs.Client.Open(_fid, hostFlags, out int hostFd);
         if (r < 0) return r;
         if (write) _fs.Changed();
