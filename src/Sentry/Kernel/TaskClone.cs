@@ -75,6 +75,7 @@ public sealed partial class Task
             NumaPolicy = NumaPolicy,
             NumaNodes = NumaNodes,
             Seccomp = Seccomp,
+            NoNewPrivs = NoNewPrivs,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
         child.Regs.Rax = 0;

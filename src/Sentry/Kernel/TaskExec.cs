@@ -121,7 +121,7 @@ public sealed partial class Task
         var c = ThreadGroup.Creds;
         c.Suid = c.Fsuid = c.Euid;
         c.Sgid = c.Fsgid = c.Egid;
-        c.Caps.OnExec(c.Uid, c.Euid);
+        c.Caps.OnExec(c.Uid, c.Euid, NoNewPrivs);
         ThreadGroup.Dumpable = 1;
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {

@@ -64,6 +64,20 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
         Assert.Contains("creds: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tests/progs/nnp.c with noNewPrivileges false: PR_SET_NO_NEW_PRIVS in one thread is not seen
+    /// by its siblings (prctl, /proc/self/task/TID/status), is inherited by clone and fork, kept
+    /// across execve, gates seccomp per thread and travels with a TSYNC filter.
+    /// </summary>
+    [RootRequiredFact]
+    public void NoNewPrivsIsPerTask()
+    {
+        static void Off(JsonObject config) => config["process"]!["noNewPrivileges"] = false;
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, Off, "/bin/nnp");
+        Assert.Contains("ok   main after a sibling set it: PR_GET_NO_NEW_PRIVS = 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("nnp: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void ResourceLimitsEnforced()
     {

@@ -77,7 +77,7 @@ public static class ProcPidContent
         sb.Append(Inv, $"SigPnd:\t{task.Pending.Set:x16}\nShdPnd:\t{group.SharedPending.Set:x16}\nSigBlk:\t{task.SignalMask:x16}\n");
         sb.Append(Inv, $"SigIgn:\t{ignored:x16}\nSigCgt:\t{caught:x16}\n");
         sb.Append(Inv, $"CapInh:\t{caps.Inheritable:x16}\nCapPrm:\t{caps.Permitted:x16}\nCapEff:\t{caps.Effective:x16}\nCapBnd:\t{caps.Bounding:x16}\nCapAmb:\t{caps.Ambient:x16}\n");
-        sb.Append(Inv, $"NoNewPrivs:\t{(caps.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
+        sb.Append(Inv, $"NoNewPrivs:\t{(task.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
         sb.Append(Inv, $"Cpus_allowed:\t{CpuMask(cpus)}\nCpus_allowed_list:\t{(cpus == 1 ? "0" : $"0-{cpus - 1}")}\n");
         sb.Append("Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
         return sb.ToString();
