@@ -44,7 +44,7 @@ public static class ElfLoader
     /// Returns 0 and the image, or -errno (ENOEXEC for a bad or foreign ELF).
     /// </summary>
     public static int Load(Task task, MemoryManager mm, FileDescription file, string execPath, string[] argv, string[] envp,
-        uint uid, uint gid, Func<string, (int Err, FileDescription? File)> openInterp, out LoadedImage loaded)
+        in AuxIds ids, Func<string, (int Err, FileDescription? File)> openInterp, out LoadedImage loaded)
     {
         loaded = default;
         int r = LoadImage(task, mm, file, isInterp: false, out Image main);
@@ -105,8 +105,8 @@ public static class ElfLoader
         var auxv = new List<ulong>
         {
             AT_PHDR, main.PhdrAddr, AT_PHENT, 56, AT_PHNUM, (ulong)main.PhNum, AT_PAGESZ, 4096,
-            AT_BASE, interpBase, AT_FLAGS, 0, AT_ENTRY, main.Entry, AT_UID, uid, AT_EUID, uid,
-            AT_GID, gid, AT_EGID, gid, AT_SECURE, 0, AT_RANDOM, random, AT_HWCAP, CpuFeatures.Hwcap,
+            AT_BASE, interpBase, AT_FLAGS, 0, AT_ENTRY, main.Entry, AT_UID, ids.Uid, AT_EUID, ids.Euid,
+            AT_GID, ids.Gid, AT_EGID, ids.Egid, AT_SECURE, ids.Secure ? 1UL : 0, AT_RANDOM, random, AT_HWCAP, CpuFeatures.Hwcap,
             AT_HWCAP2, 0, AT_CLKTCK, 100, AT_EXECFN, execfn, AT_PLATFORM, platform, AT_NULL, 0,
         };
         // Layout from sp up: argc, argv..., 0, envp..., 0, auxv pairs; sp 16-byte aligned.

@@ -78,6 +78,19 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
         Assert.Contains("nnp: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tests/progs/pdeathsig.c: PR_SET_PDEATHSIG fires when the forking thread exits (not only the
+    /// process), with SI_USER and the parent's pid; it is kept across a plain execve and unchanged
+    /// set*id calls, cleared by a change of effective/fs ids and by an execve with euid != uid (AT_SECURE).
+    /// </summary>
+    [RootRequiredFact]
+    public void ParentDeathSignalFollowsTheForkingThreadAndCredentials()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, RootWithSetid, "/bin/pdeathsig");
+        Assert.Contains("ok   thread-forked child: killed by its pdeath SIGUSR1 = 10\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pdeathsig: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void ResourceLimitsEnforced()
     {
