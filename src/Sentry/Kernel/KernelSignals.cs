@@ -16,8 +16,10 @@ public sealed partial class Kernel
         // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
         bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
         if (sig == Libc.SIGKILL) return tg == Init && !forced;
-        // A traced process sees every signal at its signal-delivery-stop, ignored ones too (sig_ignored).
-        if (tg != Init && Task.AnyTraced(tg)) return false;
+        // A traced process sees every signal at its signal-delivery-stop, ignored ones too, init
+        // included (sig_ignored's t->ptrace test comes before SIGNAL_UNKILLABLE's): PTRACE_ATTACH's
+        // SIGSTOP stops a traced init; what the tracer lets through, init then drops at delivery.
+        if (Task.AnyTraced(tg)) return false;
         // A blocked signal is never discarded at generation: the disposition may change before it
         // is unblocked, and sigtimedwait/signalfd take it (sig_ignored). Init drops it at delivery.
         if ((blocked & Task.Bit(sig)) != 0) return false;

@@ -114,13 +114,16 @@ public sealed partial class Task
     {
         while (!Exiting)
         {
+            // A traced task reports traps and group stops to its tracer (Ptrace/TaskPtraceStops.cs),
+            // before it dequeues a signal (get_signal's order: a group-stopped task attached with
+            // PTRACE_ATTACH reports the group stop, its SIGSTOP stays pending).
+            if (Tracer is not null && PtraceRunLoopWork()) continue;
             if (_interrupted || Pending.Set != 0 || ThreadGroup.SharedPending.Set != 0)
             {
                 ClearInterrupt();
                 DeliverSignals();
                 if (Exiting) break;
             }
-            // A traced task reports traps and group stops to its tracer instead (Ptrace/TaskPtraceStops.cs).
             if (Tracer is not null && PtraceRunLoopWork()) continue;
             if ((ThreadGroup.StopPending || ThreadGroup.Stopped) && Tracer is null)
             {
