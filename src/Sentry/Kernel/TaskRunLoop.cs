@@ -270,6 +270,10 @@ public sealed partial class Task
         {
             int code = Mm.HandleFault(Context!, info.Addr, info.Code);
             if (code == 0) return;
+            // Below the stack: it grows down to the address, within RLIMIT_STACK (expand_stack).
+            if (code == 1 && Mm.TryGrowStack(info.Addr, Rlimits.Cur(ThreadGroup, Rlimits.STACK)))
+                code = Mm.HandleFault(Context!, info.Addr, info.Code);
+            if (code == 0) return;
             SendSignalForced(new SigInfo { Signo = Libc.SIGSEGV, Code = code, Addr = info.Addr });
             return;
         }

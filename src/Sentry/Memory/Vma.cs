@@ -25,6 +25,10 @@ public sealed class Vma
     /// <summary>mbind's policy (mode | flags; 0: none, the task's applies) and nodemask.</summary>
     public int NumaPolicy;
     public ulong NumaNodes;
+    /// <summary>VM_GROWSDOWN: the [stack] mapping, extended down on faults below it (up to RLIMIT_STACK).</summary>
+    public bool GrowsDown;
+    /// <summary>VM_LOCKED (mlock, mlockall, MAP_LOCKED): counted in RLIMIT_MEMLOCK and VmLck; the memory file is never swapped, so nothing more to pin.</summary>
+    public bool Locked;
 
     public ulong Length => End - Start;
 
@@ -41,7 +45,7 @@ public sealed class Vma
         {
             Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
-            NumaPolicy = NumaPolicy, NumaNodes = NumaNodes,
+            NumaPolicy = NumaPolicy, NumaNodes = NumaNodes, GrowsDown = GrowsDown, Locked = Locked,
         };
     }
 

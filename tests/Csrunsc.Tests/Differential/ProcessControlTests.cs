@@ -91,6 +91,22 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
         Assert.Contains("pdeathsig: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tests/progs/rlimit_sig.c as an unprivileged user: RLIMIT_SIGPENDING (per-user count; EAGAIN for
+    /// queued real-time signals beyond it, kill() and standard signals delivered without siginfo),
+    /// RLIMIT_MEMLOCK (mlock/mlock2/mlockall/MAP_LOCKED: ENOMEM/EAGAIN beyond it, EPERM at 0, VmLck),
+    /// RLIMIT_STACK (round trip, the stack grows to the limit in force at exec and no further).
+    /// </summary>
+    [RootRequiredFact]
+    public void SigpendingMemlockAndStackLimits()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, AsUser, "/bin/rlimit_sig");
+        Assert.Contains("ok   sigqueue rt beyond the limit = -11\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok   mlock a 17th page = -12\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok   64 MiB limit, 16 MiB deep (the stack grows past 8 MiB) = 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("rlimit_sig: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void ResourceLimitsEnforced()
     {

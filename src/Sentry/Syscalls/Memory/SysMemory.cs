@@ -34,10 +34,14 @@ internal static class SysMemory
             if ((prot & Libc.PROT_EXEC) != 0 && file?.Location?.Mount.NoExec == true) return -Errno.EPERM;
             name = file?.Location?.AbsolutePath ?? "";
         }
+        int lockCheck = SysMlock.CheckMapLocked(t, flags, PageUp(length), out bool locked);
+        if (lockCheck < 0) return lockCheck;
         int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
         if (limit < 0) return limit;
-        return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
+        long r = t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
             shared, file, offset, name, mayWrite: !shared || file is null || file.Writable, low32: (flags & Libc.MAP_32BIT) != 0);
+        if (r >= 0 && locked) t.Mm.SetLocked((ulong)r, (ulong)r + PageUp(length), true);
+        return r;
     }
 
     public const int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
