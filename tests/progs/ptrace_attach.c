@@ -107,12 +107,42 @@ static void attach_group_stopped_child(void)
     waitpid(c, &st, 0);
 }
 
+/* A seized child in a group stop after PTRACE_LISTEN is in no ptrace-stop: CONT answers ESRCH,
+ * it sleeps through SIGTERM until SIGCONT re-traps it, then dies of the SIGTERM after DETACH. */
+static void seize_listen(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        for (;;) pause();
+    }
+    int st;
+    check("seize", ptrace(PTRACE_SEIZE, c, 0, 0), 0);
+    check("interrupt", ptrace(PTRACE_INTERRUPT, c, 0, 0), 0);
+    check("EVENT_STOP trap", waitpid(c, &st, 0) == c ? st >> 8 : -1, SIGTRAP | (PTRACE_EVENT_STOP << 8));
+    kill(c, SIGSTOP);
+    check("cont", ptrace(PTRACE_CONT, c, 0, 0), 0);
+    check("SIGSTOP delivery stop", waitpid(c, &st, 0) == c && WIFSTOPPED(st) ? WSTOPSIG(st) : -1, SIGSTOP);
+    check("cont with SIGSTOP", ptrace(PTRACE_CONT, c, 0, SIGSTOP), 0);
+    check("group stop as EVENT_STOP", waitpid(c, &st, 0) == c ? st >> 8 : -1, SIGSTOP | (PTRACE_EVENT_STOP << 8));
+    check("listen", ptrace(PTRACE_LISTEN, c, 0, 0), 0);
+    check("cont while listening", ptrace(PTRACE_CONT, c, 0, 0) < 0 ? -errno : 0, -ESRCH);
+    check("nothing to report", waitpid(c, &st, WNOHANG), 0);
+    kill(c, SIGTERM);
+    usleep(300000);
+    check("SIGTERM waits for SIGCONT", waitpid(c, &st, WNOHANG), 0);
+    kill(c, SIGCONT);
+    check("SIGCONT re-traps", waitpid(c, &st, 0) == c ? st >> 8 : -1, SIGTRAP | (PTRACE_EVENT_STOP << 8));
+    check("detach", ptrace(PTRACE_DETACH, c, 0, 0), 0);
+    check("then the SIGTERM", waitpid(c, &st, 0) == c && WIFSIGNALED(st) ? WTERMSIG(st) : -1, SIGTERM);
+}
+
 int main(void)
 {
     alarm(60);
     attach_sleeping_child();
     attach_group_stopped_child();
     attach_parent();
+    seize_listen();
     printf("ptrace_attach: %s (%d failures)\n", failures ? "FAILED" : "ok", failures);
     return failures ? 1 : 0;
 }

@@ -134,6 +134,8 @@ static void memlock_limit(void)
     check("VmLck after", vmlck_kb(), 32);
     check("mlock the same 8 pages again (already counted)", res(mlock(a, 8 * page)), 0);
     check("mlock 8 more", res(mlock(a + 8 * page, 8 * page)), 0);
+    check("msync MS_INVALIDATE of locked pages", res(msync(a, page, MS_ASYNC | MS_INVALIDATE)), -EBUSY);
+    check("madvise DONTNEED of locked pages", res(madvise(a, page, MADV_DONTNEED)), -EINVAL);
     check("mlock a 17th page", res(mlock(a + 16 * page, page)), -ENOMEM);
     check("mlock2 a 17th page", res(syscall(SYS_mlock2, a + 16 * page, page, 0)), -ENOMEM);
     check("mlock2 bad flags", res(syscall(SYS_mlock2, a, page, 2)), -EINVAL);

@@ -380,6 +380,17 @@ public sealed unsafe partial class MemoryManager
         }
     }
 
+    /// <summary>Whether a PROT_NONE mapping lies in [start, end).</summary>
+    public bool HasProtNoneIn(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+                if (v.Prot == Libc.PROT_NONE && v.End > start && v.Start < end) return true;
+            return false;
+        }
+    }
+
     /// <summary>mlockall(MCL_CURRENT) / munlockall: every VMA locked or unlocked.</summary>
     public void SetAllLocked(bool locked)
     {

@@ -25,7 +25,7 @@ public static partial class SyscallTable
         Full(26, "msync", SysMemory.Msync);
         Partial(27, "mincore", SysMemory.Mincore, "reports every mapped page resident");
         Partial(28, "madvise", SysMemory.Madvise, "DONTNEED zeroes anonymous pages; other advice ignored");
-        Partial(149, "mlock", SysMlock.Mlock, "VM_LOCKED counted against RLIMIT_MEMLOCK (EPERM at 0, ENOMEM beyond; CAP_IPC_LOCK lifts it), VmLck; pins nothing (the memory file is never swapped)");
+        Partial(149, "mlock", SysMlock.Mlock, "VM_LOCKED counted against RLIMIT_MEMLOCK (EPERM at 0, ENOMEM beyond and for PROT_NONE; CAP_IPC_LOCK lifts it), VmLck, msync(MS_INVALIDATE) EBUSY and MADV_DONTNEED/FREE EINVAL on it; mremap does not carry the lock; pins nothing (the memory file is never swapped)");
         Partial(150, "munlock", SysMlock.Munlock, "as mlock");
         Partial(151, "mlockall", SysMlock.Mlockall, "MCL_CURRENT (ENOMEM when the address space exceeds RLIMIT_MEMLOCK), MCL_FUTURE (later mmaps locked, EAGAIN beyond the limit; brk and mremap growth are not checked), MCL_ONFAULT as a plain lock; not inherited by fork");
         Partial(152, "munlockall", SysMlock.Munlockall, "as mlockall");

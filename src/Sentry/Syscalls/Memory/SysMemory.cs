@@ -51,6 +51,8 @@ internal static class SysMemory
         int flags = a.Int(2);
         if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC))
             return -Errno.EINVAL;
+        // MS_INVALIDATE of locked pages: EBUSY (msync's VM_LOCKED check).
+        if ((flags & MS_INVALIDATE) != 0 && (a.A0 & 0xFFF) == 0 && t.Mm.LockedBytesIn(a.A0 & ~0xFFFUL, PageUp(a.A0 + a.A1)) != 0) return -Errno.EBUSY;
         return t.Mm.Sync(a.A0, a.A1);
     }
 
@@ -80,6 +82,8 @@ internal static class SysMemory
     {
         if ((a.A0 & 0xFFF) != 0) return -Errno.EINVAL;
         int advice = a.Int(2);
+        // madvise_dontneed_free_valid_vma: locked memory cannot be dropped.
+        if ((advice == MADV_DONTNEED || advice == MADV_FREE) && t.Mm.LockedBytesIn(a.A0, a.A0 + PageUp(a.A1)) != 0) return -Errno.EINVAL;
         if (advice == MADV_DONTNEED)
         {
             // Anonymous private pages read back as zeros afterwards (glibc drops dead thread stacks so).

@@ -34,7 +34,10 @@ internal static class SysMlock
         bool cap = Capabilities.Has(t, Capabilities.IPC_LOCK);
         if (locked > limit && !cap) locked -= mm.LockedBytesIn(start, end);
         if (locked > limit && !cap) return -Errno.ENOMEM;
-        return mm.SetLocked(start, end, true);
+        int r = mm.SetLocked(start, end, true);
+        // __mm_populate faults nothing in a PROT_NONE mapping: ENOMEM (the range stays VM_LOCKED).
+        if (r == 0 && mm.HasProtNoneIn(start, end)) return -Errno.ENOMEM;
+        return r;
     }
 
     public static long Munlock(Task t, in SyscallArguments a)
