@@ -351,7 +351,7 @@ public sealed class Sandbox
     {
         var m = options.Capabilities;
         if (!CapabilitySets.ForContainer(m?.Bounding ?? 0, m?.Effective ?? 0, m?.Permitted ?? 0, m?.Inheritable ?? 0,
-                m?.Ambient ?? 0, m?.Host ?? 0, options.NoNewPrivileges, out var caps))
+                m?.Ambient ?? 0, m?.Host ?? 0, out var caps))
         {
             error = "unable to start container process: unable to apply caps: operation not permitted";
             return null;
@@ -377,7 +377,7 @@ public sealed class Sandbox
             return null;
         }
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
-        var task = new Task(kernel, group, tid, mm, fds, fsContext);
+        var task = new Task(kernel, group, tid, mm, fds, fsContext) { NoNewPrivs = options.NoNewPrivileges };
         if (options.Seccomp is { } filter)
         {
             // Validated at create; as runc, installed after the credentials, before the user program.

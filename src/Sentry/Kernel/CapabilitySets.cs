@@ -1,8 +1,8 @@
 namespace Csrunsc.Sentry.Kernel;
 
 /// <summary>
-/// The five capability sets of a credential, the securebits and no_new_privs (inherited like the
-/// sets, so they travel with them), and the kernel's transformations of them: capset's rules
+/// The five capability sets of a credential and the securebits (no_new_privs is per task:
+/// <see cref="Task.NoNewPrivs"/>), and the kernel's transformations of them: capset's rules
 /// (cap_capset), execve's (cap_bprm_creds_from_file, without file capabilities or set-id files,
 /// which the Sentry does not honour) and the uid-change fixups (cap_task_fix_setuid).
 /// </summary>
@@ -26,7 +26,6 @@ public struct CapabilitySets
     /// <summary>Every capability permitted and effective, none inheritable or ambient (the host's root).</summary>
     public static CapabilitySets FullRoot => new() { Permitted = All, Effective = All, Bounding = All };
     public uint Securebits;
-    public bool NoNewPrivs;
 
     public readonly bool Has(int cap) => (Effective & (1UL << cap)) != 0;
 
@@ -38,13 +37,13 @@ public struct CapabilitySets
     /// False where capset would fail (runc: "unable to apply caps: operation not permitted").
     /// </summary>
     public static bool ForContainer(ulong bounding, ulong effective, ulong permitted, ulong inheritable, ulong ambient,
-        ulong host, bool noNewPrivs, out CapabilitySets sets)
+        ulong host, out CapabilitySets sets)
     {
         bounding &= host;
         sets = new CapabilitySets
         {
             Bounding = bounding, Effective = effective, Permitted = permitted, Inheritable = inheritable,
-            Ambient = ambient & permitted & inheritable, NoNewPrivs = noNewPrivs,
+            Ambient = ambient & permitted & inheritable,
         };
         return (inheritable & ~bounding) == 0 && (permitted & ~host) == 0 && (effective & ~permitted) == 0;
     }
@@ -68,7 +67,7 @@ public struct CapabilitySets
     /// unless SECBIT_NOROOT) gets pP' = bounding | pI, and pE' = pP' when the effective uid is 0;
     /// with no_new_privs nothing is gained over pP. pA' = pA joins pP'; otherwise pE' = pA'.
     /// </summary>
-    public void OnExec(uint uid, uint euid)
+    public void OnExec(uint uid, uint euid, bool noNewPrivs)
     {
         ulong permitted = 0;
         bool effective = false;
@@ -77,7 +76,7 @@ public struct CapabilitySets
             if (uid == 0 || euid == 0) permitted = Bounding | Inheritable;
             if (euid == 0) effective = true;
         }
-        if ((permitted & ~Permitted) != 0 && NoNewPrivs) permitted &= Permitted;
+        if ((permitted & ~Permitted) != 0 && noNewPrivs) permitted &= Permitted;
         permitted |= Ambient;
         Permitted = permitted;
         Effective = effective ? permitted : Ambient;

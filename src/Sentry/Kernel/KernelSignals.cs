@@ -16,8 +16,10 @@ public sealed partial class Kernel
         // ancestor namespace) also SIGKILL and SIGSTOP, which are forced. As on Linux.
         bool forced = fromHost && sig is Libc.SIGKILL or Libc.SIGSTOP;
         if (sig == Libc.SIGKILL) return tg == Init && !forced;
-        // A traced process sees every signal at its signal-delivery-stop, ignored ones too (sig_ignored).
-        if (tg != Init && Task.AnyTraced(tg)) return false;
+        // A traced process sees every signal at its signal-delivery-stop, ignored ones too, init
+        // included (sig_ignored's t->ptrace test comes before SIGNAL_UNKILLABLE's): PTRACE_ATTACH's
+        // SIGSTOP stops a traced init; what the tracer lets through, init then drops at delivery.
+        if (Task.AnyTraced(tg)) return false;
         // A blocked signal is never discarded at generation: the disposition may change before it
         // is unblocked, and sigtimedwait/signalfd take it (sig_ignored). Init drops it at delivery.
         if ((blocked & Task.Bit(sig)) != 0) return false;
@@ -30,6 +32,11 @@ public sealed partial class Kernel
         }
         return false;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, SigpendingCount> _sigpending = new();
+
+    /// <summary>The RLIMIT_SIGPENDING count signals queued to tg are charged to: its real uid's.</summary>
+    public SigpendingCount SigpendingOf(ThreadGroup tg) => _sigpending.GetOrAdd(tg.Creds.Uid, static _ => new SigpendingCount());
 
     /// <summary>Sends a signal to a whole thread group. Returns 0, or -errno.</summary>
     public int SendGroupSignal(ThreadGroup tg, in SigInfo info, bool fromHost, ISignalSource? source = null)
@@ -58,7 +65,9 @@ public sealed partial class Kernel
             WakeStopped(tg);
             return 0;
         }
-        if (!tg.SharedPending.Add(in info, source)) return info.Signo >= PendingSignals.FirstRt && source is null ? -Errno.EAGAIN : 0;
+        var added = tg.SharedPending.Add(in info, source, SigpendingOf(tg), Rlimits.Cur(tg, Rlimits.SIGPENDING));
+        if (added == PendingSignals.AddResult.Overflow) return -Errno.EAGAIN;
+        if (added == PendingSignals.AddResult.AlreadyPending) return 0;
         tg.SignalQueued.Notify(PollEvents.In);
         // Wake a thread that does not block it (all of them: each re-checks; cheap and simple).
         foreach (var t in tasks)

@@ -85,6 +85,13 @@ public sealed partial class Task
     public int NumaPolicy;
     public ulong NumaNodes;
 
+    /// <summary>
+    /// PR_SET_NO_NEW_PRIVS: a task flag as Linux's PFA_NO_NEW_PRIVS, not a credential: set by one
+    /// thread it holds for that thread only (and threads synced by SECCOMP_FILTER_FLAG_TSYNC),
+    /// inherited by clone/fork, kept across execve, never cleared.
+    /// </summary>
+    public bool NoNewPrivs;
+
     /// <summary>PR_SET_PDEATHSIG: signal sent to this task's process when its parent exits (0: none).</summary>
     public int ParentDeathSignal;
 

@@ -52,6 +52,7 @@ public sealed partial class Task
                 Pgid = parentGroup.Pgid, Sid = parentGroup.Sid, Tty = parentGroup.Tty, Comm = parentGroup.Comm,
                 ExitSignal = (int)(flags & 0xff), Dumpable = parentGroup.Dumpable, Container = parentGroup.Container,
             };
+            group.ParentTask = parent == parentGroup ? this : parentGroup.ParentTask;
             lock (parentGroup.Rlimits) Array.Copy(parentGroup.Rlimits, group.Rlimits, group.Rlimits.Length);
             group.OomScoreAdj = parentGroup.OomScoreAdj;
             group.OomScoreAdjMin = parentGroup.OomScoreAdjMin;
@@ -82,6 +83,7 @@ public sealed partial class Task
             NumaPolicy = NumaPolicy,
             NumaNodes = NumaNodes,
             Seccomp = Seccomp,
+            NoNewPrivs = NoNewPrivs,
         };
         child.IpcNs = (flags & CLONE_NEWIPC) != 0 ? new Ipc.IpcNamespace(kernel.MemoryFile) : IpcNs;
         child.Regs.Rax = 0;

@@ -82,7 +82,11 @@ public sealed partial class Task
         var kernel = Kernel;
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var creds = ThreadGroup.Creds;
-        int r = ElfLoader.Load(this, mm, file, execPath, argv, envp, creds.Euid, creds.Egid, OpenInterpreter, out LoadedImage image);
+        // cap_bprm_creds_from_file's secureexec (no set-id files are honoured, so the ids do not
+        // change here): the effective ids differ from the real ones.
+        bool secure = creds.Euid != creds.Uid || creds.Egid != creds.Gid;
+        var ids = new AuxIds(creds.Uid, creds.Euid, creds.Gid, creds.Egid, secure);
+        int r = ElfLoader.Load(this, mm, file, execPath, argv, envp, in ids, OpenInterpreter, out LoadedImage image);
         if (r < 0)
         {
             mm.RemoveUser();
@@ -117,12 +121,18 @@ public sealed partial class Task
 
         UnshareFds();
         Fds.CloseOnExec();
-        // The saved ids become the effective ones (no set-id bits honoured yet), then the capabilities follow.
+        // begin_new_exec: a secure exec drops the parent-death signal; the process is dumpable
+        // (SUID_DUMP_USER) unless its effective ids differ from its real ones (then suid_dumpable).
+        if (secure) ParentDeathSignal = 0;
+        ThreadGroup.Dumpable = secure ? CredentialCommit.SuidDumpable : 1;
+        // The saved ids become the effective ones (no set-id bits honoured yet), then the capabilities
+        // follow; commit_creds's effects (pdeath signal, dumpability) as for any credential change.
         var c = ThreadGroup.Creds;
+        var before = CredentialCommit.Snapshot(c);
         c.Suid = c.Fsuid = c.Euid;
         c.Sgid = c.Fsgid = c.Egid;
-        c.Caps.OnExec(c.Uid, c.Euid);
-        ThreadGroup.Dumpable = 1;
+        c.Caps.OnExec(c.Uid, c.Euid, NoNewPrivs);
+        CredentialCommit.Committed(ThreadGroup, in before);
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {
             ThreadGroup.Handlers = ThreadGroup.Handlers.Clone();

@@ -59,6 +59,7 @@ public sealed partial class Task
         if (Tracer is not null) PtraceExited(last, tg.GroupExitStatus ?? _exitStatus);
         if (!last)
         {
+            ForgetOriginalParentThread();
             Fds.RemoveUser();
             // A group stop may have been waiting only for this thread.
             if (tg.StopPending) kernel.CompleteGroupStop(tg);
@@ -106,20 +107,21 @@ public sealed partial class Task
         if (orphans.Length > 0 && tg != init && kernel.FindNewReaper(tg) is { } reaper)
         {
             lock (tg) tg.Children.Clear();
+            var reaperTask = LiveTask(reaper);
             foreach (var c in orphans)
             {
                 lock (c) c.Parent = reaper;
-                lock (reaper) reaper.Children.Add(c);
+                lock (reaper)
+                {
+                    reaper.Children.Add(c);
+                    c.ParentTask = reaperTask;
+                }
             }
             foreach (var c in orphans)
             {
                 // reparent_leader: the new parent hears SIGCHLD from now on, and about a child already dead.
                 c.ExitSignal = Libc.SIGCHLD;
-                foreach (var t in c.TasksSnapshot())
-                {
-                    if (t.ParentDeathSignal != 0)
-                        kernel.SendGroupSignal(c, new SigInfo { Signo = t.ParentDeathSignal, Code = 0, Pid = tg.Tgid, Uid = (int)tg.Creds.Uid }, fromHost: false);
-                }
+                SendParentDeathSignals(c, tg);
                 if (c.Zombie && NotifyParentOfExit(c, reaper, c.ExitStatus))
                 {
                     lock (reaper) reaper.Children.Remove(c);
@@ -149,6 +151,53 @@ public sealed partial class Task
         tg.ExitEvents.Notify(PollEvents.In | PollEvents.Hup);
         tg.ExitObserver?.Invoke(status);
         if (tg == init) kernel.InitExited.Set();
+    }
+
+    /// <summary>
+    /// forget_original_parent for a thread that exits while its process lives on: the processes it
+    /// forked go to a live sibling thread (same parent process, getppid unchanged), and each of their
+    /// threads' PR_SET_PDEATHSIG fires — the "parent" of pdeath is the forking thread. With no live
+    /// sibling the process is dying and its last thread hands every child to a reaper.
+    /// </summary>
+    private void ForgetOriginalParentThread()
+    {
+        var tg = ThreadGroup;
+        List<ThreadGroup>? moved = null;
+        lock (tg)
+        {
+            var heir = LiveTask(tg);
+            if (heir is null) return;
+            foreach (var c in tg.Children)
+            {
+                if (c.ParentTask != this) continue;
+                c.ParentTask = heir;
+                (moved ??= new()).Add(c);
+            }
+        }
+        if (moved is null) return;
+        foreach (var c in moved) SendParentDeathSignals(c, tg);
+    }
+
+    /// <summary>A thread of the group that is not exiting (find_alive_thread), or null.</summary>
+    private static Task? LiveTask(ThreadGroup g)
+    {
+        lock (g)
+        {
+            foreach (var t in g.Tasks)
+                if (!t.Exiting) return t;
+        }
+        return null;
+    }
+
+    /// <summary>Each thread of child with a parent-death signal sends it to its process (SEND_SIG_NOINFO from the exiting parent).</summary>
+    private static void SendParentDeathSignals(ThreadGroup child, ThreadGroup father)
+    {
+        foreach (var t in child.TasksSnapshot())
+        {
+            int sig = t.ParentDeathSignal;
+            if (sig != 0)
+                child.Kernel.SendGroupSignal(child, new SigInfo { Signo = sig, Code = 0, Pid = father.Tgid, Uid = (int)father.Creds.Uid }, fromHost: false);
+        }
     }
 
     /// <summary>

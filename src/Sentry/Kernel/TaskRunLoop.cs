@@ -114,13 +114,16 @@ public sealed partial class Task
     {
         while (!Exiting)
         {
+            // A traced task reports traps and group stops to its tracer (Ptrace/TaskPtraceStops.cs),
+            // before it dequeues a signal (get_signal's order: a group-stopped task attached with
+            // PTRACE_ATTACH reports the group stop, its SIGSTOP stays pending).
+            if (Tracer is not null && PtraceRunLoopWork()) continue;
             if (_interrupted || Pending.Set != 0 || ThreadGroup.SharedPending.Set != 0)
             {
                 ClearInterrupt();
                 DeliverSignals();
                 if (Exiting) break;
             }
-            // A traced task reports traps and group stops to its tracer instead (Ptrace/TaskPtraceStops.cs).
             if (Tracer is not null && PtraceRunLoopWork()) continue;
             if ((ThreadGroup.StopPending || ThreadGroup.Stopped) && Tracer is null)
             {
@@ -266,6 +269,10 @@ public sealed partial class Task
         if (info.Signo == Libc.SIGSEGV)
         {
             int code = Mm.HandleFault(Context!, info.Addr, info.Code, out int signo);
+            if (code == 0) return;
+            // Below the stack: it grows down to the address, within RLIMIT_STACK (expand_stack).
+            if (signo == Libc.SIGSEGV && code == 1 && Mm.TryGrowStack(info.Addr, Rlimits.Cur(ThreadGroup, Rlimits.STACK)))
+                code = Mm.HandleFault(Context!, info.Addr, info.Code, out signo);
             if (code == 0) return;
             SendSignalForced(new SigInfo { Signo = signo, Code = code, Addr = info.Addr });
             return;

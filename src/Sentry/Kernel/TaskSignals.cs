@@ -25,7 +25,9 @@ public sealed partial class Task
     {
         ThreadGroup.Kernel.PrepareSignal(ThreadGroup, info.Signo);
         if (ThreadGroup.Kernel.SignalIgnored(ThreadGroup, info.Signo, fromHost: false, SignalMask)) return 0;
-        if (!Pending.Add(in info, source)) return info.Signo >= PendingSignals.FirstRt && source is null ? -Errno.EAGAIN : 0;
+        var added = Pending.Add(in info, source, ThreadGroup.Kernel.SigpendingOf(ThreadGroup), Rlimits.Cur(ThreadGroup, Rlimits.SIGPENDING));
+        if (added == PendingSignals.AddResult.Overflow) return -Errno.EAGAIN;
+        if (added == PendingSignals.AddResult.AlreadyPending) return 0;
         ThreadGroup.SignalQueued.Notify(PollEvents.In);
         if ((SignalMask & Bit(info.Signo)) == 0 || info.Signo == Libc.SIGKILL) Interrupt();
         else Wake();

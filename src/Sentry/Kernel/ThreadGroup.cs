@@ -24,6 +24,13 @@ public sealed class ThreadGroup
     public Container Container { get; set; } = null!;
     public int Tgid { get; }
     public ThreadGroup? Parent { get; set; }
+
+    /// <summary>
+    /// real_parent as a thread: the parent's thread that forked this process. When that thread
+    /// exits while its process lives on, a live sibling takes it over and PR_SET_PDEATHSIG fires
+    /// (Linux's forget_original_parent works per thread); under lock(Parent).
+    /// </summary>
+    public Task? ParentTask { get; set; }
     public readonly List<ThreadGroup> Children = new();
     public readonly List<Task> Tasks = new();
     public Task Leader => Tasks.Count > 0 ? Tasks[0] : _lastLeader!;

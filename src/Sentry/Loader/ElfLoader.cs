@@ -19,7 +19,12 @@ public static class ElfLoader
 {
     private const uint PT_LOAD = 1, PT_INTERP = 3, PT_PHDR = 6, PT_GNU_STACK = 0x6474e551;
     private const ulong MainDynBase = 0x5555_5555_4000;
-    private const ulong StackSize = 8UL << 20;
+    /// <summary>
+    /// The stack mapped at exec: RLIMIT_STACK's soft limit, at most 8 MiB and at least 128 KiB
+    /// (setup_arg_pages' stack_expand). Beyond it the [stack] VMA grows down on faults up to the
+    /// limit in force then (MemoryManager.TryGrowStack).
+    /// </summary>
+    private const ulong MaxInitialStack = 8UL << 20, MinInitialStack = 128UL << 10;
 
     private const ulong AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7,
         AT_FLAGS = 8, AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15,
@@ -44,7 +49,7 @@ public static class ElfLoader
     /// Returns 0 and the image, or -errno (ENOEXEC for a bad or foreign ELF).
     /// </summary>
     public static int Load(Task task, MemoryManager mm, FileDescription file, string execPath, string[] argv, string[] envp,
-        uint uid, uint gid, Func<string, (int Err, FileDescription? File)> openInterp, out LoadedImage loaded)
+        in AuxIds ids, Func<string, (int Err, FileDescription? File)> openInterp, out LoadedImage loaded)
     {
         loaded = default;
         int r = LoadImage(task, mm, file, isInterp: false, out Image main);
@@ -71,8 +76,10 @@ public static class ElfLoader
 
         // Stack.
         ulong stackTop = mm.StackTop;
-        long s = mm.Map(null, stackTop - StackSize, StackSize, Libc.PROT_READ | Libc.PROT_WRITE, true, false, false, null, 0, "[stack]");
+        ulong stackSize = MemoryManager.PageUp(Math.Clamp(Kernel.Rlimits.Cur(task.ThreadGroup, Kernel.Rlimits.STACK), MinInitialStack, MaxInitialStack));
+        long s = mm.Map(null, stackTop - stackSize, stackSize, Libc.PROT_READ | Libc.PROT_WRITE, true, false, false, null, 0, "[stack]");
         if (s < 0) return (int)s;
+        mm.MarkGrowsDown((ulong)s);
         ulong sp = stackTop;
 
         ulong PushBytes(ReadOnlySpan<byte> data)
@@ -105,8 +112,8 @@ public static class ElfLoader
         var auxv = new List<ulong>
         {
             AT_PHDR, main.PhdrAddr, AT_PHENT, 56, AT_PHNUM, (ulong)main.PhNum, AT_PAGESZ, 4096,
-            AT_BASE, interpBase, AT_FLAGS, 0, AT_ENTRY, main.Entry, AT_UID, uid, AT_EUID, uid,
-            AT_GID, gid, AT_EGID, gid, AT_SECURE, 0, AT_RANDOM, random, AT_HWCAP, CpuFeatures.Hwcap,
+            AT_BASE, interpBase, AT_FLAGS, 0, AT_ENTRY, main.Entry, AT_UID, ids.Uid, AT_EUID, ids.Euid,
+            AT_GID, ids.Gid, AT_EGID, ids.Egid, AT_SECURE, ids.Secure ? 1UL : 0, AT_RANDOM, random, AT_HWCAP, CpuFeatures.Hwcap,
             AT_HWCAP2, 0, AT_CLKTCK, 100, AT_EXECFN, execfn, AT_PLATFORM, platform, AT_NULL, 0,
         };
         // Layout from sp up: argc, argv..., 0, envp..., 0, auxv pairs; sp 16-byte aligned.

@@ -51,12 +51,15 @@ public sealed partial class MemoryManager
         {
             case MADV_DONTNEED:
             case MADV_DONTNEED_LOCKED:
+                // madvise_dontneed_free_valid_vma: locked memory is dropped only with DONTNEED_LOCKED.
+                if (v.Locked && advice == MADV_DONTNEED) return -Errno.EINVAL;
                 // Private pages are dropped: anonymous ones read back as zeros, file ones as the file.
                 // Shared pages stay (they are the file's, or the shared anonymous object's).
                 if (!v.Shared) DropPrivatePages(v, s, e);
                 return 0;
             case MADV_FREE:
                 // The kernel may drop the pages until they are written again; keeping them is allowed.
+                if (v.Locked) return -Errno.EINVAL;
                 return v.File is null && !v.Shared ? 0 : -Errno.EINVAL;
             case MADV_REMOVE:
                 return RemovePages(v, s, e);

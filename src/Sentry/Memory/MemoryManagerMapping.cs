@@ -58,21 +58,21 @@ public sealed unsafe partial class MemoryManager
             };
             ops?.Open();
             Insert(vma);
-            PrepareExistingBlocks(vma);
+            PrepareExistingBlocks(vma, vma.Start, vma.End);
             ForgetMapped(vma.Start, vma.End);
             return (long)addr;
         }
     }
 
-    /// <summary>A new mapping over blocks that already exist: give them fresh contents.</summary>
-    private void PrepareExistingBlocks(Vma vma)
+    /// <summary>A new mapping (or [start, end) of one) over blocks that already exist: give them fresh contents.</summary>
+    private void PrepareExistingBlocks(Vma vma, ulong start, ulong end)
     {
-        foreach (ulong bi in new BlockRange(vma.Start >> MemoryFile.BlockShift, BlockUp(vma.End) >> MemoryFile.BlockShift, _blocks.Keys))
+        foreach (ulong bi in new BlockRange(start >> MemoryFile.BlockShift, BlockUp(end) >> MemoryFile.BlockShift, _blocks.Keys))
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             b = Unshare(bi, b);
             ulong bs = bi << MemoryFile.BlockShift;
-            ulong s = Math.Max(vma.Start, bs), e = Math.Min(vma.End, bs + (ulong)MemoryFile.BlockSize);
+            ulong s = Math.Max(start, bs), e = Math.Min(end, bs + (ulong)MemoryFile.BlockSize);
             File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
             if (vma.File is not null) FillFromFiles(b, s, e);
         }
@@ -330,6 +330,116 @@ public sealed unsafe partial class MemoryManager
         }
     }
 
+    /// <summary>mlockall(MCL_FUTURE): mappings made from now on are locked (mm->def_flags' VM_LOCKED).</summary>
+    public bool LockFuture { get; set; }
+
+    /// <summary>locked_vm in bytes: the VMAs marked locked.</summary>
+    public ulong LockedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ulong n = 0;
+                foreach (var v in _vmas)
+                    if (v.Locked) n += v.Length;
+                return n;
+            }
+        }
+    }
+
+    /// <summary>The locked bytes inside [start, end) (count_mm_mlocked_page_nr).</summary>
+    public ulong LockedBytesIn(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            ulong n = 0;
+            foreach (var v in _vmas)
+                if (v.Locked && v.End > start && v.Start < end) n += Math.Min(v.End, end) - Math.Max(v.Start, start);
+            return n;
+        }
+    }
+
+    /// <summary>mlock/munlock's apply_vma_lock_flags on [start, end), page-aligned: -ENOMEM where a page is unmapped.</summary>
+    public int SetLocked(ulong start, ulong end, bool locked)
+    {
+        lock (_lock)
+        {
+            ulong cur = start;
+            int i = FindIndex(start);
+            if (i < 0) return -Errno.ENOMEM;
+            for (int j = i; cur < end; j++)
+            {
+                if (j >= _vmas.Count || _vmas[j].Start > cur) return -Errno.ENOMEM;
+                cur = _vmas[j].End;
+            }
+            SplitAt(start);
+            SplitAt(end);
+            for (i = FindIndex(start); i < _vmas.Count && _vmas[i].Start < end; i++) _vmas[i].Locked = locked;
+            return 0;
+        }
+    }
+
+    /// <summary>Whether a PROT_NONE mapping lies in [start, end).</summary>
+    public bool HasProtNoneIn(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            foreach (var v in _vmas)
+                if (v.Prot == Libc.PROT_NONE && v.End > start && v.Start < end) return true;
+            return false;
+        }
+    }
+
+    /// <summary>mlockall(MCL_CURRENT) / munlockall: every VMA locked or unlocked.</summary>
+    public void SetAllLocked(bool locked)
+    {
+        lock (_lock)
+        {
+            foreach (var v in _vmas) v.Locked = locked;
+        }
+    }
+
+    /// <summary>Linux's stack_guard_gap: a growing stack keeps this far from the mapping below it.</summary>
+    public const ulong StackGuardGap = 256 * 4096;
+
+    /// <summary>Marks the VMA starting at addr as the grow-down stack.</summary>
+    public void MarkGrowsDown(ulong addr)
+    {
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i >= 0) _vmas[i].GrowsDown = true;
+        }
+    }
+
+    /// <summary>
+    /// expand_stack for a fault at an unmapped addr: the grow-down VMA just above it is extended
+    /// down to addr's page when its new size stays within limit (RLIMIT_STACK's soft limit) and
+    /// the guard gap to the mapping below holds. True when it grew (the fault can be retried).
+    /// </summary>
+    public bool TryGrowStack(ulong addr, ulong limit)
+    {
+        lock (_lock)
+        {
+            int i = FindIndex(addr);
+            if (i >= 0) return false;
+            i = ~i;
+            if (i >= _vmas.Count || !_vmas[i].GrowsDown) return false;
+            var v = _vmas[i];
+            ulong start = PageDown(addr);
+            if (v.End - start > limit) return false;
+            if (i > 0 && (start < StackGuardGap || _vmas[i - 1].End > start - StackGuardGap)) return false;
+            if (start < MinAddress) return false;
+            ulong old = v.Start;
+            v.Start = start;
+            v.FileOffset -= (long)(old - start);
+            PrepareExistingBlocks(v, start, old);
+            ForgetMapped(start, old);
+            return true;
+        }
+    }
+
     private void SplitAt(ulong addr)
     {
         int i = FindIndex(addr);
@@ -466,7 +576,13 @@ public sealed unsafe partial class MemoryManager
         lock (_lock)
         {
             foreach (var v in _vmas)
-                if (!v.DontFork) child._vmas.Add(v.Slice(v.Start, v.End));
+            {
+                if (v.DontFork) continue;
+                // dup_mmap: the child inherits no memory locks (VM_LOCKED cleared, no MCL_FUTURE).
+                var c = v.Slice(v.Start, v.End);
+                c.Locked = false;
+                child._vmas.Add(c);
+            }
             var protect = new List<ulong>();
             foreach (var (bi, b) in _blocks)
             {

@@ -31,6 +31,10 @@ public sealed class Vma
     public bool DontFork;
     /// <summary>MADV_WIPEONFORK: the child of a fork gets this range as fresh zero pages.</summary>
     public bool WipeOnFork;
+    /// <summary>VM_GROWSDOWN: the [stack] mapping, extended down on faults below it (up to RLIMIT_STACK).</summary>
+    public bool GrowsDown;
+    /// <summary>VM_LOCKED (mlock, mlockall, MAP_LOCKED): counted in RLIMIT_MEMLOCK and VmLck; the memory file is never swapped, so nothing more to pin.</summary>
+    public bool Locked;
 
     public ulong Length => End - Start;
 
@@ -48,6 +52,7 @@ public sealed class Vma
             Start = start, End = end, Prot = Prot, MayWrite = MayWrite, Shared = Shared, File = File, Pages = Pages,
             FileOffset = FileOffset + (long)(start - Start), Name = Name, Ops = Ops,
             NumaPolicy = NumaPolicy, NumaNodes = NumaNodes, DontFork = DontFork, WipeOnFork = WipeOnFork,
+            GrowsDown = GrowsDown, Locked = Locked,
         };
     }
 

@@ -25,11 +25,11 @@ public static partial class SyscallTable
         Full(26, "msync", SysMemory.Msync);
         Partial(27, "mincore", SysMemory.Mincore, "reports every mapped page resident");
         Partial(28, "madvise", SysMemory.Madvise, "DONTNEED/DONTNEED_LOCKED drop private pages (zeros, or the file again), REMOVE punches the shared backing, DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK change fork, FREE is kept (allowed), POPULATE_* check the protection without faulting in; paging hints (WILLNEED, COLD, PAGEOUT, MERGEABLE, HUGEPAGE, COLLAPSE, DONTDUMP...) accepted without effect; GUARD_INSTALL/REMOVE answer EINVAL (pre-6.13), HWPOISON/SOFT_OFFLINE EPERM or EINVAL");
-        Partial(149, "mlock", SysMemory.Ok, "no-op");
-        Partial(150, "munlock", SysMemory.Ok, "no-op");
-        Partial(151, "mlockall", SysMemory.Ok, "no-op");
-        Partial(152, "munlockall", SysMemory.Ok, "no-op");
-        Partial(325, "mlock2", SysMemory.Ok, "no-op");
+        Partial(149, "mlock", SysMlock.Mlock, "VM_LOCKED counted against RLIMIT_MEMLOCK (EPERM at 0, ENOMEM beyond and for PROT_NONE; CAP_IPC_LOCK lifts it), VmLck, msync(MS_INVALIDATE) EBUSY and MADV_DONTNEED/FREE EINVAL on it; mremap does not carry the lock; pins nothing (the memory file is never swapped)");
+        Partial(150, "munlock", SysMlock.Munlock, "as mlock");
+        Partial(151, "mlockall", SysMlock.Mlockall, "MCL_CURRENT (ENOMEM when the address space exceeds RLIMIT_MEMLOCK), MCL_FUTURE (later mmaps locked, EAGAIN beyond the limit; brk and mremap growth are not checked), MCL_ONFAULT as a plain lock; not inherited by fork");
+        Partial(152, "munlockall", SysMlock.Munlockall, "as mlockall");
+        Partial(325, "mlock2", SysMlock.Mlock2, "as mlock; MLOCK_ONFAULT a plain lock, other flags EINVAL");
 
         // Signals
         Full(13, "rt_sigaction", SysSignal.RtSigaction);
@@ -59,7 +59,7 @@ public static partial class SyscallTable
         Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only");
         Full(63, "uname", SysSystem.Uname);
         Full(95, "umask", SysIdentity.Umask);
-        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open), CPU (SIGXCPU each second from soft, SIGKILL at hard, on a 10 ms CPU tick); DATA, STACK, MEMLOCK, SIGPENDING recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
+        Partial(97, "getrlimit", SysRlimit.GetRlimit, "enforced: NOFILE, FSIZE, NPROC, AS, MSGQUEUE (mq_open), CPU (SIGXCPU each second from soft, SIGKILL at hard, on a 10 ms CPU tick), SIGPENDING (per real uid in the sandbox; POSIX timer signals not counted), MEMLOCK (mlock family, MAP_LOCKED; not brk/mremap growth under MCL_FUTURE), STACK (the stack mapped at exec is min(soft limit, 8 MiB), it grows down on faults up to the soft limit then in force; a limit lowered below the already-mapped part is not enforced there, Sentry-side copies below the stack do not grow it; the mmap base does not move with the limit); DATA recorded only; unconfigured limits start at Linux defaults, not the runtime's own");
         Partial(98, "getrusage", SysSystem.Getrusage, "ru_utime/ru_stime from the Sentry's accounting (user = time in guest code, system = the task thread's CPU time); ru_maxrss is the current resident size (0 for RUSAGE_CHILDREN); other fields 0");
         Full(99, "sysinfo", SysSystem.Sysinfo);
         Full(100, "times", SysSystem.Times);
@@ -88,9 +88,9 @@ public static partial class SyscallTable
         Partial(125, "capget", SysCapability.Capget, "capability sets are per process, not per thread");
         Partial(126, "capset", SysCapability.Capset, "changes the whole process's sets (Linux: the calling thread's)");
         Partial(135, "personality", SysSystem.Personality, "PER_LINUX with or without ADDR_NO_RANDOMIZE (layouts are never randomized); other personas and flags EINVAL");
-        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (set from config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
+        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG (fires when the forking thread exits; cleared by a change of effective/fs ids and by a secure execve), DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (per task as PFA_NO_NEW_PRIVS: inherited by clone, kept by execve, carried by seccomp TSYNC; initially config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
-        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
+        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
         Full(170, "sethostname", SysSystem.SetHostname);
         Full(171, "setdomainname", SysSystem.SetDomainname);
         Full(186, "gettid", SysIdentity.GetTid);
@@ -105,7 +105,7 @@ public static partial class SyscallTable
         Partial(311, "process_vm_writev", SysProcessVm.Writev, "partial transfers stop at page granularity on the remote side");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
-        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU enforced");
+        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
         Full(322, "execveat", SysLifecycle.Execveat);

@@ -64,6 +64,49 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
         Assert.Contains("creds: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tests/progs/nnp.c with noNewPrivileges false: PR_SET_NO_NEW_PRIVS in one thread is not seen
+    /// by its siblings (prctl, /proc/self/task/TID/status), is inherited by clone and fork, kept
+    /// across execve, gates seccomp per thread and travels with a TSYNC filter.
+    /// </summary>
+    [RootRequiredFact]
+    public void NoNewPrivsIsPerTask()
+    {
+        static void Off(JsonObject config) => config["process"]!["noNewPrivileges"] = false;
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, Off, "/bin/nnp");
+        Assert.Contains("ok   main after a sibling set it: PR_GET_NO_NEW_PRIVS = 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("nnp: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// tests/progs/pdeathsig.c: PR_SET_PDEATHSIG fires when the forking thread exits (not only the
+    /// process), with SI_USER and the parent's pid; it is kept across a plain execve and unchanged
+    /// set*id calls, cleared by a change of effective/fs ids and by an execve with euid != uid (AT_SECURE).
+    /// </summary>
+    [RootRequiredFact]
+    public void ParentDeathSignalFollowsTheForkingThreadAndCredentials()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, RootWithSetid, "/bin/pdeathsig");
+        Assert.Contains("ok   thread-forked child: killed by its pdeath SIGUSR1 = 10\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pdeathsig: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// tests/progs/rlimit_sig.c as an unprivileged user: RLIMIT_SIGPENDING (per-user count; EAGAIN for
+    /// queued real-time signals beyond it, kill() and standard signals delivered without siginfo),
+    /// RLIMIT_MEMLOCK (mlock/mlock2/mlockall/MAP_LOCKED: ENOMEM/EAGAIN beyond it, EPERM at 0, VmLck),
+    /// RLIMIT_STACK (round trip, the stack grows to the limit in force at exec and no further).
+    /// </summary>
+    [RootRequiredFact]
+    public void SigpendingMemlockAndStackLimits()
+    {
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, AsUser, "/bin/rlimit_sig");
+        Assert.Contains("ok   sigqueue rt beyond the limit = -11\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok   mlock a 17th page = -12\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ok   64 MiB limit, 16 MiB deep (the stack grows past 8 MiB) = 0\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("rlimit_sig: ok (0 failures)", runc.Stdout, StringComparison.Ordinal);
+    }
+
     [RootRequiredFact]
     public void ResourceLimitsEnforced()
     {

@@ -70,14 +70,14 @@ public static class ProcPidContent
         sb.Append(Inv, $"Uid:\t{c.Uid}\t{c.Euid}\t{c.Suid}\t{c.Fsuid}\nGid:\t{c.Gid}\t{c.Egid}\t{c.Sgid}\t{c.Fsgid}\n");
         sb.Append(Inv, $"FDSize:\t64\nGroups:\t{string.Join(' ', c.Groups)}\n");
         sb.Append(Inv, $"NStgid:\t{group.Tgid}\nNSpid:\t{task.Tid}\nNSpgid:\t{group.Pgid}\nNSsid:\t{group.Sid}\n");
-        sb.Append(Inv, $"VmPeak:\t{vmKb,8} kB\nVmSize:\t{vmKb,8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\n");
+        sb.Append(Inv, $"VmPeak:\t{vmKb,8} kB\nVmSize:\t{vmKb,8} kB\nVmLck:\t{(long)((task.Mm?.LockedBytes ?? 0) / 1024),8} kB\nVmPin:\t       0 kB\n");
         sb.Append(Inv, $"VmHWM:\t{rssKb,8} kB\nVmRSS:\t{rssKb,8} kB\nRssAnon:\t{rssKb,8} kB\nRssFile:\t       0 kB\nRssShmem:\t       0 kB\n");
         sb.Append(Inv, $"VmData:\t{vmKb,8} kB\nVmStk:\t     132 kB\nVmExe:\t       0 kB\nVmLib:\t       0 kB\nVmPTE:\t       0 kB\nVmSwap:\t       0 kB\n");
-        sb.Append(Inv, $"Threads:\t{Math.Max(group.Tasks.Count, 1)}\nSigQ:\t0/{63704}\n");
+        sb.Append(Inv, $"Threads:\t{Math.Max(group.Tasks.Count, 1)}\nSigQ:\t{group.Kernel.SigpendingOf(group).Count}/{Rlimits.Cur(group, Rlimits.SIGPENDING)}\n");
         sb.Append(Inv, $"SigPnd:\t{task.Pending.Set:x16}\nShdPnd:\t{group.SharedPending.Set:x16}\nSigBlk:\t{task.SignalMask:x16}\n");
         sb.Append(Inv, $"SigIgn:\t{ignored:x16}\nSigCgt:\t{caught:x16}\n");
         sb.Append(Inv, $"CapInh:\t{caps.Inheritable:x16}\nCapPrm:\t{caps.Permitted:x16}\nCapEff:\t{caps.Effective:x16}\nCapBnd:\t{caps.Bounding:x16}\nCapAmb:\t{caps.Ambient:x16}\n");
-        sb.Append(Inv, $"NoNewPrivs:\t{(caps.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
+        sb.Append(Inv, $"NoNewPrivs:\t{(task.NoNewPrivs ? 1 : 0)}\nSeccomp:\t{task.Seccomp?.Mode ?? 0}\nSeccomp_filters:\t{task.Seccomp?.Count ?? 0}\nSpeculation_Store_Bypass:\tthread vulnerable\n");
         sb.Append(Inv, $"Cpus_allowed:\t{CpuMask(cpus)}\nCpus_allowed_list:\t{(cpus == 1 ? "0" : $"0-{cpus - 1}")}\n");
         sb.Append("Mems_allowed:\t1\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
         return sb.ToString();

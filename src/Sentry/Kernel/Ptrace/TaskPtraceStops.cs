@@ -37,8 +37,12 @@ public sealed partial class Task
     /// <summary>In a ptrace-stop (state t in /proc).</summary>
     public bool InPtraceStop => _ptraceStopped;
 
-    /// <summary>Whether a stopped tracee of this tracer is ready for requests (ptrace_check_attach).</summary>
-    internal bool IsPtraceStoppedBy(ThreadGroup tracer) => Tracer == tracer && _ptraceStopped && PtraceExitStatus is null;
+    /// <summary>
+    /// Whether a stopped tracee of this tracer is ready for requests (ptrace_check_attach): a
+    /// LISTENing one is not (ptrace_freeze_traced refuses JOBCTL_LISTENING: ESRCH), only
+    /// INTERRUPT and KILL reach it.
+    /// </summary>
+    internal bool IsPtraceStoppedBy(ThreadGroup tracer) => Tracer == tracer && _ptraceStopped && !_ptraceListening && PtraceExitStatus is null;
 
     private bool PtraceStopMustEnd(bool exitStop) =>
         PtraceKilled || (Pending.Set & Bit(Libc.SIGKILL)) != 0 || (!exitStop && (Exiting || ThreadGroup.GroupExitStatus is not null));

@@ -43,10 +43,14 @@ internal static class SysMemory
             if ((prot & Libc.PROT_EXEC) != 0 && file?.Location?.Mount.NoExec == true) return -Errno.EPERM;
             name = file?.Location?.AbsolutePath ?? "";
         }
+        int lockCheck = SysMlock.CheckMapLocked(t, flags, PageUp(length), out bool locked);
+        if (lockCheck < 0) return lockCheck;
         int limit = Kernel.Rlimits.CheckAddressSpace(t, PageUp(length));
         if (limit < 0) return limit;
-        return t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
+        long r = t.Mm.Map(t.Context, addr, length, prot, fixedAddr, (flags & Libc.MAP_FIXED_NOREPLACE) != 0,
             shared, file, offset, name, mayWrite: !shared || file is null || file.Writable, low32: (flags & Libc.MAP_32BIT) != 0);
+        if (r >= 0 && locked) t.Mm.SetLocked((ulong)r, (ulong)r + PageUp(length), true);
+        return r;
     }
 
     private const int MAP_SHARED_VALIDATE = 3;
@@ -58,6 +62,8 @@ internal static class SysMemory
         int flags = a.Int(2);
         if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0 || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC))
             return -Errno.EINVAL;
+        // MS_INVALIDATE of locked pages: EBUSY (msync's VM_LOCKED check).
+        if ((flags & MS_INVALIDATE) != 0 && (a.A0 & 0xFFF) == 0 && t.Mm.LockedBytesIn(a.A0 & ~0xFFFUL, PageUp(a.A0 + a.A1)) != 0) return -Errno.EBUSY;
         return t.Mm.Sync(a.A0, a.A1);
     }
 

@@ -114,10 +114,10 @@ internal static class SysCapability
             }
             case PR_SET_NO_NEW_PRIVS:
                 if (a.A1 != 1 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0) result = -Errno.EINVAL;
-                else caps.NoNewPrivs = true;
+                else t.NoNewPrivs = true;
                 return true;
             case PR_GET_NO_NEW_PRIVS:
-                result = a.A1 != 0 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0 ? -Errno.EINVAL : caps.NoNewPrivs ? 1 : 0;
+                result = a.A1 != 0 || a.A2 != 0 || a.A3 != 0 || a.A4 != 0 ? -Errno.EINVAL : t.NoNewPrivs ? 1 : 0;
                 return true;
             case PR_CAP_AMBIENT:
                 result = Ambient(ref caps, a);

@@ -14,7 +14,27 @@ internal static class SysCredentials
 {
     private const uint Unchanged = uint.MaxValue;
 
-    public static long SetUid(Task t, in SyscallArguments a)
+    // Each call commits the new credentials (CredentialCommit: pdeath signal, dumpability).
+    public static long SetUid(Task t, in SyscallArguments a) => Committed(t, SetUidCore, a);
+    public static long SetReUid(Task t, in SyscallArguments a) => Committed(t, SetReUidCore, a);
+    public static long SetResUid(Task t, in SyscallArguments a) => Committed(t, SetResUidCore, a);
+    public static long SetGid(Task t, in SyscallArguments a) => Committed(t, SetGidCore, a);
+    public static long SetReGid(Task t, in SyscallArguments a) => Committed(t, SetReGidCore, a);
+    public static long SetResGid(Task t, in SyscallArguments a) => Committed(t, SetResGidCore, a);
+    public static long SetFsUid(Task t, in SyscallArguments a) => Committed(t, SetFsUidCore, a);
+    public static long SetFsGid(Task t, in SyscallArguments a) => Committed(t, SetFsGidCore, a);
+
+    private delegate long Change(Task t, in SyscallArguments a);
+
+    private static long Committed(Task t, Change change, in SyscallArguments a)
+    {
+        var before = CredentialCommit.Snapshot(t.ThreadGroup.Creds);
+        long r = change(t, a);
+        CredentialCommit.Committed(t.ThreadGroup, in before);
+        return r;
+    }
+
+    private static long SetUidCore(Task t, in SyscallArguments a)
     {
         uint uid = (uint)a.A0;
         if (uid == Unchanged) return -Errno.EINVAL;
@@ -27,7 +47,7 @@ internal static class SysCredentials
         return 0;
     }
 
-    public static long SetReUid(Task t, in SyscallArguments a)
+    private static long SetReUidCore(Task t, in SyscallArguments a)
     {
         uint ruid = (uint)a.A0, euid = (uint)a.A1;
         var c = t.ThreadGroup.Creds;
@@ -43,7 +63,7 @@ internal static class SysCredentials
         return 0;
     }
 
-    public static long SetResUid(Task t, in SyscallArguments a)
+    private static long SetResUidCore(Task t, in SyscallArguments a)
     {
         uint ruid = (uint)a.A0, euid = (uint)a.A1, suid = (uint)a.A2;
         var c = t.ThreadGroup.Creds;
@@ -60,7 +80,7 @@ internal static class SysCredentials
         return 0;
     }
 
-    public static long SetGid(Task t, in SyscallArguments a)
+    private static long SetGidCore(Task t, in SyscallArguments a)
     {
         uint gid = (uint)a.A0;
         if (gid == Unchanged) return -Errno.EINVAL;
@@ -71,7 +91,7 @@ internal static class SysCredentials
         return 0;
     }
 
-    public static long SetReGid(Task t, in SyscallArguments a)
+    private static long SetReGidCore(Task t, in SyscallArguments a)
     {
         uint rgid = (uint)a.A0, egid = (uint)a.A1;
         var c = t.ThreadGroup.Creds;
@@ -86,7 +106,7 @@ internal static class SysCredentials
         return 0;
     }
 
-    public static long SetResGid(Task t, in SyscallArguments a)
+    private static long SetResGidCore(Task t, in SyscallArguments a)
     {
         uint rgid = (uint)a.A0, egid = (uint)a.A1, sgid = (uint)a.A2;
         var c = t.ThreadGroup.Creds;
@@ -102,7 +122,7 @@ internal static class SysCredentials
     }
 
     /// <summary>setfsuid: always returns the old fs uid; changes it to one of the caller's ids, or any with CAP_SETUID.</summary>
-    public static long SetFsUid(Task t, in SyscallArguments a)
+    private static long SetFsUidCore(Task t, in SyscallArguments a)
     {
         uint uid = (uint)a.A0;
         var c = t.ThreadGroup.Creds;
@@ -119,7 +139,7 @@ internal static class SysCredentials
         return old;
     }
 
-    public static long SetFsGid(Task t, in SyscallArguments a)
+    private static long SetFsGidCore(Task t, in SyscallArguments a)
     {
         uint gid = (uint)a.A0;
         var c = t.ThreadGroup.Creds;

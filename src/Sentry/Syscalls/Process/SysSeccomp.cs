@@ -63,7 +63,7 @@ internal static class SysSeccomp
         // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
         if (t.ReadStruct(progAddr, out ushort len) < 0 || t.ReadStruct(progAddr + 8, out ulong filterAddr) < 0) return -Errno.EFAULT;
         if (len == 0 || len > SeccompProgram.MaxInstructions) return -Errno.EINVAL;
-        if (!t.ThreadGroup.Creds.Caps.NoNewPrivs && !Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EACCES;
+        if (!t.NoNewPrivs && !Capabilities.Has(t, Capabilities.SYS_ADMIN)) return -Errno.EACCES;
         var raw = new byte[len * 8];
         if (t.CopyIn(filterAddr, raw) < 0) return -Errno.EFAULT;
         var insns = new SockFilter[len];
@@ -90,7 +90,12 @@ internal static class SysSeccomp
                 if (other.Seccomp is { Mode: SeccompFilterChain.ModeStrict } || (current is null ? other.Seccomp is not null : !current.Descends(other.Seccomp)))
                     return (flags & FlagTsyncEsrch) != 0 ? -Errno.ESRCH : other.Tid;
             }
-            foreach (var other in threads) other.Seccomp = next;
+            // seccomp_sync_threads: the caller's no_new_privs goes with its filter.
+            foreach (var other in threads)
+            {
+                other.Seccomp = next;
+                if (t.NoNewPrivs) other.NoNewPrivs = true;
+            }
         }
         return 0;
     }
