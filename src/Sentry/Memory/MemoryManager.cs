@@ -13,10 +13,18 @@ namespace Csrunsc.Sentry.Memory;
 /// </summary>
 public sealed unsafe partial class MemoryManager
 {
+    /// <summary>
+    /// A memory-file block and the address spaces holding it. Refs is changed by several address
+    /// spaces under their own locks (a fork in one, a copy-on-write in another), so only atomically:
+    /// a lost update once left a block shared with Refs 1, and both sides wrote it in place.
+    /// Refs == 1 read under this space's lock is stable (no other space holds the block to change it).
+    /// </summary>
     private sealed class Block(long offset)
     {
         public readonly long Offset = offset;
         public int Refs = 1;
+
+        public bool Shared => Volatile.Read(ref Refs) > 1;
     }
 
     private readonly List<Vma> _vmas = new();
@@ -119,7 +127,7 @@ public sealed unsafe partial class MemoryManager
 
     private void DropBlock(Block b)
     {
-        if (--b.Refs == 0) File.FreeBlock(b.Offset);
+        if (Interlocked.Decrement(ref b.Refs) == 0) File.FreeBlock(b.Offset);
     }
 
     /// <summary>The block backing guest block index bi, materializing it (zero, or file contents) if needed.</summary>
@@ -166,11 +174,18 @@ public sealed unsafe partial class MemoryManager
     /// </summary>
     private Block Unshare(ulong bi, Block b, bool remapping = false)
     {
-        if (b.Refs == 1) return b;
+        if (!b.Shared) return b;
         long off = File.AllocateBlock();
         if (off < 0) return b;
         File.CopyBlock(b.Offset, off);
-        b.Refs--;
+        if (Interlocked.Decrement(ref b.Refs) == 0)
+        {
+            // The others let go meanwhile: the original is ours alone again, keep it (its stub
+            // mapping stays valid) and drop the copy.
+            Volatile.Write(ref b.Refs, 1);
+            File.FreeBlock(off);
+            return b;
+        }
         var copy = new Block(off);
         _blocks[bi] = copy;
         if (!remapping && _mapped.Remove(bi))
@@ -334,7 +349,7 @@ public sealed unsafe partial class MemoryManager
             if (v.File is not null) e = Math.Min(e, FileBackedEnd(v, e - 1));
             if (s >= e) continue;
             int prot = v.Prot;
-            if (v.Pages is null && b.Refs > 1 && (prot & Libc.PROT_WRITE) != 0)
+            if (v.Pages is null && b.Shared && (prot & Libc.PROT_WRITE) != 0)
             {
                 prot &= ~Libc.PROT_WRITE;
                 cow = true;
@@ -468,7 +483,7 @@ public sealed unsafe partial class MemoryManager
             ulong bi = addr >> MemoryFile.BlockShift;
             var b = GetBlock(bi);
             if (b is null) return false;
-            if (write && b.Refs > 1 && !v.Shared) b = Unshare(bi, b);
+            if (write && b.Shared && !v.Shared) b = Unshare(bi, b);
             ulong blockEnd = (bi + 1) << MemoryFile.BlockShift;
             ulong limit = Math.Min(blockEnd, fileEnd);
             int len = (int)Math.Min((ulong)maxLen, limit - addr);

@@ -183,7 +183,7 @@ public sealed unsafe partial class MemoryManager
                 DropBlock(b);
                 continue;
             }
-            if (b.Refs > 1) continue;
+            if (b.Shared) continue;
             ulong s = Math.Max(start, bs), e = Math.Min(end, be);
             File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
         }
@@ -588,7 +588,7 @@ public sealed unsafe partial class MemoryManager
             {
                 // A block no copied VMA reaches (MADV_DONTFORK, MADV_WIPEONFORK) is not shared at all.
                 if (!child.ReachesInherited(bi)) continue;
-                b.Refs++;
+                Interlocked.Increment(ref b.Refs);
                 child._blocks[bi] = b;
                 // Only blocks the stub may write need their mapping dropped (text and read-only data stay).
                 if (_mapped.Contains(bi) && !_cowMapped.Contains(bi) && HasWritablePrivatePiece(bi)) protect.Add(bi);
