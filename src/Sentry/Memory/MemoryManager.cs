@@ -170,7 +170,8 @@ public sealed unsafe partial class MemoryManager
     /// <summary>
     /// Gives this address space its own copy of a block shared after fork, before it diverges. The
     /// stub may still map the old copy: that mapping is dropped (now if the caller is one of our
-    /// tasks, else before our next switch to the guest).
+    /// tasks, else before our next switch to the guest). When the memory file is full the block comes
+    /// back still shared: callers that write must not write it then.
     /// </summary>
     private Block Unshare(ulong bi, Block b, bool remapping = false)
     {
@@ -292,8 +293,15 @@ public sealed unsafe partial class MemoryManager
             if (_mapped.Contains(bi) && _cowMapped.Contains(bi) && vma.Writable && _blocks.TryGetValue(bi, out var shared))
             {
                 // A write to a block shared after fork: copy it (unless the others let go) and map it writable.
-                _cowMapped.Remove(bi);
                 var own = Unshare(bi, shared, remapping: true);
+                if (own.Shared)
+                {
+                    // No memory left for the copy: writing in place would reach the other sharers.
+                    // Linux's OOM-killed fault; the guest gets SIGBUS instead of a fault loop.
+                    signo = Libc.SIGBUS;
+                    return BUS_ADRERR;
+                }
+                _cowMapped.Remove(bi);
                 return MapBlock(ctx, bi, own) ? 0 : 1;
             }
             if (_mapped.Contains(bi))
@@ -483,7 +491,11 @@ public sealed unsafe partial class MemoryManager
             ulong bi = addr >> MemoryFile.BlockShift;
             var b = GetBlock(bi);
             if (b is null) return false;
-            if (write && b.Shared && !v.Shared) b = Unshare(bi, b);
+            if (write && b.Shared && !v.Shared)
+            {
+                b = Unshare(bi, b);
+                if (b.Shared) return false; // no memory for the copy: EFAULT, never a write into the sharers' page
+            }
             ulong blockEnd = (bi + 1) << MemoryFile.BlockShift;
             ulong limit = Math.Min(blockEnd, fileEnd);
             int len = (int)Math.Min((ulong)maxLen, limit - addr);
