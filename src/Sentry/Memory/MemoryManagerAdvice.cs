@@ -94,6 +94,7 @@ public sealed partial class MemoryManager
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             b = Unshare(bi, b);
+            if (b.Shared) continue; // no memory for a private copy: never zero the sharers' page
             ulong bs = bi << MemoryFile.BlockShift;
             ulong ps = Math.Max(s, bs), pe = Math.Min(e, bs + (ulong)MemoryFile.BlockSize);
             File.Zero(b.Offset + (long)(ps - bs), (long)(pe - ps));
@@ -143,6 +144,7 @@ public sealed partial class MemoryManager
             {
                 if (!_blocks.TryGetValue(bi, out var b)) continue;
                 b = Unshare(bi, b);
+                if (b.Shared) continue; // no memory for a private copy: never zero the parent's page
                 ulong bs = bi << MemoryFile.BlockShift;
                 ulong ps = Math.Max(v.Start, bs), pe = Math.Min(v.End, bs + (ulong)MemoryFile.BlockSize);
                 File.Zero(b.Offset + (long)(ps - bs), (long)(pe - ps));

@@ -71,6 +71,8 @@ public sealed unsafe partial class MemoryManager
         {
             if (!_blocks.TryGetValue(bi, out var b)) continue;
             b = Unshare(bi, b);
+            // No memory for a private copy: the old contents stay rather than zeroing the sharers' page.
+            if (b.Shared) continue;
             ulong bs = bi << MemoryFile.BlockShift;
             ulong s = Math.Max(start, bs), e = Math.Min(end, bs + (ulong)MemoryFile.BlockSize);
             File.Zero(b.Offset + (long)(s - bs), (long)(e - s));
