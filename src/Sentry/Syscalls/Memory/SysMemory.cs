@@ -128,6 +128,4 @@ internal static class SysMemory
         }
         return 0;
     }
-
-    public static long Ok(Task t, in SyscallArguments a) => 0;
 }
