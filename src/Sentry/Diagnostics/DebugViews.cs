@@ -92,7 +92,8 @@ public static class DebugViews
                 long nr = Volatile.Read(ref t.CurrentSyscall);
                 string state;
                 if (g.Zombie || t.Exiting) state = "exiting";
-                else if (nr < 0) state = g.Stopped ? "stopped (job control)" : "running in the guest";
+                else if (t.InPtraceStop) state = string.Create(Inv, $"in a ptrace-stop (wait status 0x{t.PtraceStopStatus:x}{(t.PtraceStopReported ? "" : ", not yet reported")})");
+                else if (nr < 0) state = g.Stopped ? "stopped (job control)" : g.StopPending ? "entering a group stop" : "running in the guest";
                 else
                 {
                     var r = t.Regs;

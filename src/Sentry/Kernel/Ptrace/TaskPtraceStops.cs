@@ -37,6 +37,10 @@ public sealed partial class Task
     /// <summary>In a ptrace-stop (state t in /proc).</summary>
     public bool InPtraceStop => _ptraceStopped;
 
+    /// <summary>The wait status of the current ptrace-stop, and whether the tracer's wait has seen it (debug views).</summary>
+    internal int PtraceStopStatus => _ptraceStopStatus;
+    internal bool PtraceStopReported => !_ptraceStopUnreported;
+
     /// <summary>
     /// Whether a stopped tracee of this tracer is ready for requests (ptrace_check_attach): a
     /// LISTENing one is not (ptrace_freeze_traced refuses JOBCTL_LISTENING: ESRCH), only
@@ -78,7 +82,11 @@ public sealed partial class Task
             _ptraceResumeSignal = 0;
             _ptraceSyscallOp = syscallOp;
             _ptraceFpDirty = false;
-            _ptraceTrapNotify = false;
+            // A SIGCONT that ended the group stop before this trap was set (PTRACE_SEIZE of a stopped
+            // task, then SIGCONT at once) found no stopped tracee to notify: Linux's attach waits for
+            // the trap (JOBCTL_TRAPPING), so the continue must still reach the tracer — LISTEN re-traps.
+            var tg = ThreadGroup;
+            _ptraceTrapNotify = groupStop && PtraceSeized && !tg.Stopped && !tg.StopPending;
         }
         NotifyTracerOfStop(tracer, status);
         while (true)
