@@ -36,6 +36,8 @@ public static class Errno
         EPERM => "operation not permitted", ENOENT => "no such file or directory", EACCES => "permission denied",
         ENOTDIR => "not a directory", ELOOP => "too many levels of symbolic links", EINVAL => "invalid argument",
         EISDIR => "is a directory", ENAMETOOLONG => "file name too long", ENXIO => "no such device or address",
+        EBUSY => "device or resource busy", ENOSPC => "no space left on device", ERANGE => "numerical result out of range",
+        EOPNOTSUPP => "operation not supported", ENODEV => "no such device",
         _ => Name(errno),
     };
 }

@@ -15,13 +15,16 @@ public static class BootCommand
 {
     public static int Run(string[] args, GlobalOptions global)
     {
+        // Into the container's cgroups before anything else: the gofer and every stub start there.
+        string? cgroupError = JoinCgroups(args);
         // The host's network namespace, kept before the Sentry leaves it: a config without a
         // network namespace puts the guest's sockets there, as runc does.
         int hostNetNs = Libc.OpenPath("/proc/self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC);
         string? isolation = Isolate(out bool isolated);
-        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "console-fd", "namespaces", "profile-fd"], [], out string? error);
+        var a = CommandArgs.Parse(args, ["bundle", "id", "ready-fd", "console-socket", "console-fd", "namespaces", "profile-fd", "cgroup-fds"], [], out string? error);
         int readyFd = int.TryParse(a.Value("ready-fd"), out int rf) ? rf : -1;
         ReportCrashes(readyFd);
+        if (cgroupError is not null) return Fail(readyFd, cgroupError);
         string bundle = a.Value("bundle") ?? ".";
         string id = a.Value("id") ?? "";
         if (error is not null) return Fail(readyFd, error);
@@ -211,6 +214,21 @@ public static class BootCommand
         ws[1] = (ushort)cols;
         ws[2] = ws[3] = 0;
         Libc.Ioctl(fd, 0x5414 /*TIOCSWINSZ*/, ws);
+    }
+
+    /// <summary>Writes "0" (this process) to each cgroup.procs fd of --cgroup-fds, then closes them.</summary>
+    private static string? JoinCgroups(string[] args)
+    {
+        int at = Array.IndexOf(args, "--cgroup-fds");
+        if (at < 0 || at + 1 >= args.Length) return null;
+        string? error = null;
+        foreach (var part in args[at + 1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, out int fd)) continue;
+            if (error is null && !Libc.WriteAll(fd, "0"u8)) error = "cannot join the container's cgroup: " + Errno.Describe(Libc.LastErrno);
+            Libc.Close(fd);
+        }
+        return error;
     }
 
     private static int s_readyFd = -1;

@@ -96,12 +96,27 @@ public static class CreateCommand
         // A pod's app container joins its pod's sandbox (one Sentry per pod) when it can.
         var pod = PodMembership.SandboxFor(spec!, store, namespaces, out string? separate);
         if (separate is not null) Log.Debug($"container {id} gets a sandbox of its own: {separate}");
+        // The cgroups are made and limited before anything starts (runc's errors for bad values come
+        // first), and the sandbox process joins them before it starts the gofer and the stubs.
+        var cgroups = Cgroups.Create(Cgroups.PathFor(spec!.Linux?.CgroupsPath, id), out error);
+        if (error is null && spec.Linux?.Resources is { } res) error = Cgroups.Apply(cgroups, res);
+        if (error is not null)
+        {
+            Cgroups.Remove(cgroups);
+            console?.Dispose();
+            console = null;
+            store.Remove(id);
+            return 1;
+        }
         int goferPid = 0;
+        var procs = Cgroups.ProcsFiles(cgroups);
         int pid = pod is not null
             ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out goferPid, out error)
-            : SandboxLauncher.Launch(global, id, bundle, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out error);
+            : SandboxLauncher.Launch(global, id, bundle, consoleSocket, console?.Slave ?? -1, namespaces, newSession, procs, out error);
         if (pid < 0)
         {
+            foreach (int f in procs) Libc.Close(f);
+            Cgroups.Remove(cgroups);
             console?.Dispose();
             console = null;
             store.Remove(id);
@@ -113,21 +128,12 @@ public static class CreateCommand
             Status = "created", Created = DateTime.UtcNow, Owner = "", Annotations = spec!.Annotations, Namespaces = namespaces,
             Sandbox = pod?.Id, GoferPid = goferPid, GoferStartTime = SandboxProcess.StartTime(goferPid),
         };
-        state.Cgroups = Cgroups.Join(Cgroups.PathFor(spec.Linux?.CgroupsPath, id), pid);
-        // The stubs run the guest's code and fault in its memory: they go into the container's cgroups
-        // too (init's was forked before the sandbox joined them; later ones start where their parent's
-        // is). A pod member's guest processes run in the pod's Sentry: its stubs go to its own cgroups.
-        if (Cgroups.ProcsFiles(state.Cgroups) is { Count: > 0 } procs)
-        {
-            if (!Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray())) Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
-            foreach (int f in procs) Libc.Close(f);
-        }
-        if (spec.Linux?.Resources is { } res && Cgroups.Apply(state.Cgroups, res) is { } cgErr)
-        {
-            error = cgErr;
-            Destroy(store, state, pid);
-            return 1;
-        }
+        state.Cgroups = cgroups;
+        // A pod member's guest processes run in the pod's Sentry (in the pod's cgroups): the stubs it
+        // forks for this member go into the member's own cgroups.
+        if (pod is not null && procs.Count > 0 && !Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray()))
+            Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
+        foreach (int f in procs) Libc.Close(f);
         store.Save(state);
 
         var oci = Containers.ToOci(state);

@@ -34,15 +34,26 @@ public static class UpdateCommand
         {
             return Fail("unable to parse the resources: " + e.Message);
         }
-        void Set(string group, string key, string? flag)
+        string? badFlag = null;
+        void Set(string group, string key, string flag)
         {
-            if (a.Value(flag!) is not { } v) return;
+            if (a.Value(flag) is not { } v) return;
             resources[group] ??= new JsonObject();
-            if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n)) resources[group]![key] = n;
-            else resources[group]![key] = v;
+            if (key is "cpus" or "mems") resources[group]![key] = v;
+            else if ((group == "memory" ? ParseBytes(v) : long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n : null) is { } value)
+                resources[group]![key] = value;
+            else badFlag ??= $"invalid value for {flag}: {v}";
         }
+        // No Intel RDT here (resctrl): refused as runc refuses it on such a host.
+        if (a.Value("l3-cache-schema") is not null) return Fail("Intel RDT/CAT: l3 cache schema is not enabled");
+        if (a.Value("mem-bw-schema") is not null) return Fail("Intel RDT/MBA: memory bandwidth schema is not enabled");
         Set("memory", "limit", "memory");
         Set("memory", "reservation", "memory-reservation");
+        Set("memory", "swap", "memory-swap");
+        Set("memory", "kernel", "kernel-memory");
+        Set("memory", "kernelTCP", "kernel-memory-tcp");
+        Set("cpu", "realtimePeriod", "cpu-rt-period");
+        Set("cpu", "realtimeRuntime", "cpu-rt-runtime");
         Set("cpu", "shares", "cpu-shares");
         Set("cpu", "quota", "cpu-quota");
         Set("cpu", "period", "cpu-period");
@@ -50,9 +61,28 @@ public static class UpdateCommand
         Set("cpu", "mems", "cpuset-mems");
         Set("pids", "limit", "pids-limit");
         Set("blockIO", "weight", "blkio-weight");
+        if (badFlag is not null) return Fail(badFlag);
         using var doc = JsonDocument.Parse(resources.ToJsonString());
         if (Cgroups.Apply(state.Cgroups, doc.RootElement) is { } err) return Fail(err);
         return 0;
+    }
+
+    /// <summary>runc's units.RAMInBytes: a number with an optional k/m/g/t/p suffix (1024-based, "b" optional); -1 is unlimited.</summary>
+    internal static long? ParseBytes(string v)
+    {
+        string t = v.Trim().ToLowerInvariant();
+        if (t.EndsWith('b')) t = t[..^1];
+        long mult = 1;
+        if (t.Length > 0 && "kmgtp".IndexOf(t[^1]) is int i and >= 0)
+        {
+            mult = 1L << (10 * (i + 1));
+            t = t[..^1];
+        }
+        if (!decimal.TryParse(t, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal d)) return null;
+        if (d == -1 && mult == 1) return -1;
+        if (d < 0) return null;
+        try { return (long)(d * mult); }
+        catch (OverflowException) { return null; }
     }
 
     private static int Fail(string error)

@@ -4,14 +4,23 @@ using System.Text.Json;
 namespace Csrunsc.Sandbox;
 
 /// <summary>
-/// cgroup v1 (this machine class: hybrid, no systemd) for the sandbox's host processes: the
-/// sandbox, gofer and stubs all live in the container's cgroups, so linux.resources and `update`
-/// limit the whole sandbox, and containerd reads metrics from the init pid's cgroups.
+/// The container's cgroups, on cgroup v1 (one directory per mounted controller, as on this machine
+/// class: hybrid, no systemd) or a v2 host (one directory, controllers enabled down the path). They
+/// are made and limited (linux.resources, <see cref="CgroupResourcePlan"/>) before the sandbox
+/// starts, and the sandbox process joins them first thing (`boot --cgroup-fds`), so the gofer and
+/// every stub start inside them: linux.resources and `update` limit the whole sandbox, and
+/// containerd reads metrics from the init pid's cgroups.
 /// </summary>
 public static class Cgroups
 {
     private const string Mount = "/sys/fs/cgroup";
-    private static readonly string[] Controllers = ["memory", "cpu", "cpuacct", "pids", "blkio", "devices", "freezer", "cpuset"];
+
+    /// <summary>The v1 controllers runc joins (those mounted here are used).</summary>
+    private static readonly string[] Controllers =
+        ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event", "pids", "hugetlb", "rdma", "misc"];
+
+    /// <summary>A cgroup v2 host (the unified hierarchy at /sys/fs/cgroup); false on v1 and hybrid hosts.</summary>
+    public static bool Unified => File.Exists(Path.Combine(Mount, "cgroup.controllers"));
 
     /// <summary>The container's cgroup path (linux.cgroupsPath, or /csrunsc/ID); systemd "slice:prefix:name" paths are mapped under the slice.</summary>
     public static string PathFor(string? cgroupsPath, string id)
@@ -25,7 +34,11 @@ public static class Cgroups
         return cgroupsPath.StartsWith('/') ? cgroupsPath : "/" + cgroupsPath;
     }
 
-    /// <summary>Write fds of each directory's cgroup.procs (for the pod's Sentry to move a member's stubs in); the caller closes them.</summary>
+    /// <summary>The controller a directory of ours belongs to ("" for a v2 directory: all of them).</summary>
+    private static string ControllerOf(string dir) =>
+        Unified ? "" : dir[(Mount.Length + 1)..].Split('/')[0];
+
+    /// <summary>Write fds of each directory's cgroup.procs (for a process to join with "0", or a Sentry to move stubs in); the caller closes them.</summary>
     public static List<int> ProcsFiles(IEnumerable<string> dirs)
     {
         var fds = new List<int>();
@@ -37,29 +50,56 @@ public static class Cgroups
         return fds;
     }
 
-    /// <summary>Creates the cgroups and moves pid into them; returns the directories made/used.</summary>
-    public static List<string> Join(string path, int pid)
+    /// <summary>
+    /// Creates the container's cgroups (nothing joins them yet); returns the directories. On v2 the
+    /// controllers the parent offers are enabled in every ancestor's cgroup.subtree_control.
+    /// </summary>
+    public static List<string> Create(string path, out string? error)
     {
+        error = null;
         var dirs = new List<string>();
-        if (!Directory.Exists(Path.Combine(Mount, "memory"))) return dirs;
-        foreach (var c in Controllers)
+        try
         {
-            string root = Path.Combine(Mount, c);
-            if (!Directory.Exists(root)) continue;
-            string dir = root + path;
-            try
+            if (Unified)
             {
+                string cur = Mount;
+                foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    EnableControllers(cur);
+                    cur = Path.Combine(cur, part);
+                    Directory.CreateDirectory(cur);
+                }
+                dirs.Add(cur);
+                return dirs;
+            }
+            var seen = new HashSet<string>();
+            foreach (var c in Controllers)
+            {
+                string root = Path.Combine(Mount, c);
+                if (!Directory.Exists(root)) continue;
+                // Co-mounted controllers (cpu,cpuacct) are one hierarchy reached by two names.
+                string real = new DirectoryInfo(root).ResolveLinkTarget(true)?.FullName ?? root;
+                string dir = root + path;
                 Directory.CreateDirectory(dir);
                 if (c == "cpuset") InheritCpuset(root, path);
-                File.WriteAllText(Path.Combine(dir, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
-                dirs.Add(dir);
+                if (seen.Add(real + path)) dirs.Add(dir);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // A controller we may not use here (e.g. a read-only hierarchy): skip it.
-            }
+            return dirs;
         }
-        return dirs;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Remove(dirs);
+            error = $"cannot create cgroup {path}: {e.Message}";
+            return [];
+        }
+    }
+
+    /// <summary>v2: each controller dir's parent offers (cgroup.controllers) is enabled for its children.</summary>
+    private static void EnableControllers(string dir)
+    {
+        string offered = File.ReadAllText(Path.Combine(dir, "cgroup.controllers")).Trim();
+        string wanted = string.Join(' ', offered.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => "+" + c));
+        if (wanted.Length > 0) File.WriteAllText(Path.Combine(dir, "cgroup.subtree_control"), wanted);
     }
 
     /// <summary>cpuset children start empty; copy cpus and mems down from the parents.</summary>
@@ -79,49 +119,59 @@ public static class Cgroups
         }
     }
 
-    /// <summary>Applies a LinuxResources object (config.json's linux.resources or `update --resources`).</summary>
-    public static string? Apply(IEnumerable<string> dirs, JsonElement resources)
+    /// <summary>
+    /// Applies a LinuxResources object (config.json's linux.resources or `update --resources`) as
+    /// runc does; returns null or runc's error. Warnings (fields without effect on this kernel, as
+    /// runc warns) go to the log.
+    /// </summary>
+    public static string? Apply(IReadOnlyList<string> dirs, JsonElement resources)
     {
-        var byController = dirs.ToDictionary(d => d.Split('/')[4], d => d);
-        string? Write(string controller, string file, string value)
+        var byController = new Dictionary<string, string>();
+        foreach (var d in dirs) byController[ControllerOf(d)] = d;
+        var writes = new List<CgroupWrite>();
+        var warnings = new List<string>();
+        string? err;
+        if (Unified)
         {
-            if (!byController.TryGetValue(controller, out var dir)) return null;
-            try
-            {
-                File.WriteAllText(Path.Combine(dir, file), value);
-                return null;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return $"failed to write {value} to {file}: {e.Message}";
-            }
+            string? dir = dirs.Count > 0 ? dirs[0] : null;
+            err = CgroupResourcePlan.ForV2(resources, f => dir is not null && File.Exists(Path.Combine(dir, f)), writes, warnings);
         }
-        string? err = null;
-        if (resources.ValueKind != JsonValueKind.Object) return null;
-        if (resources.TryGetProperty("memory", out var mem) && mem.ValueKind == JsonValueKind.Object)
+        else
         {
-            if (Long(mem, "limit") is { } limit) err ??= Write("memory", "memory.limit_in_bytes", limit.ToString(CultureInfo.InvariantCulture));
-            if (Long(mem, "reservation") is { } res) err ??= Write("memory", "memory.soft_limit_in_bytes", res.ToString(CultureInfo.InvariantCulture));
+            err = CgroupResourcePlan.ForV1(resources,
+                (c, f) => byController.TryGetValue(c, out var d) && File.Exists(Path.Combine(d, f)),
+                (c, f) => Read(dirs, c, f), writes, warnings);
         }
-        if (resources.TryGetProperty("cpu", out var cpu) && cpu.ValueKind == JsonValueKind.Object)
+        foreach (var w in warnings) Cli.Log.Warning(w);
+        if (err is not null) return err;
+        foreach (var w in writes)
         {
-            if (Long(cpu, "shares") is { } shares and > 0) err ??= Write("cpu", "cpu.shares", shares.ToString(CultureInfo.InvariantCulture));
-            if (Long(cpu, "period") is { } period and > 0) err ??= Write("cpu", "cpu.cfs_period_us", period.ToString(CultureInfo.InvariantCulture));
-            if (Long(cpu, "quota") is { } quota and not 0) err ??= Write("cpu", "cpu.cfs_quota_us", quota.ToString(CultureInfo.InvariantCulture));
-            if (cpu.TryGetProperty("cpus", out var cpus) && cpus.ValueKind == JsonValueKind.String && cpus.GetString() is { Length: > 0 } cs)
-                err ??= Write("cpuset", "cpuset.cpus", cs);
-            if (cpu.TryGetProperty("mems", out var mems) && mems.ValueKind == JsonValueKind.String && mems.GetString() is { Length: > 0 } ms)
-                err ??= Write("cpuset", "cpuset.mems", ms);
+            if (!byController.TryGetValue(Unified ? "" : w.Controller, out var dir))
+                return $"cannot set {w.Controller} limit: container could not join or create cgroup";
+            if (WriteFile(dir, w.File, w.Value) is { } e) return e;
+            // The kernel clamps cpu.shares into [2, 262144]: runc reads it back and refuses the clamp.
+            if (w.File == "cpu.shares" && ulong.TryParse(Read(dirs, "cpu", "cpu.shares"), out ulong got) && ulong.TryParse(w.Value, out ulong want) && got != want)
+                return want > got ? $"the maximum allowed cpu-shares is {got}" : $"the minimum allowed cpu-shares is {got}";
         }
-        if (resources.TryGetProperty("pids", out var pids) && pids.ValueKind == JsonValueKind.Object && Long(pids, "limit") is { } pl)
-            err ??= Write("pids", "pids.max", pl > 0 ? pl.ToString(CultureInfo.InvariantCulture) : "max");
-        if (resources.TryGetProperty("blockIO", out var bio) && bio.ValueKind == JsonValueKind.Object && Long(bio, "weight") is { } w and > 0)
-            err ??= Write("blkio", "blkio.weight", w.ToString(CultureInfo.InvariantCulture));
-        return err;
+        return null;
     }
 
-    private static long? Long(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long l) ? l : null;
+    /// <summary>runc's cgroups.WriteFile: its error texts name the value and the path.</summary>
+    private static string? WriteFile(string dir, string file, string value)
+    {
+        string path = Path.Combine(dir, file);
+        int fd = Native.Libc.OpenPath(path, Native.Libc.O_WRONLY | Native.Libc.O_CLOEXEC);
+        if (fd < 0) return $"openat2 {path}: {Native.Errno.Describe(Native.Libc.LastErrno)}";
+        try
+        {
+            return Native.Libc.WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(value)) ? null
+                : $"failed to write \"{value}\": write {path}: {Native.Errno.Describe(Native.Libc.LastErrno)}";
+        }
+        finally
+        {
+            Native.Libc.Close(fd);
+        }
+    }
 
     /// <summary>Removes the container's cgroups (they must be empty: after the sandbox is gone).</summary>
     public static void Remove(IEnumerable<string> dirs)
@@ -150,7 +200,7 @@ public static class Cgroups
     /// <summary>Reads one value file (e.g. memory.usage_in_bytes) of a controller, or null.</summary>
     public static string? Read(IEnumerable<string> dirs, string controller, string file)
     {
-        var dir = dirs.FirstOrDefault(d => d.Split('/')[4] == controller);
+        var dir = dirs.FirstOrDefault(d => Unified || ControllerOf(d) == controller);
         if (dir is null) return null;
         try { return File.ReadAllText(Path.Combine(dir, file)).Trim(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }

@@ -11,7 +11,8 @@ public static class SandboxLauncher
     /// process.terminal: sent to consoleSocket, or consoleSlave (a host pty slave whose master the
     /// caller keeps, <see cref="ConsoleProxy"/>).
     /// </summary>
-    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, int consoleSlave, IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out string error)
+    public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, int consoleSlave, IReadOnlyDictionary<string, ulong> namespaces, bool newSession,
+        IReadOnlyList<int> cgroupProcs, out string error)
     {
         error = "";
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0)
@@ -44,6 +45,12 @@ public static class SandboxLauncher
             args.Add("4");
         }
         if (namespaces.Count > 0) { args.Add("--namespaces"); args.Add(NamespacePlan.Format(namespaces)); }
+        // The container's cgroup.procs files, at fds 6.. : the sandbox joins them before it starts anything.
+        if (cgroupProcs.Count > 0)
+        {
+            args.Add("--cgroup-fds");
+            args.Add(string.Join(',', Enumerable.Range(6, cgroupProcs.Count)));
+        }
         // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
         // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
         int devNull = consoleSocket is null && consoleSlave < 0 ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
@@ -52,6 +59,7 @@ public static class SandboxLauncher
             : [(devNull, 0), (devNull, 1), (devNull, 2), (readyWrite, 3)];
         if (profileFd >= 0) fds = [.. fds, (profileFd, 4)];
         if (consoleSlave >= 0) fds = [.. fds, (consoleSlave, 5)];
+        for (int i = 0; i < cgroupProcs.Count; i++) fds = [.. fds, (cgroupProcs[i], 6 + i)];
         // The .NET diagnostics IPC socket goes into the state directory (`csrunsc debug --counters/--trace`).
         string? diagDir = Diagnostics.DiagnosticsEndpoint.DirectoryFor(new State.StateStore(global.Root), id);
         if (diagDir is not null) Directory.CreateDirectory(diagDir);
