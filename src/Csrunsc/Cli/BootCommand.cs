@@ -101,7 +101,7 @@ public static class BootCommand
         }
         sandbox.Kernel.Gofer!.ChannelLost = why =>
             new Thread(() => sandbox.EndBecauseGoferLost(why + GoferExit(goferPid))) { IsBackground = true, Name = "gofer-lost" }.Start();
-        new ControlServer(listenFd, sandbox, bundle, options.Init.Seccomp).Start();
+        new ControlServer(listenFd, sandbox, bundle, options.Init.Seccomp, options.Init.SeccompLog).Start();
         Ready(readyFd);
 
         int code = sandbox.WaitForExit();

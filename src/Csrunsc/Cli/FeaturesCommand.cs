@@ -1,6 +1,9 @@
 namespace Csrunsc.Cli;
 
-/// <summary>`features`: what this runtime supports, in runc's features JSON shape.</summary>
+/// <summary>
+/// `features`: what this runtime supports, in runc's features JSON shape. `features --config-fields`:
+/// the table of every config.json field and what csrunsc does with it (Oci/ConfigFields.cs; tests/README.md shows it).
+/// </summary>
 public static class FeaturesCommand
 {
     private const string Json = """
@@ -34,6 +37,11 @@ public static class FeaturesCommand
 
     public static int Run(string[] args)
     {
+        if (args.Contains("--config-fields"))
+        {
+            Native.Libc.WriteString(1, Oci.ConfigFields.Markdown());
+            return 0;
+        }
         Native.Libc.WriteString(1, Json + "\n");
         return 0;
     }

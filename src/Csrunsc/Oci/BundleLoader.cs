@@ -116,6 +116,16 @@ public static class BundleLoader
             return ExitFailure;
         }
 
+        // Fields csrunsc cannot honour fail create rather than being ignored (ConfigFields: the table tests/README.md shows).
+        using (var document = JsonDocument.Parse(text))
+        {
+            if (ConfigFields.CheckRefused(document.RootElement) is { } refused)
+            {
+                error = refused;
+                return ExitFailure;
+            }
+        }
+
         var root = spec!.Root!.Path;
         // runc joins a relative root to the bundle's physical path (its cwd after chdir), so only
         // the root path's own components may not be symlinks.

@@ -11,10 +11,10 @@ namespace Csrunsc.Sandbox;
 /// signal, ps, pause, resume, exec. One connection per request; exec's stays open until the
 /// process exits and kills the process if the caller (its pid-file proxy) goes away first.
 /// </summary>
-public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp)
+public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp, bool seccompLog)
 {
     /// <summary>Each pod member's own linux.seccomp, which its exec'd processes get too.</summary>
-    private readonly Dictionary<string, Sentry.Kernel.Seccomp.SockFilter[]?> _memberSeccomp = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Sentry.Kernel.Seccomp.SockFilter[]? Filter, bool Log)> _memberSeccomp = new(StringComparer.Ordinal);
 
     public void Start()
     {
@@ -138,9 +138,9 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
             Reply(fd, "error exec needs a process with args and three stdio fds");
             return false;
         }
-        Sentry.Kernel.Seccomp.SockFilter[]? filter = seccomp;
+        var filter = (seccomp, seccompLog);
         if (container.Id.Length > 0) lock (_memberSeccomp) filter = _memberSeccomp.GetValueOrDefault(container.Id);
-        var options = SandboxConfig.ProcessFrom(process, bundle, filter, clearOnlcr);
+        var options = SandboxConfig.ProcessFrom(process, bundle, filter.Item1, clearOnlcr, filter.Item2);
         var exited = new ManualResetEventSlim(false);
         int guestPid = sandbox.Exec(container, options, fds.ToArray(), ExitReporter(fd, exited), out string? error);
         if (guestPid < 0)
@@ -176,7 +176,7 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
             Reply(fd, "error " + (error ?? "create failed"));
             return false;
         }
-        lock (_memberSeccomp) _memberSeccomp[request.Id] = options.Init.Seccomp;
+        lock (_memberSeccomp) _memberSeccomp[request.Id] = (options.Init.Seccomp, options.Init.SeccompLog);
         Reply(fd, "ok " + guestPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var container = sandbox.ContainerById(request.Id);
         WatchCaller(fd, exited, () => { if (container is not null) sandbox.Signal(container, Libc.SIGKILL, all: false); });

@@ -8,7 +8,7 @@ namespace Csrunsc.Sandbox;
 public static class SandboxConfig
 {
     /// <summary>clearOnlcr: the runtime proxies the process's terminal itself (see <see cref="ConsoleProxy"/>).</summary>
-    public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null, bool clearOnlcr = false)
+    public static ProcessOptions ProcessFrom(OciProcess p, string bundle, Sentry.Kernel.Seccomp.SockFilter[]? seccomp = null, bool clearOnlcr = false, bool seccompLog = false)
     {
         var rlimits = new List<(int, ulong, ulong)>();
         foreach (var r in p.Rlimits ?? [])
@@ -33,6 +33,7 @@ public static class SandboxConfig
             Umask = p.User.Umask ?? 0x12,
             Rlimits = rlimits,
             Seccomp = seccomp,
+            SeccompLog = seccompLog,
             Capabilities = p.Capabilities is { } c
                 ? new CapabilityMasks(Mask(c.Bounding), Mask(c.Effective), Mask(c.Permitted), Mask(c.Inheritable), Mask(c.Ambient), HostBounding.Value)
                 : null,
@@ -87,7 +88,7 @@ public static class SandboxConfig
         OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
         return new SandboxOptions
         {
-            Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), clearOnlcr),
+            Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), clearOnlcr, Seccomp.SeccompProfile.LogsActions(spec.Linux?.Seccomp)),
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
@@ -143,7 +144,7 @@ public static class SandboxConfig
         return new ContainerOptions
         {
             Id = r.Id,
-            Init = ProcessFrom(spec.Process!, r.Bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), r.ClearOnlcr),
+            Init = ProcessFrom(spec.Process!, r.Bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), r.ClearOnlcr, Seccomp.SeccompProfile.LogsActions(spec.Linux?.Seccomp)),
             RootReadOnly = spec.Root?.Readonly ?? false,
             Mounts = plan.SentryMounts,
             ReadonlyPaths = spec.Linux?.ReadonlyPaths ?? [],

@@ -30,6 +30,11 @@ public static class SeccompProfile
     public static int NumberOf(string name) => s_numbers.TryGetValue(name, out int nr) ? nr : -1;
 
     /// <summary>Compiles linux.seccomp (null when absent) or returns a one-line error.</summary>
+    /// <summary>Whether the profile's flags ask for SECCOMP_FILTER_FLAG_LOG.</summary>
+    public static bool LogsActions(JsonElement? seccomp) =>
+        seccomp is { ValueKind: JsonValueKind.Object } s && s.TryGetProperty("flags", out var flags) && flags.ValueKind == JsonValueKind.Array
+        && flags.EnumerateArray().Any(f => f.ValueKind == JsonValueKind.String && f.GetString() == "SECCOMP_FILTER_FLAG_LOG");
+
     public static SockFilter[]? Compile(JsonElement? seccomp, out string? error)
     {
         error = null;

@@ -382,7 +382,7 @@ public sealed class Sandbox
         {
             // Validated at create; as runc, installed after the credentials, before the user program.
             var program = Csrunsc.Sentry.Kernel.Seccomp.SeccompProgram.Create(filter, out _);
-            if (program is not null) task.Seccomp = Csrunsc.Sentry.Kernel.Seccomp.SeccompFilterChain.Push(null, program, log: false);
+            if (program is not null) task.Seccomp = Csrunsc.Sentry.Kernel.Seccomp.SeccompFilterChain.Push(null, program, log: options.SeccompLog);
         }
         kernel.Pids.AddTask(task);
         kernel.Pids.AddGroup(group);

@@ -26,6 +26,9 @@ public sealed class ProcessOptions
     /// <summary>config.json's linux.seccomp compiled to classic BPF, installed before the program runs (null: none).</summary>
     public Kernel.Seccomp.SockFilter[]? Seccomp { get; init; }
 
+    /// <summary>linux.seccomp.flags has SECCOMP_FILTER_FLAG_LOG: every action but ALLOW is logged (as the guest's own flag).</summary>
+    public bool SeccompLog { get; init; }
+
     /// <summary>process.capabilities as masks; null: the key was absent (runc then drops every capability).</summary>
     public CapabilityMasks? Capabilities { get; init; }
 
