@@ -48,10 +48,15 @@ public static class DebugLog
             return null;
         }
         int pid = Libc.GetPid();
-        Current = RotatingLogFile.Open(PathFor(debugLog!, id, role, pid), RotatingLogFile.DefaultMaxBytes, out _);
+        Current = RotatingLogFile.Open(PathFor(debugLog!, id, role, pid), MaxBytes(), out _);
         Current?.Write(Log.TextLine("info", $"{what} (pid {pid})") + "\n");
         return Current;
     }
+
+    /// <summary>The cap: 16 MiB, or CSRUNSC_DEBUG_LOG_MAX_BYTES (at least 4096; for tests of the rotation).</summary>
+    private static long MaxBytes() =>
+        long.TryParse(Environment.GetEnvironmentVariable("CSRUNSC_DEBUG_LOG_MAX_BYTES"), System.Globalization.CultureInfo.InvariantCulture, out long n) && n > 0
+            ? n : RotatingLogFile.DefaultMaxBytes;
 
     /// <summary>A CLI command learnt its container id: its file opens now, first line the command line.</summary>
     public static void NameContainer(string? id)

@@ -96,6 +96,36 @@ public sealed class DebugLogTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void ConfinedSandboxRotatesItsFile()
+    {
+        string id = fixture.Runner.NewContainerId(ContainerRunner.Csrunsc);
+        string bundle = fixture.Runner.CreateBundle(id, ["sh", "-c", "i=0; while [ $i -lt 150 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done; echo done"]);
+        string root = fixture.StateRootFor(ContainerRunner.Csrunsc);
+        string dir = Path.Join(bundle, "logs") + "/";
+        const int cap = 32768;
+        Environment.SetEnvironmentVariable("CSRUNSC_DEBUG_LOG_MAX_BYTES", cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        (int Exit, string Output) run;
+        try
+        {
+            run = Csrunsc(bundle, "--root", root, "--debug-log", dir, "--strace", "run", "--bundle", bundle, id);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CSRUNSC_DEBUG_LOG_MAX_BYTES", null);
+        }
+        Assert.True(run.Exit == 0, run.Output);
+        Assert.Contains("done", run.Output, StringComparison.Ordinal);
+        string sandbox = Assert.Single(Directory.GetFiles(dir, $"{id}.sandbox.*.log"));
+        string current = File.ReadAllText(sandbox), previous = File.ReadAllText(sandbox + ".1");
+        // Far more than the cap was written (150 cats of ~25 calls each) after the Sentry chrooted and dropped root.
+        Assert.True(new FileInfo(sandbox).Length <= cap, "over the cap: " + new FileInfo(sandbox).Length);
+        Assert.True(previous.Length > cap / 2, "nothing rotated into .1: " + previous.Length);
+        Assert.DoesNotContain("csrunsc boot:", previous + current, StringComparison.Ordinal); // the first lines rotated away
+        Assert.Matches(@"\[pid 1\] \S+ \+\+\+ exited with 0 \+\+\+\n(csrunsc: summary: .*\n)*$", current); // the exit summary follows
+        Assert.Matches(@"^\[pid \d+\] ", previous); // whole lines: the rotation happens between writes
+    }
+
+    [RootRequiredFact]
     public void FileKeepsTheSentryEventsOnly()
     {
         string id = fixture.Runner.NewContainerId(ContainerRunner.Csrunsc);
