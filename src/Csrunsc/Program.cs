@@ -10,7 +10,8 @@ public static class Program
 
         commands: create start run state kill delete list ps exec pause resume update events spec features
         global flags: --root DIR (default /run/csrunsc) --log FILE --log-format text|json --debug
-                      --systemd-cgroup --platform ptrace --strace --strace-syscalls LIST --debug-log FILE
+                      --systemd-cgroup --platform ptrace --strace --strace-syscalls LIST --debug-log FILE|DIR/
+                      (DIR: ID.COMMAND.PID.log, ID.sandbox.PID.log, ID.gofer.PID.log, 16 MiB each then .1)
         debug ID --syscall-stats|--ps|--fds PID|--mounts|--tasks: guest views from the Sentry
         debug ID --stacks|--counters [--interval S] [--samples N]|--trace SECONDS [--out FILE]|--dump FILE:
                  the Sentry process through the .NET diagnostics client
@@ -45,6 +46,18 @@ public static class Program
         }
         string command = args[i];
         string[] rest = args[(i + 1)..];
+        if (command is not ("boot" or "gofer" or "exec-proxy" or "container-proxy"))
+        {
+            DebugLog.Command = command;
+            DebugLog.Args = args;
+        }
+        int code = Run(command, rest, global);
+        DebugLog.End(code);
+        return code;
+    }
+
+    private static int Run(string command, string[] rest, GlobalOptions global)
+    {
         switch (command)
         {
             case "create": return CreateCommand.Run(rest, global);

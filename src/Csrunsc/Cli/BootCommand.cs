@@ -28,6 +28,8 @@ public static class BootCommand
         string bundle = a.Value("bundle") ?? ".";
         string id = a.Value("id") ?? "";
         if (error is not null) return Fail(readyFd, error);
+        // --debug-log DIR: ID.sandbox.PID.log, opened before the Sentry chroots and drops root.
+        DebugLog.Begin(global.DebugLog, id, "sandbox", $"csrunsc boot: the sandbox of {id} (the Sentry), bundle {bundle}");
         if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return Fail(readyFd, error);
         bundle = Path.GetFullPath(bundle);
         // process.oomScoreAdj on every host process of the sandbox (the gofer and stubs inherit it),
@@ -41,7 +43,7 @@ public static class BootCommand
         // The gofer: our child, so that we reap it. It stops being host root too, as the sandbox's
         // uid (GoferCapabilities), whenever the Sentry does.
         uint? goferUid = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1" ? null : Sentry.Boot.HostPrivileges.SandboxUid(Libc.GetPid());
-        int goferPid = GoferLauncher.Start(spec!, bundle, rootfs, goferUid, 2, newSession: false, out int sentryEnd);
+        int goferPid = GoferLauncher.Start(spec!, bundle, rootfs, goferUid, 2, newSession: false, global.DebugLog, id, out int sentryEnd);
         if (goferPid < 0) return Fail(readyFd, "cannot start the gofer: " + Errno.Name(-goferPid));
 
         int listenFd = UnixSocket.Listen(store.ControlSocket(id));

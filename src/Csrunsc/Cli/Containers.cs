@@ -72,5 +72,11 @@ public static class Containers
         Sandbox.ControlClient.Request(ControlSocket(store, s), Request(s, request), out reply, fds);
 
     /// <summary>The single positional id argument of a command.</summary>
-    public static string? IdArg(CommandArgs a) => a.Positionals.Count > 0 ? a.Positionals[0] : null;
+    /// <summary>The command's container id (its first positional); with --debug-log DIR the command's own file opens now.</summary>
+    public static string? IdArg(CommandArgs a)
+    {
+        string? id = a.Positionals.Count > 0 ? a.Positionals[0] : null;
+        DebugLog.NameContainer(id);
+        return id;
+    }
 }

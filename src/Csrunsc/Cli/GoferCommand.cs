@@ -2,7 +2,10 @@ using Csrunsc.Gofer;
 
 namespace Csrunsc.Cli;
 
-/// <summary>`csrunsc gofer --fd N --rootfs DIR [--ro] [--bind GUEST=HOST[:ro]]... [--host-id UID]`: the file server process (internal).</summary>
+/// <summary>
+/// `csrunsc gofer --fd N --rootfs DIR [--ro] [--bind GUEST=HOST[:ro]]... [--host-id UID] [--debug-log DIR --id ID]`:
+/// the file server process (internal). --debug-log: its ID.gofer.PID.log, opened before it confines itself.
+/// </summary>
 public static class GoferCommand
 {
     public static int Run(string[] args)
@@ -11,6 +14,7 @@ public static class GoferCommand
         string rootfs = "";
         bool ro = false;
         uint? hostId = null;
+        string? debugLog = null, id = null;
         var binds = new List<(string, string, bool)>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -19,6 +23,8 @@ public static class GoferCommand
                 case "--fd": fd = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--rootfs": rootfs = args[++i]; break;
                 case "--ro": ro = true; break;
+                case "--debug-log": debugLog = args[++i]; break;
+                case "--id": id = args[++i]; break;
                 case "--host-id": hostId = uint.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--bind":
                 {
@@ -31,6 +37,8 @@ public static class GoferCommand
                 }
             }
         }
-        return GoferServer.Run(fd, rootfs, binds, ro, hostId);
+        var log = id is null ? null
+            : DebugLog.Begin(debugLog, id, "gofer", $"csrunsc gofer: serving {rootfs}{(ro ? " (read-only)" : "")} and {binds.Count} bind mount(s) for {id}");
+        return GoferServer.Run(fd, rootfs, binds, ro, hostId, log is null ? null : line => log.Write(Log.TextLine("info", line) + "\n"));
     }
 }

@@ -33,15 +33,25 @@ public static class Log
     /// <summary>A warning line in --log only (the Sentry's events when the log is the runtime's log).</summary>
     public static void Warning(string message) => Write("warning", message);
 
+    /// <summary>A debug line: in --log with --debug; always in the process's --debug-log DIR file.</summary>
     public static void Debug(string message)
     {
         if (Options.Debug) Write("debug", message);
+        else DebugLog.Current?.Write(TextLine("debug", message) + "\n");
     }
+
+    /// <summary>One line in runc's text format: time="..." level=L msg="...".</summary>
+    public static string TextLine(string level, string message) =>
+        $"time=\"{Now()}\" level={level} msg=\"{message.Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+
+    private static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Write(string level, string message)
     {
+        // --debug-log DIR: every line of this process also goes to its role file.
+        DebugLog.Current?.Write(TextLine(level, message) + "\n");
         if (string.IsNullOrEmpty(Options.Log)) return;
-        string time = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture);
+        string time = Now();
         string line;
         if (Options.LogFormat == "json")
         {
@@ -58,7 +68,7 @@ public static class Log
         }
         else
         {
-            line = $"time=\"{time}\" level={level} msg=\"{message.Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+            line = TextLine(level, message);
         }
         if (s_fd >= 0)
         {

@@ -10,8 +10,10 @@ public static class GoferLauncher
     /// <summary>
     /// Returns the gofer's pid and the Sentry's end of its channel, or -errno. hostUid: the
     /// sandbox's host uid, which the gofer drops to after its set-up (null: it stays root, unconfined).
+    /// debugLog: --debug-log; when it is a directory the gofer writes ID.gofer.PID.log there (<see cref="DebugLog"/>).
     /// </summary>
-    public static int Start(OciSpec spec, string bundle, string rootfs, uint? hostUid, int stderrFd, bool newSession, out int sentryEnd)
+    public static int Start(OciSpec spec, string bundle, string rootfs, uint? hostUid, int stderrFd, bool newSession, string? debugLog, string id,
+        out int sentryEnd)
     {
         sentryEnd = -1;
         if (HostProcess.SocketPair(out int sentry, out int goferEnd) < 0) return -Libc.LastErrno;
@@ -22,6 +24,10 @@ public static class GoferLauncher
         {
             args.Add("--host-id");
             args.Add(uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (DebugLog.IsDirectory(debugLog))
+        {
+            args.AddRange(["--debug-log", debugLog!, "--id", id]);
         }
         foreach (var (guest, host, ro) in plan.GoferBinds)
         {

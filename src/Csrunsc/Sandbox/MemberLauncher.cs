@@ -19,7 +19,7 @@ public static class MemberLauncher
         error = "";
         // The gofer drops to the sandbox's host uid, as the sandbox's own gofer does.
         uint? goferUid = Environment.GetEnvironmentVariable("CSRUNSC_NO_CONFINE") == "1" ? null : Sentry.Boot.HostPrivileges.SandboxUid(sandbox.Pid);
-        goferPid = GoferLauncher.Start(spec, bundle, rootfs, goferUid, -1, newSession: true, out int sentryEnd);
+        goferPid = GoferLauncher.Start(spec, bundle, rootfs, goferUid, -1, newSession: true, global.DebugLog, id, out int sentryEnd);
         if (goferPid < 0)
         {
             error = "cannot start the gofer: " + Errno.Name(-goferPid);

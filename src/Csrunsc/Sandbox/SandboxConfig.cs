@@ -156,10 +156,14 @@ public static class SandboxConfig
         };
     }
 
-    /// <summary>Sentry events go to --debug-log, else to --log (as warnings), else to stderr.</summary>
+    /// <summary>
+    /// Sentry events go to --debug-log (DIR: this sandbox process's ID.sandbox.PID.log, opened by
+    /// boot), else to --log (as warnings), else to stderr.
+    /// </summary>
     private static Action<string> EventSinkFor(GlobalOptions global)
     {
-        if (!string.IsNullOrEmpty(global.DebugLog))
+        if (DebugLog.Current is { } roleFile) return roleFile.Write;
+        if (!string.IsNullOrEmpty(global.DebugLog) && !DebugLog.IsDirectory(global.DebugLog))
         {
             int fd = Native.Libc.OpenPath(global.DebugLog, Native.Libc.O_WRONLY | Native.Libc.O_CREAT | Native.Libc.O_APPEND | Native.Libc.O_CLOEXEC, 0x1A4);
             if (fd >= 0) return line => Native.Libc.WriteString(fd, line);

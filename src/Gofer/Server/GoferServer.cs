@@ -16,11 +16,13 @@ public static class GoferServer
     /// seccomp unless CSRUNSC_GOFER_NO_SECCOMP=1), then serves requests on
     /// <paramref name="socketFd"/> until the peer closes it. Returns the process exit code:
     /// 0 after a clean close, 1 when setup or the channel failed (reason written to stderr).
-    /// Bind mount i (0-based) is attach index i+1.
+    /// Bind mount i (0-based) is attach index i+1. log: the gofer's debug log (its set-up steps,
+    /// failures, the end of the channel), opened by the caller before confinement; null: none.
     /// </summary>
     public static int Run(int socketFd, string rootPath, IReadOnlyList<(string guestPath, string hostPath, bool readOnly)> bindMounts,
-        bool rootReadOnly, uint? hostId = null)
+        bool rootReadOnly, uint? hostId = null, Action<string>? log = null)
     {
+        s_log = log;
         int r = GoferMountView.EnterOwnNamespace(out string? nsStep);
         if (r < 0)
         {
@@ -55,12 +57,14 @@ public static class GoferServer
                 Report($"csrunsc gofer: confinement failed at {step}: {Errno.Name(-r)}");
                 return 1;
             }
+            log?.Invoke($"csrunsc gofer: confined (chroot into the rootfs, {(hostId is { } u ? $"host uid {u}" : "host root")}, seccomp {(skipSeccomp ? "off" : "on")}); serving");
             r = Serve(socketFd, roots);
             if (r < 0)
             {
                 Report($"csrunsc gofer: channel failed: {Errno.Name(-r)}");
                 return 1;
             }
+            log?.Invoke("csrunsc gofer: the Sentry closed the channel; exiting");
             return 0;
         }
     }
@@ -100,5 +104,11 @@ public static class GoferServer
         }
     }
 
-    private static void Report(string message) => Libc.WriteString(2, message + "\n");
+    private static Action<string>? s_log;
+
+    private static void Report(string message)
+    {
+        Libc.WriteString(2, message + "\n");
+        s_log?.Invoke(message);
+    }
 }

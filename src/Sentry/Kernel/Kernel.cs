@@ -88,6 +88,9 @@ public sealed partial class Kernel
 
     /// <summary>Per-syscall counters since boot (csrunsc debug --syscall-stats, the exit summary, profile).</summary>
     public SyscallStats Stats { get; } = new();
+
+    /// <summary>Argument values a generated seccomp profile filters on (socket families, clone flags, personas).</summary>
+    public SyscallArgumentUse ArgumentUse { get; } = new();
     public PidNamespace Pids { get; } = new();
     public FutexTable Futexes { get; } = new();
 

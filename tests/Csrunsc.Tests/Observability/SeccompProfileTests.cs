@@ -65,6 +65,66 @@ public sealed class SeccompProfileTests(DifferentialFixture fixture)
         }
     }
 
+    /// <summary>The rules of a profile naming one syscall, with their argument conditions.</summary>
+    private static List<JsonArray?> RulesFor(JsonObject profile, string name) =>
+        profile["syscalls"]!.AsArray()
+            .Where(r => r!["names"]!.AsArray().Any(n => (string?)n == name))
+            .Select(r => r!["args"] as JsonArray)
+            .ToList();
+
+    [RootRequiredFact]
+    public void ProfileFiltersSocketFamiliesAndCloneNamespaceFlags()
+    {
+        string profileFile = Path.Join(Path.GetTempPath(), "csrunsc-profile-" + Guid.NewGuid().ToString("N") + ".json");
+        try
+        {
+            var (_, firstOutput) = RunWithProfile(["/bin/socket_families"], profileFile);
+            Assert.Contains("socket_families: 0 failures", firstOutput, StringComparison.Ordinal);
+            var profile = JsonNode.Parse(File.ReadAllText(profileFile))!.AsObject();
+
+            // socket: one rule per family the workload used (AF_UNIX 1, AF_INET 2), none without a condition.
+            var socket = RulesFor(profile, "socket");
+            Assert.All(socket, args => Assert.NotNull(args));
+            var families = socket.Select(args =>
+            {
+                var c = Assert.Single(args!)!;
+                Assert.Equal(0, (int)c["index"]!);
+                Assert.Equal("SCMP_CMP_EQ", (string?)c["op"]);
+                return (int)c["value"]!;
+            }).Order().ToList();
+            Assert.Equal([1, 2], families);
+
+            // clone (fork): allowed only without namespace bits, as Docker's profile has it.
+            var clone = Assert.Single(RulesFor(profile, "clone"));
+            var mask = Assert.Single(clone!)!;
+            Assert.Equal("SCMP_CMP_MASKED_EQ", (string?)mask["op"]);
+            Assert.Equal(0x7E020000UL, (ulong)mask["value"]!);
+            Assert.Equal(0UL, (ulong)mask["valueTwo"]!);
+
+            // The same workload runs unchanged under the profile, under runc and csrunsc.
+            var (runc, csrunsc) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner,
+                config => ((JsonObject)config["linux"]!)["seccomp"] = profile.DeepClone(), "/bin/socket_families");
+            Assert.Equal(0, runc.ExitCode);
+            Assert.Equal(firstOutput, csrunsc.Stdout);
+
+            // A family it never used is refused with the profile's errno (defaultErrnoRet 1: EPERM).
+            Assert.Equal(1, (int)profile["defaultErrnoRet"]!);
+            var (runcNetlink, csrunscNetlink) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner,
+                config => ((JsonObject)config["linux"]!)["seccomp"] = profile.DeepClone(), "/bin/socket_families", "netlink");
+            Assert.Contains("AF_NETLINK: EPERM\n", csrunscNetlink.Stdout, StringComparison.Ordinal);
+            Assert.Contains("AF_INET: ok\nAF_UNIX: ok\n", csrunscNetlink.Stdout, StringComparison.Ordinal);
+            _ = runcNetlink;
+
+            // Without the profile AF_NETLINK opens (so the EPERM above is the filter's).
+            var open = fixture.Runner.RunUnder(ContainerRunner.Csrunsc, ["/bin/socket_families", "netlink"]);
+            Assert.Contains("AF_NETLINK: ok\n", open.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(profileFile);
+        }
+    }
+
     [RootRequiredFact]
     public void ProfileOfARunningContainer()
     {

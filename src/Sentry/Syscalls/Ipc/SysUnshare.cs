@@ -16,6 +16,7 @@ internal static class SysUnshare
     public static long Unshare(Task t, in SyscallArguments a)
     {
         ulong flags = a.A0;
+        t.Kernel.ArgumentUse.Unshare(flags);
         if ((flags & ~(CLONE_NEWIPC | CLONE_SYSVSEM | CLONE_FILES | CLONE_FS)) != 0) return -Errno.EPERM;
         if ((flags & CLONE_NEWIPC) != 0)
         {

@@ -12,6 +12,7 @@ internal static class SysLifecycle
         // x86-64 argument order: flags, stack, parent_tid, child_tid, tls. Only the low 32 bits are
         // flags (kernel_clone_args from clone(2)); clone3's CLONE_CLEAR_SIGHAND cannot come this way.
         ulong flags = (uint)a.A0;
+        t.Kernel.ArgumentUse.Clone(flags);
         if ((flags & Task.CLONE_PIDFD) == 0) return t.Clone(flags, a.A1, a.A2, a.A3, a.A4);
         // clone's CLONE_PIDFD returns the fd through parent_tid, so the two cannot be combined.
         if ((flags & (Task.CLONE_THREAD | Task.CLONE_DETACHED | Task.CLONE_PARENT_SETTID)) != 0) return -Errno.EINVAL;

@@ -240,6 +240,7 @@ internal static unsafe class SysSystem
     public static long Personality(Task t, in SyscallArguments a)
     {
         uint p = (uint)a.A0;
+        t.Kernel.ArgumentUse.Personality(p);
         uint old = t.Personality;
         if (p == 0xffffffff) return old;
         if ((p & ~AddrNoRandomize) != 0) return -Errno.EINVAL;

@@ -25,6 +25,7 @@ internal static class SysSocket
     public static long Socket(Task t, in SyscallArguments a)
     {
         int family = a.Int(0), type = a.Int(1), protocol = a.Int(2);
+        t.Kernel.ArgumentUse.Socket(family);
         if (family < 0 || family >= AfMax) return -Errno.EAFNOSUPPORT;
         int r = SplitType(type, out int baseType, out int flags);
         if (r < 0) return r;
@@ -38,6 +39,7 @@ internal static class SysSocket
     public static long Socketpair(Task t, in SyscallArguments a)
     {
         int family = a.Int(0), type = a.Int(1), protocol = a.Int(2);
+        t.Kernel.ArgumentUse.Socketpair(family);
         if (family < 0 || family >= AfMax) return -Errno.EAFNOSUPPORT;
         int r = SplitType(type, out int baseType, out int flags);
         if (r < 0) return r;
