@@ -60,7 +60,7 @@ public static class ConfigFields
         new("mounts[].destination", FieldStatus.Enforced, "mount point in the Sentry's mount table"),
         new("mounts[].source", FieldStatus.Enforced, "bind mounts go through the gofer; other types are the Sentry's own filesystems"),
         new("mounts[].type", FieldStatus.Enforced, "bind, proc, sysfs, tmpfs, shm, devpts, mqueue, cgroup, cgroup2; any other type is refused (OciMounts)", Example: "\"nfs\""),
-        new("mounts[].options", FieldStatus.Enforced, "ro, nodev, noexec, bind/rbind and tmpfs's size/mode/uid/gid/nr_* options; nosuid holds because execve never honours set-id bits yet; propagation flags have no effect (the guest's mounts live in the Sentry and never propagate to or from the host)"),
+        new("mounts[].options", FieldStatus.Enforced, "ro, nodev, noexec, bind/rbind and tmpfs's size/mode/uid/gid/nr_* options; nosuid (execve ignores set-id bits and file capabilities there); propagation flags have no effect (the guest's mounts live in the Sentry and never propagate to or from the host)"),
         new("mounts[].uidMappings", FieldStatus.Refused, "idmapped mounts are not supported",
             v => IfSet(v, "mounts[].uidMappings: idmapped mounts are not supported by csrunsc"), """[{"containerID":0,"hostID":1000,"size":1}]"""),
         new("mounts[].gidMappings", FieldStatus.Refused, "idmapped mounts are not supported",

@@ -3,8 +3,8 @@ namespace Csrunsc.Sentry.Kernel;
 /// <summary>
 /// The five capability sets of a credential and the securebits (no_new_privs is per task:
 /// <see cref="Task.NoNewPrivs"/>), and the kernel's transformations of them: capset's rules
-/// (cap_capset), execve's (cap_bprm_creds_from_file, without file capabilities or set-id files,
-/// which the Sentry does not honour) and the uid-change fixups (cap_task_fix_setuid).
+/// (cap_capset) and the uid-change fixups (cap_task_fix_setuid); execve's
+/// (cap_bprm_creds_from_file, with set-id files and file capabilities) is <see cref="ExecCredentials"/>.
 /// </summary>
 public struct CapabilitySets
 {
@@ -60,27 +60,6 @@ public struct CapabilitySets
         Inheritable = inheritable;
         Ambient &= permitted & inheritable;
         return 0;
-    }
-
-    /// <summary>
-    /// execve's transformation (no file capabilities, no set-id): root (real or effective uid 0,
-    /// unless SECBIT_NOROOT) gets pP' = bounding | pI, and pE' = pP' when the effective uid is 0;
-    /// with no_new_privs nothing is gained over pP. pA' = pA joins pP'; otherwise pE' = pA'.
-    /// </summary>
-    public void OnExec(uint uid, uint euid, bool noNewPrivs)
-    {
-        ulong permitted = 0;
-        bool effective = false;
-        if ((Securebits & SECBIT_NOROOT) == 0)
-        {
-            if (uid == 0 || euid == 0) permitted = Bounding | Inheritable;
-            if (euid == 0) effective = true;
-        }
-        if ((permitted & ~Permitted) != 0 && noNewPrivs) permitted &= Permitted;
-        permitted |= Ambient;
-        Permitted = permitted;
-        Effective = effective ? permitted : Ambient;
-        Securebits &= ~SECBIT_KEEP_CAPS;
     }
 
     /// <summary>

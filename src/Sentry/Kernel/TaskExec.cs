@@ -13,6 +13,9 @@ public sealed partial class Task
 {
     private const int MaxInterpreterDepth = 4;
 
+    /// <summary>BINPRM_FLAGS_ENFORCE_NONDUMP for the exec in progress: one of its files was unreadable.</summary>
+    private bool _execUnreadable;
+
     /// <summary>Opens a file for execution: resolves it, checks it is a regular executable file.</summary>
     public int OpenExecutable(int dirfd, string path, bool followFinal, out FileDescription? file)
     {
@@ -25,6 +28,11 @@ public sealed partial class Task
         if (!Vfs.FileMode.IsRegular(inode.Mode)) return -Errno.EACCES;
         if ((inode.Mode & 0x49) == 0) return -Errno.EACCES; // no x bit at all
         if (loc.Mount.NoExec) return -Errno.EACCES;
+        // do_open_execat's may_open(MAY_EXEC) with the fs ids and effective capabilities.
+        r = Syscalls.File.FilePermissions.Check(this, inode, Syscalls.File.FilePermissions.MayExec);
+        if (r < 0) return r;
+        // would_dump: a file the caller cannot read makes the new image non-dumpable.
+        if (Syscalls.File.FilePermissions.Check(this, inode, Syscalls.File.FilePermissions.MayRead) < 0) _execUnreadable = true;
         r = inode.Open(Libc.O_RDONLY, out file);
         if (r < 0) return r;
         file!.Location = loc;
@@ -38,6 +46,7 @@ public sealed partial class Task
         string execPath = path;
         FileDescription? file = null;
         Span<byte> headBuf = stackalloc byte[256];
+        _execUnreadable = false;
         try
         {
             for (int depth = 0; ; depth++)
@@ -82,11 +91,17 @@ public sealed partial class Task
         var kernel = Kernel;
         var mm = new MemoryManager(kernel.MemoryFile, kernel.Platform.MinUserAddress, kernel.Platform.MaxUserAddress);
         var creds = ThreadGroup.Creds;
-        // cap_bprm_creds_from_file's secureexec (no set-id files are honoured, so the ids do not
-        // change here): the effective ids differ from the real ones.
-        bool secure = creds.Euid != creds.Uid || creds.Egid != creds.Gid;
-        var ids = new AuxIds(creds.Uid, creds.Euid, creds.Gid, creds.Egid, secure);
-        int r = ElfLoader.Load(this, mm, file, execPath, argv, envp, in ids, OpenInterpreter, out LoadedImage image);
+        // The new credentials (set-id bits, file capabilities) of the file finally loaded: for a
+        // script its interpreter's, never the script's own (Linux ignores set-id bits on #! files).
+        int r = ExecCredentials.Compute(this, file.Location!.Inode, file.Location.Mount, out ExecCredentials.Outcome next);
+        if (r < 0)
+        {
+            mm.RemoveUser();
+            return r;
+        }
+        bool secure = next.Secure;
+        var ids = new AuxIds(next.Next.Uid, next.Next.Euid, next.Next.Gid, next.Next.Egid, secure);
+        r = ElfLoader.Load(this, mm, file, execPath, argv, envp, in ids, OpenInterpreter, out LoadedImage image);
         if (r < 0)
         {
             mm.RemoveUser();
@@ -121,17 +136,33 @@ public sealed partial class Task
 
         UnshareFds();
         Fds.CloseOnExec();
-        // begin_new_exec: a secure exec drops the parent-death signal; the process is dumpable
-        // (SUID_DUMP_USER) unless its effective ids differ from its real ones (then suid_dumpable).
-        if (secure) ParentDeathSignal = 0;
-        ThreadGroup.Dumpable = secure ? CredentialCommit.SuidDumpable : 1;
-        // The saved ids become the effective ones (no set-id bits honoured yet), then the capabilities
-        // follow; commit_creds's effects (pdeath signal, dumpability) as for any credential change.
+        // begin_new_exec: a secure exec drops the parent-death signal and caps RLIMIT_STACK's soft
+        // limit at 8 MiB; set-id and capability-gaining execs clear PER_CLEAR_ON_SETID; the process
+        // is dumpable (SUID_DUMP_USER) unless a file was unreadable or its effective ids (before
+        // the exec, as Linux checks them) differ from its real ones (then suid_dumpable).
+        if (secure)
+        {
+            ParentDeathSignal = 0;
+            lock (ThreadGroup.Rlimits)
+            {
+                var stack = ThreadGroup.Rlimits[global::Csrunsc.Sentry.Kernel.Rlimits.STACK];
+                if (stack.Cur > StackLimitOnSecureExec) ThreadGroup.Rlimits[global::Csrunsc.Sentry.Kernel.Rlimits.STACK] = (StackLimitOnSecureExec, stack.Max);
+            }
+        }
+        if (next.ClearPersonality) Personality &= ~ExecCredentials.PerClearOnSetid;
+        ThreadGroup.Dumpable = _execUnreadable || creds.Euid != creds.Uid || creds.Egid != creds.Gid ? CredentialCommit.SuidDumpable : 1;
+        // commit_creds: the new ids and capability sets, with its effects (pdeath signal,
+        // dumpability) as for any credential change.
         var c = ThreadGroup.Creds;
         var before = CredentialCommit.Snapshot(c);
-        c.Suid = c.Fsuid = c.Euid;
-        c.Sgid = c.Fsgid = c.Egid;
-        c.Caps.OnExec(c.Uid, c.Euid, NoNewPrivs);
+        var n = next.Next;
+        c.Euid = n.Euid;
+        c.Egid = n.Egid;
+        c.Suid = n.Suid;
+        c.Fsuid = n.Fsuid;
+        c.Sgid = n.Sgid;
+        c.Fsgid = n.Fsgid;
+        c.Caps = n.Caps;
         CredentialCommit.Committed(ThreadGroup, in before);
         if (ThreadGroup.Handlers.Actions.Length > 0)
         {
@@ -156,6 +187,9 @@ public sealed partial class Task
         if (Tracer is not null) PtraceAfterExec(oldTid);
         return SyscallTable.NoReturn;
     }
+
+    /// <summary>_STK_LIM: the soft RLIMIT_STACK a secure exec keeps at most.</summary>
+    private const ulong StackLimitOnSecureExec = 8UL << 20;
 
     private (int, FileDescription?) OpenInterpreter(string path)
     {

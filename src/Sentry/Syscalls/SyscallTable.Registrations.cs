@@ -54,7 +54,7 @@ public static partial class SyscallTable
         Full(56, "clone", SysLifecycle.Clone);
         Full(57, "fork", SysLifecycle.Fork);
         Full(58, "vfork", SysLifecycle.Vfork);
-        Full(59, "execve", SysLifecycle.Execve);
+        Partial(59, "execve", SysLifecycle.Execve, "set-user/group-ID bits honoured (not under no_new_privs, on nosuid mounts, or for #! scripts; downgraded under a tracer without CAP_SYS_PTRACE); file capabilities only from tmpfs (the gofer serves no security.capability, so rootfs and bind-mount files never carry them); LSM_UNSAFE_SHARE (a CLONE_FS sharer in another process) not checked");
         Full(60, "exit", SysLifecycle.Exit);
         Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only");
         Full(63, "uname", SysSystem.Uname);
@@ -108,7 +108,7 @@ public static partial class SyscallTable
         Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
-        Full(322, "execveat", SysLifecycle.Execveat);
+        Partial(322, "execveat", SysLifecycle.Execveat, "as execve");
         Partial(435, "clone3", SysLifecycle.Clone3, "checks as clone3_args_valid, CLONE_PIDFD and CLONE_CLEAR_SIGHAND supported; set_tid answers EPERM, CLONE_INTO_CGROUP EOPNOTSUPP, CLONE_NEWTIME EPERM (refused, not ignored)");
         Partial(434, "pidfd_open", SysPidFd.PidfdOpen, "PIDFD_NONBLOCK only (PIDFD_THREAD: EINVAL); no pidfd_getfd");
         Partial(424, "pidfd_send_signal", SysPidFd.PidfdSendSignal, "flags must be 0 (PIDFD_SIGNAL_THREAD/_THREAD_GROUP/_PROCESS_GROUP of Linux 6.9: EINVAL)");

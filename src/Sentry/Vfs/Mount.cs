@@ -19,6 +19,9 @@ public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool r
     /// <summary>MNT_NOEXEC: execve of a file here answers EACCES, mmap with PROT_EXEC EPERM, mprotect adding it EACCES.</summary>
     public bool NoExec { get; } = LastFlag(options, "noexec", "exec");
 
+    /// <summary>MNT_NOSUID: execve of a file here honours neither its set-user/group-ID bits nor its file capabilities (mnt_may_suid).</summary>
+    public bool NoSuid { get; } = LastFlag(options, "nosuid", "suid");
+
     /// <summary>MNT_NODEV: opening a device node here answers EACCES.</summary>
     public bool NoDev { get; } = LastFlag(options, "nodev", "dev");
 

@@ -17,6 +17,13 @@ public sealed partial class Task
 
     internal int PtraceOptions;
 
+    /// <summary>
+    /// ptracer_capable: the credentials that made the relation (the attaching tracer's, the tracee's
+    /// own for TRACEME, inherited by auto-attached children) held CAP_SYS_PTRACE. Without it a
+    /// set-id or capability-gaining execve does not raise the tracee's ids or capabilities.
+    /// </summary>
+    internal bool PtracerCapable;
+
     /// <summary>Attached with PTRACE_SEIZE (or inherited from a seized parent): no SIGSTOP, EVENT_STOP traps, LISTEN.</summary>
     internal bool PtraceSeized;
 
@@ -60,7 +67,7 @@ public sealed partial class Task
         lock (Kernel.PtraceLock)
         {
             if (Tracer is not null) return -Errno.EPERM;
-            Link(parent, seized: false, options: 0);
+            Link(parent, seized: false, options: 0, Capabilities.Has(this, Capabilities.SYS_PTRACE));
         }
         return 0;
     }
@@ -75,7 +82,7 @@ public sealed partial class Task
         lock (Kernel.PtraceLock)
         {
             if (target.Tracer is not null) return -Errno.EPERM;
-            target.Link(ThreadGroup, seize, options);
+            target.Link(ThreadGroup, seize, options, Capabilities.Has(this, Capabilities.SYS_PTRACE));
         }
         if (!seize) target.SendSignal(new SigInfo { Signo = Libc.SIGSTOP, Code = 0x80 /* SI_KERNEL */ });
         // A task already in a group stop re-reports it to its tracer as a ptrace group-stop.
@@ -84,9 +91,10 @@ public sealed partial class Task
     }
 
     /// <summary>Under PtraceLock: makes tracer trace this task.</summary>
-    private void Link(ThreadGroup tracer, bool seized, int options)
+    private void Link(ThreadGroup tracer, bool seized, int options, bool capable)
     {
         Tracer = tracer;
+        PtracerCapable = capable;
         PtraceSeized = seized;
         PtraceOptions = options;
         PtraceResumeMode = PtraceResume.Cont;
@@ -132,7 +140,7 @@ public sealed partial class Task
         {
             var tracer = Tracer;
             if (tracer is null) return;
-            child.Link(tracer, PtraceSeized, PtraceOptions);
+            child.Link(tracer, PtraceSeized, PtraceOptions, PtracerCapable);
             if (PtraceSeized) child.PtraceTrapPending = true;
         }
         if (!PtraceSeized) child.Pending.Add(new SigInfo { Signo = Libc.SIGSTOP, Code = 0x80 });

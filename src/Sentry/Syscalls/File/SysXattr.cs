@@ -100,6 +100,8 @@ internal static class SysXattr
     {
         if (IsPrefix(name, "security.") || IsPrefix(name, "system."))
         {
+            // cap_convert_nscap / cap_inode_removexattr: file capabilities need CAP_SETFCAP.
+            if (write && name == Kernel.FileCapabilities.XattrName) return Capabilities.Has(t, Capabilities.SETFCAP) ? 0 : -Errno.EPERM;
             // cap_inode_setxattr/removexattr: changing security.* needs CAP_SYS_ADMIN.
             return write && IsPrefix(name, "security.") && !Capabilities.Has(t, Capabilities.SYS_ADMIN) ? -Errno.EPERM : 0;
         }
@@ -174,6 +176,8 @@ internal static class SysXattr
         if (target.Error < 0) return target.Error;
         if (target.ReadOnly) return -Errno.EROFS;
         var store = target.Inode!.Xattrs;
+        // vfs_setxattr's cap_convert_nscap: a file capability value must be a revision 2 or 3 header of its size.
+        if (size > 0 && name == Kernel.FileCapabilities.XattrName && !Kernel.FileCapabilities.ValidHeader(value)) return -Errno.EINVAL;
         r = Permission(t, target.Inode, name, write: true);
         if (r < 0) return r;
         if (store is null) return -Errno.EOPNOTSUPP;
