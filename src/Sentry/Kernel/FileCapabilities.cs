@@ -62,6 +62,19 @@ public static class FileCapabilities
         return 1;
     }
 
+    /// <summary>
+    /// What getxattr shows of a stored value (cap_inode_getsecurity): a revision 3 value with root
+    /// id 0 is rewritten in place as revision 2 (its first 20 bytes); the length to show.
+    /// </summary>
+    public static int ForGetxattr(Span<byte> value)
+    {
+        if (value.Length != Size3) return value.Length;
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(value);
+        if ((magic & RevisionMask) != Revision3 || BinaryPrimitives.ReadUInt32LittleEndian(value[20..]) != 0) return value.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(value, Revision2 | (magic & FlagsEffective));
+        return Size2;
+    }
+
     /// <summary>cap_convert_nscap's validheader for a value being set: a revision 2 or 3 attribute of exactly its size.</summary>
     public static bool ValidHeader(ReadOnlySpan<byte> value)
     {

@@ -127,6 +127,9 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
                 ["destination"] = "/fcap", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("nodev", "mode=755"),
             });
         });
-        Assert.Contains("== fcap v3-eff\ngetxattr 24\n", runc.Stdout, StringComparison.Ordinal);
+        // A revision 3 value with root id 0 reads back as revision 2; another root id's is ignored by execve.
+        Assert.Contains("== fcap v3-eff\ngetxattr 20\nresuid 4321 4321 4321 resgid 1234 1234 1234 secure 1 dumpable 0 pdeathsig 0 personality 0\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000400\nCapEff:\t0000000000000400\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("== fcap v3-otherroot\ngetxattr 24\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("/fcap/v2-notbounded-eff: execve errno 1\n", runc.Stdout, StringComparison.Ordinal);
     }
 }

@@ -130,12 +130,27 @@ internal static class SysXattr
         if (r < 0) return r;
         r = ResolveNamespace(name);
         if (r < 0) return r;
+        if (name == FileCapabilities.XattrName) return GetFileCapabilities(t, store, valueAddr, size);
         if (size == 0) return store.Get(name, default, sizeOnly: true);
         int cap = (int)Math.Min((ulong)size, XattrSizeMax);
         byte[] buf = new byte[cap];
         int n = store.Get(name, buf, sizeOnly: false);
         if (n == -Errno.ERANGE && (ulong)size >= XattrSizeMax) return -Errno.E2BIG;
         if (n < 0) return n;
+        return t.CopyOut(valueAddr, buf.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
+    }
+
+    /// <summary>cap_inode_getsecurity: a revision 3 value whose root id is 0 (this namespace's root) reads back as revision 2.</summary>
+    private static long GetFileCapabilities(Task t, XattrStore store, ulong valueAddr, long size)
+    {
+        int n = store.Get(FileCapabilities.XattrName, default, sizeOnly: true);
+        if (n < 0) return n;
+        byte[] buf = new byte[n];
+        n = store.Get(FileCapabilities.XattrName, buf, sizeOnly: false);
+        if (n < 0) return n;
+        n = FileCapabilities.ForGetxattr(buf);
+        if (size == 0) return n;
+        if (size < n) return -Errno.ERANGE;
         return t.CopyOut(valueAddr, buf.AsSpan(0, n)) < 0 ? -Errno.EFAULT : n;
     }
 
