@@ -94,6 +94,14 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
         var (runc, _) = Compare(["/bin/setid", "run", .. Programs], AsUser(noNewPrivileges: false));
         Assert.Contains("== /bin/setid-root\nresuid 4321 0 0 resgid 1234 1234 1234 secure 1 dumpable 0 pdeathsig 0", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("== /nosuid/setid-root\nresuid 4321 4321 4321 resgid 1234 1234 1234 secure 0 dumpable 1 pdeathsig 10", runc.Stdout, StringComparison.Ordinal);
+        // The bounding set of the config (AUDIT_WRITE, KILL, NET_BIND_SERVICE) is what set-uid root gets.
+        Assert.Contains("CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\n", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("== /bin/setid-gid\nresuid 4321 4321 4321 resgid 1234 2222 2222 secure 1", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("== /bin/setid-gid-noxgrp\nresuid 4321 4321 4321 resgid 1234 1234 1234 secure 0", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("== /bin/setid-owner-only\n/bin/setid-owner-only: execve errno 13\n", runc.Stdout, StringComparison.Ordinal);
+        // A set-uid script's bits are ignored; a set-uid interpreter's are not.
+        Assert.Contains("== /bin/setid-script\nresuid 4321 4321 4321", runc.Stdout, StringComparison.Ordinal);
+        Assert.Contains("== /bin/setid-script-suid-interp\nresuid 4321 0 0", runc.Stdout, StringComparison.Ordinal);
     }
 
     [RootRequiredFact]
