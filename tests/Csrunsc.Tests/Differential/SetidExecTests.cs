@@ -105,6 +105,13 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
     }
 
     [RootRequiredFact]
+    public void TheContainerProcessItselfMayBeSetid()
+    {
+        var (runc, _) = Compare(["/bin/setid-both", "show"], AsUser(noNewPrivileges: false));
+        Assert.Contains("resuid 4321 1111 1111 resgid 1234 2222 2222 secure 1 dumpable 0", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
     public void NoNewPrivilegesIgnoresSetidBits()
     {
         var (runc, _) = Compare(["/bin/setid", "run", .. Programs], AsUser(noNewPrivileges: true));
