@@ -4,7 +4,8 @@
  * "setid run PATH..." (as any user) execs each PATH with "show" in a child that set
  * PR_SET_PDEATHSIG(SIGUSR1) and personality(ADDR_NO_RANDOMIZE) first, and prints its exit.
  * "setid trace PATH" does the same under PTRACE_TRACEME (the tracer, its parent, has no
- * CAP_SYS_PTRACE when run as a user: the ids are not raised).
+ * CAP_SYS_PTRACE when run as a user: the ids are not raised); "setid share PATH" from a child
+ * made with clone(CLONE_FS) (the fs context shared with its parent: not raised either).
  * "setid fcap DIR" (as root with CAP_SETFCAP, CAP_SETUID, CAP_SETGID; DIR a tmpfs without
  * nosuid) copies itself into DIR, gives the copies security.capability values (revision 2 and 3
  * with the effective bit, revision 2 without it, one whose fP the bounding set lacks, malformed
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -101,6 +104,18 @@ static void trace(const char *path)
     report(path, st);
 }
 
+/* A child sharing the fs context (CLONE_FS) with this process: LSM_UNSAFE_SHARE keeps its ids down. */
+static void share(const char *path)
+{
+    printf("== shared fs %s\n", path);
+    fflush(stdout);
+    long p = syscall(SYS_clone, CLONE_FS | SIGCHLD, 0, 0, 0, 0);
+    if (p == 0) exec_show(path);
+    int st;
+    waitpid((pid_t)p, &st, 0);
+    report(path, st);
+}
+
 static int copy_self(const char *to)
 {
     int in = open("/proc/self/exe", O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
@@ -163,6 +178,10 @@ int main(int argc, char **argv)
         trace(argv[2]);
         return 0;
     }
+    if (argc > 2 && strcmp(argv[1], "share") == 0) {
+        share(argv[2]);
+        return 0;
+    }
     if (argc > 2 && strcmp(argv[1], "fcap") == 0) {
         const unsigned long long raw = 1ULL << CAP_NET_RAW, bind = 1ULL << CAP_NET_BIND_SERVICE,
             admin = 1ULL << CAP_SYS_ADMIN;
@@ -176,6 +195,6 @@ int main(int argc, char **argv)
         fcap(argv[2], "v2-short", VFS_CAP_REVISION_2, raw, XATTR_CAPS_SZ_2 - 4, 0);
         return 0;
     }
-    fprintf(stderr, "usage: setid show | run PATH... | trace PATH | fcap DIR\n");
+    fprintf(stderr, "usage: setid show | run PATH... | trace PATH | share PATH | fcap DIR\n");
     return 2;
 }

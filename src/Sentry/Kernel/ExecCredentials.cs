@@ -12,7 +12,7 @@ namespace Csrunsc.Sentry.Kernel;
 /// unprivileged tracer, saved and fs ids following the effective ones, ambient cleared by a
 /// set-id or file-capability exec, secureexec). The file is the one finally loaded: for a #!
 /// script its interpreter, so set-id bits on scripts are ignored, as in Linux.
-/// Not modelled: LSM_UNSAFE_SHARE (a CLONE_FS sharer in another process), user namespaces.
+/// Not modelled: user namespaces (ids and file capabilities' root ids are those of the one namespace).
 /// </summary>
 public static class ExecCredentials
 {
@@ -79,9 +79,9 @@ public static class ExecCredentials
         bool gained = (caps.Permitted & ~old.Caps.Permitted) != 0;
         if (gained) perClear = true;
         bool idChanged = next.Euid != old.Euid || !InGroup(old, next.Egid);
-        // check_unsafe_exec: no_new_privs, or a tracer whose credentials lacked CAP_SYS_PTRACE.
-        bool unsafeExec = task.NoNewPrivs || (task.Tracer is not null && !task.PtracerCapable);
-        if ((idChanged || gained) && unsafeExec)
+        // check_unsafe_exec: no_new_privs, a tracer whose credentials lacked CAP_SYS_PTRACE, or
+        // the fs context (CLONE_FS) shared with another process (LSM_UNSAFE_SHARE).
+        if ((idChanged || gained) && (task.NoNewPrivs || (task.Tracer is not null && !task.PtracerCapable) || SharesFsWithAnotherProcess(task)))
         {
             if (!old.Caps.Has(Capabilities.SETUID) || task.NoNewPrivs)
             {
@@ -103,6 +103,18 @@ public static class ExecCredentials
             || (next.Uid != 0 && (effective || (caps.Permitted & ~caps.Ambient) != 0));
         outcome = new Outcome(next, secure, perClear);
         return 0;
+    }
+
+    /// <summary>LSM_UNSAFE_SHARE: a task of another thread group uses this task's FsContext (asked only for an exec that would raise privileges).</summary>
+    private static bool SharesFsWithAnotherProcess(Task task)
+    {
+        foreach (var g in task.Kernel.Pids.Groups())
+        {
+            if (g == task.ThreadGroup) continue;
+            foreach (var t in g.TasksSnapshot())
+                if (ReferenceEquals(t.Fs, task.Fs) && !t.Exiting) return true;
+        }
+        return false;
     }
 
     /// <summary>in_group_p against the credentials before the exec: the fs gid or a supplementary group.</summary>

@@ -54,7 +54,7 @@ public static partial class SyscallTable
         Full(56, "clone", SysLifecycle.Clone);
         Full(57, "fork", SysLifecycle.Fork);
         Full(58, "vfork", SysLifecycle.Vfork);
-        Partial(59, "execve", SysLifecycle.Execve, "set-user/group-ID bits honoured (not under no_new_privs, on nosuid mounts, or for #! scripts; downgraded under a tracer without CAP_SYS_PTRACE); file capabilities only from tmpfs (the gofer serves no security.capability, so rootfs and bind-mount files never carry them); LSM_UNSAFE_SHARE (a CLONE_FS sharer in another process) not checked");
+        Partial(59, "execve", SysLifecycle.Execve, "set-user/group-ID bits honoured (not under no_new_privs, on nosuid mounts, or for #! scripts; downgraded under a tracer without CAP_SYS_PTRACE or when the fs context is shared with another process); file capabilities only from tmpfs (the gofer serves no security.capability, so rootfs and bind-mount files never carry them)");
         Full(60, "exit", SysLifecycle.Exit);
         Partial(61, "wait4", SysLifecycle.Wait4, "rusage has ru_utime/ru_stime only");
         Full(63, "uname", SysSystem.Uname);

@@ -7,7 +7,7 @@ namespace Csrunsc.Tests.Differential;
 /// Set-user-ID / set-group-ID execve and file capabilities under runc and csrunsc (same stdout and
 /// exit status), with tests/progs/setid.c: copies of it made set-id in the bundle's rootfs on the
 /// host (chown, chmod) and run by uid 4321 with noNewPrivileges false and true, from a nosuid bind
-/// mount, under an unprivileged PTRACE_TRACEME tracer, as #! scripts (whose own bits Linux
+/// mount, under an unprivileged PTRACE_TRACEME tracer, from a child sharing its parent's fs context, as #! scripts (whose own bits Linux
 /// ignores, though a set-id interpreter's count); file capabilities on a tmpfs set by root.
 /// The config's capability lists (CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE) bound what a
 /// set-uid-root program gets.
@@ -122,6 +122,13 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
     public void AnUnprivilegedTracerKeepsTheIdsDown()
     {
         var (runc, _) = Compare(["/bin/setid", "trace", "/bin/setid-root"], AsUser(noNewPrivileges: false));
+        Assert.Contains("resuid 4321 4321 4321", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void ASharedFsContextKeepsTheIdsDown()
+    {
+        var (runc, _) = Compare(["/bin/setid", "share", "/bin/setid-root"], AsUser(noNewPrivileges: false));
         Assert.Contains("resuid 4321 4321 4321", runc.Stdout, StringComparison.Ordinal);
     }
 
