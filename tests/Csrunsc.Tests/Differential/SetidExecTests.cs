@@ -18,7 +18,7 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
     private static readonly string[] Programs =
     [
         "/bin/setid-root", "/bin/setid-gid", "/bin/setid-gid-noxgrp", "/bin/setid-both", "/bin/setid-owner-only",
-        "/bin/setid-script", "/bin/setid-script-suid-interp", "/nosuid/setid-root", "/suidmnt/setid-root",
+        "/bin/setid-unreadable", "/bin/setid-script", "/bin/setid-script-suid-interp", "/nosuid/setid-root", "/suidmnt/setid-root",
     ];
 
     private static void Setid(string path, string owner, string mode)
@@ -51,6 +51,7 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
         {
             ("setid-root", "0:0", "4755"), ("setid-gid", "0:2222", "2755"), ("setid-gid-noxgrp", "0:2222", "2745"),
             ("setid-both", "1111:2222", "6755"), ("setid-owner-only", "0:0", "4700"),
+            ("setid-unreadable", "0:0", "0711"),
         })
         {
             File.Copy(plain, Path.Join(bin, name));
@@ -99,6 +100,8 @@ public sealed class SetidExecTests(DifferentialFixture fixture)
         Assert.Contains("== /bin/setid-gid\nresuid 4321 4321 4321 resgid 1234 2222 2222 secure 1", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("== /bin/setid-gid-noxgrp\nresuid 4321 4321 4321 resgid 1234 1234 1234 secure 0", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("== /bin/setid-owner-only\n/bin/setid-owner-only: execve errno 13\n", runc.Stdout, StringComparison.Ordinal);
+        // An unreadable program is not dumpable (would_dump).
+        Assert.Contains("== /bin/setid-unreadable\nresuid 4321 4321 4321 resgid 1234 1234 1234 secure 0 dumpable 0 pdeathsig 10", runc.Stdout, StringComparison.Ordinal);
         // A set-uid script's bits are ignored; a set-uid interpreter's are not.
         Assert.Contains("== /bin/setid-script\nresuid 4321 4321 4321", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("== /bin/setid-script-suid-interp\nresuid 4321 0 0", runc.Stdout, StringComparison.Ordinal);
