@@ -92,9 +92,9 @@ public static partial class SyscallTable
         Partial(194, "listxattr", SysXattr.ListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
         Partial(195, "llistxattr", SysXattr.LListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
         Partial(196, "flistxattr", SysXattr.FListXattr, "tmpfs lists its names (trusted.* only with CAP_SYS_ADMIN); other filesystems an empty list");
-        Partial(188, "setxattr", SysXattr.SetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
-        Partial(189, "lsetxattr", SysXattr.LSetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
-        Partial(190, "fsetxattr", SysXattr.FSetXattr, "tmpfs stores user.*/trusted.*/security.* (system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(188, "setxattr", SysXattr.SetXattr, "tmpfs stores user.*/trusted.*/security.* (security.capability needs CAP_SETFCAP and a revision 2/3 value, and is what execve reads as file capabilities; writes and chown do not remove it; system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(189, "lsetxattr", SysXattr.LSetXattr, "tmpfs stores user.*/trusted.*/security.* (security.capability needs CAP_SETFCAP and a revision 2/3 value, and is what execve reads as file capabilities; writes and chown do not remove it; system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
+        Partial(190, "fsetxattr", SysXattr.FSetXattr, "tmpfs stores user.*/trusted.*/security.* (security.capability needs CAP_SETFCAP and a revision 2/3 value, and is what execve reads as file capabilities; writes and chown do not remove it; system.* ACLs EOPNOTSUPP, no ENOSPC budget); other filesystems EOPNOTSUPP");
         Partial(197, "removexattr", SysXattr.RemoveXattr, "tmpfs removes; other filesystems ENODATA");
         Partial(198, "lremovexattr", SysXattr.LRemoveXattr, "tmpfs removes; other filesystems ENODATA");
         Partial(199, "fremovexattr", SysXattr.FRemoveXattr, "tmpfs removes; other filesystems ENODATA");

@@ -8,7 +8,8 @@ namespace Csrunsc.Sentry.Syscalls.File;
 
 /// <summary>
 /// Extended attributes (fs/xattr.c). Filesystems that keep them in memory (tmpfs: <see cref="Inode.Xattrs"/>)
-/// store user.*, trusted.* (CAP_SYS_ADMIN) and security.* (CAP_SYS_ADMIN to change) names with
+/// store user.*, trusted.* (CAP_SYS_ADMIN) and security.* (CAP_SYS_ADMIN to change; security.capability:
+/// CAP_SETFCAP and a revision 2/3 value, read back as Linux shows it, see Kernel/FileCapabilities) names with
 /// Linux's checks in its order: flags (EINVAL), name length (ERANGE), value size (E2BIG), the path,
 /// EROFS, xattr_permission (user.* only on regular files and directories, sticky directories
 /// owner-only, then read/write permission), the namespace (EOPNOTSUPP unknown, EINVAL empty
