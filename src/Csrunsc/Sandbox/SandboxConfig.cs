@@ -86,8 +86,13 @@ public static class SandboxConfig
     {
         var plan = MountPlan.From(spec, bundle);
         OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
+        // The sandbox process is in the container's cgroups by now (boot joined them first thing).
+        var cgroupViews = Sentry.Fs.Cgroup.HostCgroupView.OpenOwn(out string procCgroup);
+        if (spec.Linux?.Namespaces?.Any(n => n.Type == "cgroup") == true) procCgroup = Sentry.Fs.Cgroup.HostCgroupView.Namespaced(procCgroup);
         return new SandboxOptions
         {
+            CgroupViews = cgroupViews,
+            ProcCgroup = procCgroup,
             Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), clearOnlcr, Seccomp.SeccompProfile.LogsActions(spec.Linux?.Seccomp)),
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,

@@ -111,7 +111,9 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo);
+        kernel.ProcCgroup = options.ProcCgroup;
+        kernel.CgroupViews = options.CgroupViews;
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, kernel.CgroupViews);
         if (mountError is not null)
         {
             error = mountError;
@@ -141,7 +143,7 @@ public sealed class Sandbox
     /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
     private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
         IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, IReadOnlyList<DeviceNode> devices,
-        string cpuinfo, string meminfo)
+        string cpuinfo, string meminfo, IReadOnlyList<Fs.Cgroup.HostCgroupView> cgroupViews)
     {
         try
         {
@@ -149,6 +151,11 @@ public sealed class Sandbox
             mounts.Add(new Mount("/", rootFs, rootFs.Root, rootReadOnly, "rootfs", rootReadOnly ? "ro" : "rw"));
             foreach (var m in specMounts)
             {
+                if (m.Type is "cgroup" or "cgroup2" && cgroupViews.Count > 0)
+                {
+                    MountCgroupViews(kernel, cgroupViews, mounts, NormalizePath(m.Destination), m);
+                    continue;
+                }
                 var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
                 // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
                 if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
@@ -166,6 +173,32 @@ public sealed class Sandbox
         catch (IOException e)
         {
             return "cannot attach the root filesystem through the gofer: " + e.Message;
+        }
+    }
+
+    /// <summary>
+    /// A config.json cgroup mount as runc makes it: on v1, a read-only tmpfs with one cgroup mount
+    /// per hierarchy (each the container's own directory, its root the container's path); on v2 one
+    /// cgroup2 mount. Every view is read-only and reads through to the host files.
+    /// </summary>
+    private static void MountCgroupViews(Kernel.Kernel kernel, IReadOnlyList<Fs.Cgroup.HostCgroupView> views, MountTable mounts, string dest, SandboxMount m)
+    {
+        if (views.Count == 1 && views[0].Name.Length == 0)
+        {
+            var fs2 = new ProcFileSystem(kernel, "cgroup2", views[0]);
+            MountPoints.Ensure(mounts, dest, true);
+            mounts.Add(new Mount(dest, fs2, fs2.Root, true, "cgroup2", m.Options, views[0].CgroupPath));
+            return;
+        }
+        var top = new TmpfsFileSystem("tmpfs", readOnly: false, rootMode: Vfs.FileMode.Directory | 0x1ED);
+        foreach (var v in views) top.Root.Mkdir(v.Name, 0x1ED, 0, 0);
+        top.ReadOnly = true;
+        MountPoints.Ensure(mounts, dest, true);
+        mounts.Add(new Mount(dest, top, top.Root, true, "tmpfs", "nosuid,nodev,noexec,mode=755"));
+        foreach (var v in views)
+        {
+            var fs = new ProcFileSystem(kernel, "cgroup", v);
+            mounts.Add(new Mount(dest + "/" + v.Name, fs, fs.Root, true, "cgroup", m.Options, v.CgroupPath) { SuperOptions = "rw," + v.Controllers });
         }
     }
 
@@ -197,7 +230,8 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
+        // A pod member's own cgroups are not opened here yet: its cgroup mount stays an empty cgroup2.
+        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, []);
         if (error is not null)
         {
             gofer.Dispose();

@@ -101,6 +101,12 @@ public sealed class SandboxOptions
     /// <summary>Where Sentry events go (unimplemented syscalls, strace, boot errors).</summary>
     public Action<string> EventSink { get; init; } = line => Native.Libc.WriteString(2, line);
 
+    /// <summary>The container's host cgroup directories, read-through at a config.json cgroup mount (none: an empty read-only cgroup2).</summary>
+    public IReadOnlyList<Fs.Cgroup.HostCgroupView> CgroupViews { get; init; } = [];
+
+    /// <summary>What /proc/PID/cgroup shows (the sandbox's own /proc/self/cgroup; relative paths under a cgroup namespace).</summary>
+    public string ProcCgroup { get; init; } = "0::/\n";
+
     /// <summary>Host fds for the init's stdin, stdout, stderr (the sandbox's own 0-2 by default; a pty slave with a terminal).</summary>
     public int[] InitStdio { get; init; } = [0, 1, 2];
 }

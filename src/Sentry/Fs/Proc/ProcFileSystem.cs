@@ -11,7 +11,7 @@ namespace Csrunsc.Sentry.Fs.Proc;
 /// </summary>
 public sealed class ProcFileSystem : FileSystem
 {
-    private readonly ProcRootDirectory _root;
+    private readonly ProcDirectory _root;
 
     public ProcFileSystem(KernelState kernel, string hostCpuinfo) : base("proc", false)
     {
@@ -24,6 +24,21 @@ public sealed class ProcFileSystem : FileSystem
         Net.AddFile("unix", () => Socket.Unix.UnixProcNet.Table(kernel));
         if (kernel.Network is { } network) Socket.Host.HostNetworkSetup.AddProcFiles(Net, network);
         _root = new ProcRootDirectory(this);
+    }
+
+    /// <summary>
+    /// A filesystem of one directory mirrored from <paramref name="source"/> (the guest's cgroup
+    /// views): procfs's inodes and files, shown as <paramref name="fsType"/>, read-only.
+    /// </summary>
+    public ProcFileSystem(KernelState kernel, string fsType, IProcSource source) : base(fsType, true)
+    {
+        Kernel = kernel;
+        HostCpuinfo = "";
+        long bootNs = kernel.BootRealtimeNs;
+        BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
+        BootId = "";
+        Net = new ProcNetDirectory(this);
+        _root = new ProcMirrorDirectory(this, source, "", writeCapability: -1, perm: 0x1ED /*0755*/);
     }
 
     /// <summary>/proc/net, shared by every process (the sandbox has one network namespace).</summary>
