@@ -140,7 +140,7 @@ public static class SandboxConfig
         (spec.Linux?.Sysctl ?? []).Where(kv => Sentry.Kernel.Ipc.IpcSysctls.IsIpcKey(kv.Key)).ToList();
 
     /// <summary>In the sandbox: what the Sentry runs for a pod member's create request.</summary>
-    public static ContainerOptions ContainerFrom(ContainerRequest r)
+    public static ContainerOptions ContainerFrom(ContainerRequest r, IReadOnlyList<Sentry.Fs.Cgroup.HostCgroupView> cgroupViews)
     {
         var spec = r.Spec!;
         var plan = MountPlan.From(spec, r.Bundle);
@@ -158,6 +158,8 @@ public static class SandboxConfig
             DeviceRules = deviceRules,
             IpcSysctls = IpcSysctlsOf(spec),
             NamespaceIds = r.Namespaces,
+            CgroupViews = cgroupViews,
+            ProcCgroup = r.ProcCgroup,
         };
     }
 

@@ -111,9 +111,8 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        kernel.ProcCgroup = options.ProcCgroup;
-        kernel.CgroupViews = options.CgroupViews;
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, kernel.CgroupViews);
+        kernel.RootContainer.ProcCgroup = options.ProcCgroup;
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, options.CgroupViews);
         if (mountError is not null)
         {
             error = mountError;
@@ -230,8 +229,7 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        // A pod member's own cgroups are not opened here yet: its cgroup mount stays an empty cgroup2.
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, []);
+        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, options.CgroupViews);
         if (error is not null)
         {
             gofer.Dispose();
@@ -246,6 +244,7 @@ public sealed class Sandbox
         var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer)
         {
             Devices = new DeviceCgroup(options.DeviceRules),
+            ProcCgroup = options.ProcCgroup,
         };
         if (!Kernel.AddContainer(container))
         {

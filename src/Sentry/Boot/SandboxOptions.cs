@@ -120,6 +120,8 @@ public sealed class ContainerOptions
     public required string Id { get; init; }
     public required ProcessOptions Init { get; init; }
     public bool RootReadOnly { get; init; }
+    public IReadOnlyList<Fs.Cgroup.HostCgroupView> CgroupViews { get; init; } = [];
+    public string ProcCgroup { get; init; } = "0::/\n";
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
     public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
     public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];

@@ -24,6 +24,9 @@ public sealed class Container(string id, MountTable mounts, NamespaceIds namespa
     /// <summary>linux.resources.devices: which device nodes its processes may open and make.</summary>
     public DeviceCgroup Devices { get; set; } = DeviceCgroup.AllowAll;
 
+    /// <summary>What its processes' /proc/PID/cgroup shows: its host cgroups as runc's container sees them (relative under a cgroup namespace).</summary>
+    public string ProcCgroup { get; set; } = "0::/\n";
+
     /// <summary>The container's init (loaded at create, held until start).</summary>
     public Task? InitTask { get; set; }
 

@@ -99,12 +99,6 @@ public sealed partial class Kernel
     public NamespaceIds Namespaces { get; set; } = new();
     public string Hostname { get; set; } = "csrunsc";
     public string Domainname { get; set; } = "(none)";
-
-    /// <summary>/proc/PID/cgroup's text (the sandbox's host cgroups, as runc's container sees them).</summary>
-    public string ProcCgroup { get; set; } = "0::/\n";
-
-    /// <summary>The container's host cgroup directories the guest's cgroup mount reads through (Fs/Cgroup).</summary>
-    public IReadOnlyList<Fs.Cgroup.HostCgroupView> CgroupViews { get; set; } = [];
     public long BootTimeNs { get; }
     public long BootRealtimeNs { get; }
 

@@ -48,6 +48,50 @@ public sealed unsafe class HostCgroupView(string name, string controllers, strin
         return views;
     }
 
+    /// <summary>
+    /// A pod member's cgroups, from their path (the proxy that asks for them is not in them): one
+    /// view per v1 hierarchy /proc/cgroups names (co-mounted controllers share one, as
+    /// "cpu,cpuacct"), or the one v2 directory; procCgroup is what /proc/self/cgroup would show.
+    /// </summary>
+    public static List<HostCgroupView> OpenFor(string cgroupPath, out string procCgroup)
+    {
+        var views = new List<HostCgroupView>();
+        if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
+        {
+            procCgroup = "0::" + cgroupPath + "\n";
+            int fd = Libc.OpenPath("/sys/fs/cgroup" + cgroupPath, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+            if (fd >= 0) views.Add(new HostCgroupView("", "", cgroupPath, fd));
+            return views;
+        }
+        var hierarchies = new SortedDictionary<int, List<string>>();
+        try
+        {
+            foreach (var line in File.ReadAllLines("/proc/cgroups"))
+            {
+                var f = line.Split('\t');
+                if (line.StartsWith('#') || f.Length < 4 || !int.TryParse(f[1], out int h) || h == 0 || f[3] != "1") continue;
+                if (!hierarchies.TryGetValue(h, out var names)) hierarchies[h] = names = [];
+                names.Add(f[0]);
+            }
+        }
+        catch (IOException) { }
+        var sb = new System.Text.StringBuilder();
+        foreach (var (h, names) in hierarchies.Reverse())
+        {
+            string controllers = string.Join(',', names);
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{h}:{controllers}:{cgroupPath}\n");
+            int fd = Libc.OpenPath($"/sys/fs/cgroup/{controllers}{cgroupPath}", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+            if (fd >= 0) views.Add(new HostCgroupView(controllers, controllers, cgroupPath, fd));
+        }
+        sb.Append("0::/\n");
+        procCgroup = sb.ToString();
+        views.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return views;
+    }
+
+    /// <summary>The directory fd (handed to a pod's Sentry with the member's create request).</summary>
+    public int DirFd => dirFd;
+
     /// <summary>/proc/PID/cgroup with every path relative to the container's (a cgroup namespace rooted there).</summary>
     public static string Namespaced(string procSelfCgroup)
     {

@@ -53,8 +53,7 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("mem", new ProcMemInode(fs, Ino(), Live, uid, gid));
         Add("mounts", File(_ => ProcPidContent.Mounts(_group.Container.Mounts)));
         Add("mountinfo", File(_ => ProcPidContent.Mountinfo(_group.Container.Mounts)));
-        // A pod member's own cgroups are not known to the Sentry yet: it sees the root of a cgroup namespace.
-        Add("cgroup", File(_ => _group.Container == _group.Kernel.RootContainer ? _group.Kernel.ProcCgroup : "0::/\n"));
+        Add("cgroup", File(_ => _group.Container.ProcCgroup));
         Add("limits", File(_ => ProcPidContent.Limits(_group)));
         Add("oom_score", File(_ => "0\n"));
         Add("oom_score_adj", new ProcFile(fs, Ino(),
