@@ -106,6 +106,7 @@ public static class SandboxConfig
             ExitSummary = !string.IsNullOrEmpty(global.DebugLog) || !string.IsNullOrEmpty(global.Log),
             InitStdio = initStdio,
             NamespaceIds = namespaces,
+            Users = UserNamespaceCheck.MapOf(spec),
             Network = network,
         };
     }
@@ -152,6 +153,7 @@ public static class SandboxConfig
             DeviceRules = deviceRules,
             IpcSysctls = IpcSysctlsOf(spec),
             NamespaceIds = r.Namespaces,
+            Users = UserNamespaceCheck.MapOf(spec),
         };
     }
 

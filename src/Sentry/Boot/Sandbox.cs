@@ -111,13 +111,14 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo);
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo);
         if (mountError is not null)
         {
             error = mountError;
             return null;
         }
         kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
+        kernel.RootContainer.Users = options.Users;
         var accounting = kernel.MemoryAccounting;
         if (MemInfoBytes(meminfo, "MemTotal") is > 0 and var hostTotal) accounting.HostTotal = (ulong)hostTotal;
         accounting.SwapTotal = (ulong)MemInfoBytes(meminfo, "SwapTotal");
@@ -139,17 +140,17 @@ public sealed class Sandbox
     }
 
     /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
-    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
+    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, UserNamespaceMap users, bool rootReadOnly,
         IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, IReadOnlyList<DeviceNode> devices,
         string cpuinfo, string meminfo)
     {
         try
         {
-            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly);
+            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly, users);
             mounts.Add(new Mount("/", rootFs, rootFs.Root, rootReadOnly, "rootfs", rootReadOnly ? "ro" : "rw"));
             foreach (var m in specMounts)
             {
-                var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
+                var fs = MakeFileSystem(kernel, gofer, users, m, cpuinfo, meminfo);
                 // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
                 if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
                 MountPoints.Ensure(mounts, NormalizePath(m.Destination), fs.Root.IsDirectory);
@@ -197,7 +198,7 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
+        error = BuildMounts(Kernel, gofer, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
         if (error is not null)
         {
             gofer.Dispose();
@@ -212,6 +213,7 @@ public sealed class Sandbox
         var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer)
         {
             Devices = new DeviceCgroup(options.DeviceRules),
+            Users = options.Users,
         };
         if (!Kernel.AddContainer(container))
         {
@@ -529,11 +531,11 @@ public sealed class Sandbox
 
     public void Resume() => Resume(Kernel.RootContainer);
 
-    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
+    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, UserNamespaceMap users, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
         "proc" => new ProcFileSystem(kernel, cpuinfo),
         "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
-        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly),
+        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly, users),
         "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(m.Options),

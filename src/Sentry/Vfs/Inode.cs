@@ -30,6 +30,13 @@ public abstract class Inode
 
     public abstract int GetStat(out StatBuf stat);
 
+    /// <summary>
+    /// privileged_wrt_inode_uidgid: the owner uid and gid have a mapping in the container's user
+    /// namespace. A capability (DAC_OVERRIDE, CHOWN, FOWNER, ...) counts for an inode only when they
+    /// do; only gofer files, which carry host ids, can say no (their stat shows 65534 then).
+    /// </summary>
+    public virtual bool OwnerMapped => true;
+
     /// <summary>Finds a child of a directory; name is never empty, "." or "..".</summary>
     public virtual int Lookup(string name, out Inode? child)
     {

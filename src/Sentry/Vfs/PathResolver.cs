@@ -103,7 +103,8 @@ public static class PathResolver
         else if (creds.Fsgid == st.Gid || Array.IndexOf(creds.Groups, st.Gid) >= 0) bit = 0x8;
         else bit = 0x1;
         if ((mode & bit) != 0) return 0;
-        if (Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_READ_SEARCH) || Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_OVERRIDE)) return 0;
+        if ((Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_READ_SEARCH) || Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_OVERRIDE))
+            && dir.OwnerMapped) return 0;
         return -Errno.EACCES;
     }
 

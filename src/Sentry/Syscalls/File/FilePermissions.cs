@@ -38,6 +38,8 @@ internal static class FilePermissions
         ulong caps = !realIds ? creds.Caps.Effective
             : creds.Uid == 0 && (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) == 0 ? creds.Caps.Permitted
             : (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) != 0 ? creds.Caps.Effective : 0;
+        // capable_wrt_inode_uidgid: no override for a file whose owner has no mapping in the user namespace.
+        if (caps != 0 && !inode.OwnerMapped) caps = 0;
         uint mode = inode.Mode;
         bool dacOverride = (caps & (1UL << Capabilities.DAC_OVERRIDE)) != 0;
         bool readSearch = (caps & (1UL << Capabilities.DAC_READ_SEARCH)) != 0;
@@ -66,7 +68,7 @@ internal static class FilePermissions
     /// <summary>inode_owner_or_capable: the caller's fsuid owns the inode, or it holds CAP_FOWNER (chmod, utimes, sticky).</summary>
     public static bool IsOwnerOrRoot(Task t, Inode inode)
     {
-        if (Capabilities.Has(t, Capabilities.FOWNER)) return true;
+        if (Capabilities.Has(t, Capabilities.FOWNER) && inode.OwnerMapped) return true;
         uint uid = t.ThreadGroup.Creds.Fsuid;
         return inode.GetStat(out StatBuf st) == 0 && st.Uid == uid;
     }
