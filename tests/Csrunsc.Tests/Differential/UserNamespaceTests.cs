@@ -11,9 +11,17 @@ namespace Csrunsc.Tests.Differential;
 /// is unmapped, EINVAL for unmapped ids, and runc's refusals of incomplete configs.
 /// </summary>
 [Collection(DifferentialCollection.Name)]
-public sealed class UserNamespaceTests(DifferentialFixture fixture)
+public sealed class UserNamespaceTests
 {
     private const uint HostBase = 100000;
+
+    private readonly DifferentialFixture fixture;
+
+    public UserNamespaceTests(DifferentialFixture fixture)
+    {
+        this.fixture = fixture;
+        SearchableByEveryone(fixture.ScratchDir);
+    }
 
     private static JsonArray Names(params string[] names) => new(names.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
 
@@ -25,8 +33,8 @@ public sealed class UserNamespaceTests(DifferentialFixture fixture)
     {
         var linux = config["linux"]!.AsObject();
         var namespaces = linux["namespaces"]!.AsArray();
-        namespaces.Add(new JsonObject { ["type"] = "user" });
-        namespaces.Add(new JsonObject { ["type"] = "network" });
+        namespaces.Add((JsonNode)new JsonObject { ["type"] = "user" });
+        namespaces.Add((JsonNode)new JsonObject { ["type"] = "network" });
         if (uids is not null) linux["uidMappings"] = uids;
         if (gids is not null) linux["gidMappings"] = gids;
         FileCapabilities(config);
@@ -92,6 +100,20 @@ public sealed class UserNamespaceTests(DifferentialFixture fixture)
         var result = fixture.Runner.RunBundle(runtime, bundle, id);
         Assert.False(result.TimedOut, $"{runtime} timed out:\n{result}");
         return (result, rootfs);
+    }
+
+    /// <summary>
+    /// runc's init mounts the rootfs as the namespace's root (a host uid without rights over the
+    /// test's 0700 scratch directory): every directory above the bundles gets o+x, as a user
+    /// namespace bundle needs under runc. (csrunsc's gofer reaches it either way.)
+    /// </summary>
+    private static void SearchableByEveryone(string path)
+    {
+        for (var dir = new DirectoryInfo(path); dir is not null; dir = dir.Parent)
+        {
+            var mode = File.GetUnixFileMode(dir.FullName);
+            if ((mode & UnixFileMode.OtherExecute) == 0) File.SetUnixFileMode(dir.FullName, mode | UnixFileMode.OtherExecute);
+        }
     }
 
     /// <summary>Host-side owners: /etc/hostname mapped (host 100005:100006), /etc/group just past the mapping, the rest host root's (unmapped).</summary>
