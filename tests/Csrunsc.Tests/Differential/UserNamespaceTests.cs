@@ -122,6 +122,8 @@ public sealed class UserNamespaceTests
         HostCommand.Run("chown", "100005:100006", Path.Join(rootfs, "etc/hostname"));
         HostCommand.Run("chown", "165536:165536", Path.Join(rootfs, "etc/group"));
         HostCommand.Run("chown", "100000:100000", Path.Join(rootfs, "root"));
+        File.WriteAllText(Path.Join(rootfs, "etc/secret"), "secret\n");
+        File.SetUnixFileMode(Path.Join(rootfs, "etc/secret"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     private static string HostOwners(string rootfs, params string[] paths) =>
@@ -160,6 +162,19 @@ public sealed class UserNamespaceTests
             "ls -ln /etc/hostname";
         SameOnBoth(["sh", "-c", script], Standard, OwnTestFiles,
             ["tmp/f", "tmp/d", "tmp/l", "tmp/p", "root/own", "etc/hostname", "etc/passwd"]);
+    }
+
+    /// <summary>The overflow id 65534 shown for an unmapped owner is not the owner: a guest running as 65534 is "other" there.</summary>
+    [RootRequiredFact]
+    public void TheOverflowIdOwnsNothing()
+    {
+        static void Nobody(JsonObject c)
+        {
+            Standard(c);
+            c["process"]!["user"] = new JsonObject { ["uid"] = 65534, ["gid"] = 65534 };
+        }
+        SameOnBoth(["sh", "-c", "id; ls -ln /etc/secret; cat /etc/secret 2>/dev/null; echo cat $?; chmod 644 /etc/secret 2>/dev/null; echo chmod $?; " +
+            "touch /tmp/n; echo touch $?; ls -ln /tmp/n"], Nobody, OwnTestFiles, ["tmp/n", "etc/secret"]);
     }
 
     [RootRequiredFact]

@@ -96,19 +96,20 @@ public sealed class GoferInode : Inode
         return 0;
     }
 
-    public override bool OwnerMapped
+    public override int UnmappedIds
     {
         get
         {
             var users = _fs.Users;
-            if (users.IsIdentity) return true;
+            if (users.IsIdentity) return 0;
             uint uid, gid;
             lock (this)
             {
                 uid = _stat.Uid;
                 gid = _stat.Gid;
             }
-            return users.Uids.ToContainer(uid) != Kernel.IdMap.Invalid && users.Gids.ToContainer(gid) != Kernel.IdMap.Invalid;
+            return (users.Uids.ToContainer(uid) == Kernel.IdMap.Invalid ? UnmappedUid : 0)
+                | (users.Gids.ToContainer(gid) == Kernel.IdMap.Invalid ? UnmappedGid : 0);
         }
     }
 

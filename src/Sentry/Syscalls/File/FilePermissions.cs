@@ -49,8 +49,9 @@ internal static class FilePermissions
         if (r < 0) return r;
         uint gid = realIds ? creds.Gid : creds.Fsgid;
         uint bits;
-        if (uid == st.Uid) bits = (mode >> 6) & 7;
-        else if (gid == st.Gid || InGroups(creds.Groups, st.Gid)) bits = (mode >> 3) & 7;
+        int unmapped = inode.UnmappedIds;
+        if (uid == st.Uid && (unmapped & Inode.UnmappedUid) == 0) bits = (mode >> 6) & 7;
+        else if ((unmapped & Inode.UnmappedGid) == 0 && (gid == st.Gid || InGroups(creds.Groups, st.Gid))) bits = (mode >> 3) & 7;
         else bits = mode & 7;
         if ((bits & (uint)may) == (uint)may) return 0;
         if (FileMode.IsDir(mode))
@@ -70,7 +71,7 @@ internal static class FilePermissions
     {
         if (Capabilities.Has(t, Capabilities.FOWNER) && inode.OwnerMapped) return true;
         uint uid = t.ThreadGroup.Creds.Fsuid;
-        return inode.GetStat(out StatBuf st) == 0 && st.Uid == uid;
+        return inode.GetStat(out StatBuf st) == 0 && inode.IsOwnedBy(uid, in st);
     }
 
     /// <summary>in_group_p: the fsgid or a supplementary group.</summary>

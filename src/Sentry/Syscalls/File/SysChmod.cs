@@ -87,8 +87,9 @@ internal static class SysChmod
         if (!(Capabilities.Has(t, Capabilities.CHOWN) && inode.OwnerMapped))
         {
             // chown_ok / chgrp_ok: only the owner, keeping the owner, giving the file to one of its groups.
-            if (uid != uint.MaxValue && (uid != st.Uid || st.Uid != creds.Fsuid)) return -Errno.EPERM;
-            if (gid != uint.MaxValue && (st.Uid != creds.Fsuid || (gid != st.Gid && !FilePermissions.InGroup(t, gid)))) return -Errno.EPERM;
+            bool owner = inode.IsOwnedBy(creds.Fsuid, in st);
+            if (uid != uint.MaxValue && (uid != st.Uid || !owner)) return -Errno.EPERM;
+            if (gid != uint.MaxValue && (!owner || (!inode.IsGroup(gid, in st) && !FilePermissions.InGroup(t, gid)))) return -Errno.EPERM;
         }
         var req = new SetAttrRequest();
         if (uid != uint.MaxValue)

@@ -63,6 +63,6 @@ internal static class SysUnlink
         // check_sticky: the entry's owner, the directory's owner, or CAP_FOWNER over the entry (capable_wrt_inode_uidgid).
         if (FilePermissions.IsOwnerOrRoot(t, victim)) return 0;
         uint fsuid = t.ThreadGroup.Creds.Fsuid;
-        return dir.GetStat(out StatBuf st) == 0 && st.Uid == fsuid && dir.OwnerMapped ? 0 : -Errno.EPERM;
+        return dir.GetStat(out StatBuf st) == 0 && dir.IsOwnedBy(fsuid, in st) ? 0 : -Errno.EPERM;
     }
 }
