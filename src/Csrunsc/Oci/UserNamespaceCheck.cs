@@ -33,14 +33,16 @@ public static class UserNamespaceCheck
         if (linux.GidMappings is not { Count: > 0 }) return "User namespaces enabled, but no gid mappings found.";
         if (IdMap.Validate(Extents(linux.UidMappings)) is { } badUid) return $"failed to write uid_map: invalid argument ({badUid})";
         if (IdMap.Validate(Extents(linux.GidMappings)) is { } badGid) return $"failed to write gid_map: invalid argument ({badGid})";
-        var map = MapOf(spec);
-        var user = spec.Process?.User;
-        if (user is not null)
-        {
-            if (!map.Uids.IsMapped(user.Uid)) return SetupUser + "cannot set uid to unmapped user in user namespace";
-            if (!map.Gids.IsMapped(user.Gid)) return SetupUser + "cannot set gid to unmapped user in user namespace";
-            if ((user.AdditionalGids ?? []).Any(g => !map.Gids.IsMapped(g))) return SetupUser + "setgroups: invalid argument";
-        }
+        return CheckUser(MapOf(spec), spec.Process?.User);
+    }
+
+    /// <summary>null when the process's ids all have a mapping (always without a user namespace), else runc's error (create and exec).</summary>
+    public static string? CheckUser(UserNamespaceMap map, OciUser? user)
+    {
+        if (user is null || !map.IsNew) return null;
+        if (!map.Uids.IsMapped(user.Uid)) return SetupUser + "cannot set uid to unmapped user in user namespace";
+        if (!map.Gids.IsMapped(user.Gid)) return SetupUser + "cannot set gid to unmapped user in user namespace";
+        if ((user.AdditionalGids ?? []).Any(g => !map.Gids.IsMapped(g))) return SetupUser + "setgroups: invalid argument";
         return null;
     }
 
