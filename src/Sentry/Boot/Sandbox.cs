@@ -533,10 +533,10 @@ public sealed class Sandbox
 
     private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, UserNamespaceMap users, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
-        "proc" => new ProcFileSystem(kernel, cpuinfo),
-        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
+        "proc" => new ProcFileSystem(kernel, cpuinfo, users),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network, users.HostRootUid, users.HostRootGid),
         "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly, users),
-        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(users.HostRootUid, users.HostRootGid).With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(m.Options),
         "mqueue" => kernel.Ipc.Mqueue,

@@ -119,6 +119,15 @@ public sealed class UserNamespaceMap(IdMap uids, IdMap gids, bool isNew)
     /// <summary>True when nothing needs translating (no namespace, or one mapping every id to itself).</summary>
     public bool IsIdentity => Uids.IsIdentity && Gids.IsIdentity;
 
+    /// <summary>
+    /// The host's root as the container sees it: the owner of what the host kernel owns under runc
+    /// (device nodes runc bind-mounts from the host, the /proc and /sys roots and system files):
+    /// 0 without a user namespace, 65534 when the mapping leaves host root out.
+    /// </summary>
+    public uint HostRootUid => Uids.ToContainerOrOverflow(0);
+
+    public uint HostRootGid => Gids.ToContainerOrOverflow(0);
+
     /// <summary>/proc/PID/setgroups: "allow" (runc as root never writes "deny").</summary>
     public string Setgroups => "allow\n";
 }

@@ -90,6 +90,23 @@ public sealed class UserNamespaceTests
         Assert.StartsWith(expected, runc.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What the host kernel owns under runc shows as 65534 in a user namespace leaving host root
+    /// unmapped: /proc's root and system files, sysfs, the device nodes runc bind-mounts from the
+    /// host; a process's /proc files, the network namespace's files and the container's own
+    /// mounts (/dev, /dev/shm, devpts) are the container root's.
+    /// </summary>
+    [RootRequiredTheory]
+    [InlineData("standard")]
+    [InlineData("none")]
+    public void HostOwnedObjectsAreOwnedByHostRootAsTheContainerSeesIt(string which)
+    {
+        string paths = "/proc /proc/meminfo /proc/sys /proc/sys/kernel/hostname /proc/self /proc/1 /proc/1/status /proc/self/fd/0 " +
+            "/proc/sysvipc /proc/net /sys /sys/kernel /sys/devices/system/cpu /dev /dev/shm /dev/pts /dev/pts/ptmx /dev/null /dev/zero " +
+            "/dev/full /dev/random /dev/urandom /dev/tty" + (which == "standard" ? " /proc/sys/net/ipv4/ip_forward /proc/net/unix /sys/class/net/lo" : "");
+        DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, c => Apply(c, which), "sh", "-c", $"stat -c '%u %g %n' {paths}");
+    }
+
     /// <summary>Runs args in a fresh bundle whose rootfs prepare edits first; returns the result and the bundle's rootfs.</summary>
     private (RunResult Result, string Rootfs) RunPrepared(string runtime, string[] args, Action<JsonObject> edit, Action<string> prepare)
     {
