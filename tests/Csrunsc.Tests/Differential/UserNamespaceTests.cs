@@ -208,8 +208,19 @@ public sealed class UserNamespaceTests
         { "no-mappings", "User namespaces enabled, but no uid mappings found." },
         { "unmapped-uid", "cannot set uid to unmapped user in user namespace" },
         { "unmapped-gid", "cannot set gid to unmapped user in user namespace" },
+        { "no-network-namespace", "mount sysfs:/sys (via /proc/self/fd/6), flags: 0xf: operation not permitted" },
+        { "no-ipc-namespace", "mount mqueue:/dev/mqueue (via /proc/self/fd/6), flags: 0xe: operation not permitted" },
+        { "no-pid-namespace", "mount proc:/proc (via /proc/self/fd/6): operation not permitted" },
     };
 
+    private static void Without(JsonObject c, string type)
+    {
+        Standard(c);
+        var namespaces = c["linux"]!["namespaces"]!.AsArray();
+        foreach (var n in namespaces.Where(n => (string?)n!["type"] == type).ToList()) namespaces.Remove(n);
+    }
+
+    /// <summary>runc's line (logrus escapes its quotes, so the causes are quote-free parts of it).</summary>
     [RootRequiredTheory]
     [MemberData(nameof(Refusals))]
     public void IncompleteConfigsAreRefusedLikeRunc(string which, string cause)
@@ -226,6 +237,9 @@ public sealed class UserNamespaceTests
                     Standard(c);
                     c["process"]!["user"] = new JsonObject { ["uid"] = 70000, ["gid"] = 0 };
                     break;
+                case "no-network-namespace": Without(c, "network"); break;
+                case "no-ipc-namespace": Without(c, "ipc"); break;
+                case "no-pid-namespace": Without(c, "pid"); break;
                 case "unmapped-gid":
                     Standard(c);
                     c["process"]!["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 70000 };
