@@ -194,6 +194,19 @@ public sealed class UserNamespaceTests
             "touch /tmp/n; echo touch $?; ls -ln /tmp/n"], Nobody, OwnTestFiles, ["tmp/n", "etc/secret"]);
     }
 
+    /// <summary>A set-group-id directory whose group the namespace does not map still gives new files its (host) group.</summary>
+    [RootRequiredFact]
+    public void SetGroupIdDirectoryWithAnUnmappedGroup()
+    {
+        static void Srv(string rootfs)
+        {
+            var srv = Path.Join(rootfs, "srv");
+            Directory.CreateDirectory(srv);
+            HostCommand.Run("chmod", "2777", srv);
+        }
+        SameOnBoth(["sh", "-c", "touch /srv/f; mkdir /srv/d; ls -ln /srv"], Standard, Srv, ["srv/f", "srv/d"]);
+    }
+
     [RootRequiredFact]
     public void WithoutUserNamespaceOwnershipIsTheHosts()
     {

@@ -114,15 +114,21 @@ public sealed class GoferInode : Inode
     }
 
     /// <summary>
-    /// The host ids for a file the guest makes as container ids uid/gid; false when one has no
-    /// mapping (Linux: EOVERFLOW, fsuidgid_has_mapping).
+    /// The host ids for a file the guest makes in this directory as container ids uid/gid; false
+    /// when one has no mapping (Linux: EOVERFLOW, fsuidgid_has_mapping). gid
+    /// <see cref="Kernel.IdMap.Invalid"/>: this set-group-id directory's own group, unmapped
+    /// (FilePermissions.NewOwner), which the new file inherits as it is on the host.
     /// </summary>
     private bool HostIds(ref uint uid, ref uint gid)
     {
         var users = _fs.Users;
         if (users.IsIdentity) return true;
         uid = users.Uids.ToHost(uid);
-        gid = users.Gids.ToHost(gid);
+        if (gid == Kernel.IdMap.Invalid)
+        {
+            lock (this) gid = _stat.Gid;
+        }
+        else gid = users.Gids.ToHost(gid);
         return uid != Kernel.IdMap.Invalid && gid != Kernel.IdMap.Invalid;
     }
 

@@ -87,7 +87,10 @@ internal static class FilePermissions
         var creds = t.ThreadGroup.Creds;
         uid = creds.Fsuid;
         gid = creds.Fsgid;
-        if ((dir.Mode & 0x400 /*S_ISGID*/) != 0 && dir.GetStat(out StatBuf st) == 0) gid = st.Gid;
+        // A group the user namespace does not map has no container id: IdMap.Invalid asks the
+        // directory's filesystem for the directory's own (host) group (GoferInode).
+        if ((dir.Mode & 0x400 /*S_ISGID*/) != 0 && dir.GetStat(out StatBuf st) == 0)
+            gid = (dir.UnmappedIds & Inode.UnmappedGid) != 0 ? IdMap.Invalid : st.Gid;
     }
 
     /// <summary>
