@@ -112,6 +112,7 @@ public static class SandboxConfig
             ExitSummary = !string.IsNullOrEmpty(global.DebugLog) || !string.IsNullOrEmpty(global.Log),
             InitStdio = initStdio,
             NamespaceIds = namespaces,
+            Users = UserNamespaceCheck.MapOf(spec),
             Network = network,
         };
     }
@@ -160,6 +161,7 @@ public static class SandboxConfig
             NamespaceIds = r.Namespaces,
             CgroupViews = cgroupViews,
             ProcCgroup = r.ProcCgroup,
+            Users = UserNamespaceCheck.MapOf(spec),
         };
     }
 

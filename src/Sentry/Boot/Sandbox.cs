@@ -112,13 +112,14 @@ public sealed class Sandbox
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
         kernel.RootContainer.ProcCgroup = options.ProcCgroup;
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, options.CgroupViews);
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, options.CgroupViews);
         if (mountError is not null)
         {
             error = mountError;
             return null;
         }
         kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
+        kernel.RootContainer.Users = options.Users;
         var accounting = kernel.MemoryAccounting;
         if (MemInfoBytes(meminfo, "MemTotal") is > 0 and var hostTotal) accounting.HostTotal = (ulong)hostTotal;
         accounting.SwapTotal = (ulong)MemInfoBytes(meminfo, "SwapTotal");
@@ -140,13 +141,13 @@ public sealed class Sandbox
     }
 
     /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
-    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
+    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, UserNamespaceMap users, bool rootReadOnly,
         IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, IReadOnlyList<DeviceNode> devices,
         string cpuinfo, string meminfo, IReadOnlyList<Fs.Cgroup.HostCgroupView> cgroupViews)
     {
         try
         {
-            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly);
+            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly, users);
             mounts.Add(new Mount("/", rootFs, rootFs.Root, rootReadOnly, "rootfs", rootReadOnly ? "ro" : "rw"));
             foreach (var m in specMounts)
             {
@@ -155,7 +156,7 @@ public sealed class Sandbox
                     MountCgroupViews(kernel, cgroupViews, mounts, NormalizePath(m.Destination), m);
                     continue;
                 }
-                var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
+                var fs = MakeFileSystem(kernel, gofer, users, m, cpuinfo, meminfo);
                 // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
                 if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
                 MountPoints.Ensure(mounts, NormalizePath(m.Destination), fs.Root.IsDirectory);
@@ -229,7 +230,7 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, options.CgroupViews);
+        error = BuildMounts(Kernel, gofer, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, options.CgroupViews);
         if (error is not null)
         {
             gofer.Dispose();
@@ -245,6 +246,7 @@ public sealed class Sandbox
         {
             Devices = new DeviceCgroup(options.DeviceRules),
             ProcCgroup = options.ProcCgroup,
+            Users = options.Users,
         };
         if (!Kernel.AddContainer(container))
         {
@@ -562,12 +564,12 @@ public sealed class Sandbox
 
     public void Resume() => Resume(Kernel.RootContainer);
 
-    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
+    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, UserNamespaceMap users, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
-        "proc" => new ProcFileSystem(kernel, cpuinfo),
-        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
-        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly),
-        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
+        "proc" => new ProcFileSystem(kernel, cpuinfo, users),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network, users.HostRootUid, users.HostRootGid),
+        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly, users),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(users.HostRootUid, users.HostRootGid).With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(m.Options),
         "mqueue" => kernel.Ipc.Mqueue,

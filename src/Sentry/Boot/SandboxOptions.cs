@@ -74,6 +74,9 @@ public sealed class SandboxOptions
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }
 
+    /// <summary>The container's user namespace id maps (config.json's uid/gidMappings), or the identity without one.</summary>
+    public Kernel.UserNamespaceMap Users { get; init; } = Kernel.UserNamespaceMap.Initial;
+
     /// <summary>Namespace identities for /proc/PID/ns (type → inode number); missing types get fresh ones.</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }
 
@@ -131,6 +134,9 @@ public sealed class ContainerOptions
     public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
     /// <summary>config.json's IPC namespace sysctls (kernel.shm*/sem/msg*, fs.mqueue.*), checked at create, applied at boot.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> IpcSysctls { get; init; } = [];
+
+    /// <summary>The container's user namespace id maps (config.json's uid/gidMappings), or the identity without one.</summary>
+    public Kernel.UserNamespaceMap Users { get; init; } = Kernel.UserNamespaceMap.Initial;
 
     /// <summary>Namespace identities for its processes' /proc/PID/ns (its own mnt; the pod's others).</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }

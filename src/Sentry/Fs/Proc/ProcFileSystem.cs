@@ -13,9 +13,13 @@ public sealed class ProcFileSystem : FileSystem
 {
     private readonly ProcDirectory _root;
 
-    public ProcFileSystem(KernelState kernel, string hostCpuinfo) : base("proc", false)
+    /// <param name="users">The mounting container's user namespace: what the host kernel owns
+    /// (the root, system files) belongs to its view of host root (<see cref="Kernel.UserNamespaceMap.HostRootUid"/>).</param>
+    public ProcFileSystem(KernelState kernel, string hostCpuinfo, Kernel.UserNamespaceMap? users = null) : base("proc", false)
     {
         Kernel = kernel;
+        HostRootUid = users?.HostRootUid ?? 0;
+        HostRootGid = users?.HostRootGid ?? 0;
         HostCpuinfo = hostCpuinfo;
         long bootNs = kernel.BootRealtimeNs;
         BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
@@ -40,6 +44,11 @@ public sealed class ProcFileSystem : FileSystem
         Net = new ProcNetDirectory(this);
         _root = new ProcMirrorDirectory(this, source, "", writeCapability: -1, perm: 0x1ED /*0755*/);
     }
+
+    /// <summary>Owner of the inodes made with <see cref="ProcInode.HostRoot"/>: 0, or 65534 in a user namespace leaving host root unmapped.</summary>
+    public uint HostRootUid { get; }
+
+    public uint HostRootGid { get; }
 
     /// <summary>/proc/net, shared by every process (the sandbox has one network namespace).</summary>
     public ProcNetDirectory Net { get; }

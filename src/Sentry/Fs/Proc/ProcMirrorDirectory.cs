@@ -28,7 +28,7 @@ public sealed class ProcMirrorDirectory : ProcDirectory
     private readonly int _writeCapability;
 
     public ProcMirrorDirectory(ProcFileSystem fs, IProcSource source, string path, int writeCapability, uint perm = 0x16D /*0555*/)
-        : base(fs, fs.NextIno(), perm)
+        : base(fs, fs.NextIno(), perm, uid: 0, gid: 0) // the network namespace's: its owner is the container's root
     {
         _source = source;
         _path = path;
@@ -47,7 +47,7 @@ public sealed class ProcMirrorDirectory : ProcDirectory
             string path = _path + "/" + n;
             child = dir
                 ? new ProcMirrorDirectory(Fs, _source, path, _writeCapability, Mode & 0xFFF)
-                : new ProcFile(Fs, Fs.NextIno(), () => _source.Read(path), 0x1A4, data => WriteValue(path, data));
+                : new ProcFile(Fs, Fs.NextIno(), () => _source.Read(path), 0x1A4, data => WriteValue(path, data), 0, 0);
             return 0;
         }
         return -Errno.ENOENT;
