@@ -32,7 +32,11 @@ public static class ContainerProxyCommand
         }
         var request = SandboxConfig.RequestFor(a.Value("id")!, spec!, Path.GetFullPath(a.Value("bundle")!), NamespacePlan.Parse(a.Value("namespaces")));
         request.ClearOnlcr = a.Flag("clear-onlcr");
+        // The member's own cgroups (made by create), read through by its cgroup mount in the pod's Sentry.
+        var views = Sentry.Fs.Cgroup.HostCgroupView.OpenFor(Cgroups.PathFor(spec!.Linux?.CgroupsPath, a.Value("id")!), out string procCgroup);
+        request.Cgroups = views.Select(v => new CgroupViewSpec { Name = v.Name, Controllers = v.Controllers, Path = v.CgroupPath }).ToList();
+        request.ProcCgroup = spec.Linux?.Namespaces?.Any(n => n.Type == "cgroup") == true ? Sentry.Fs.Cgroup.HostCgroupView.Namespaced(procCgroup) : procCgroup;
         string payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, ContainerRequestJsonContext.Default.ContainerRequest)));
-        return ExecProxyCommand.Proxy(a.Value("control")!, "create " + payload, [0, 1, 2], ready, leadingFd: gofer);
+        return ExecProxyCommand.Proxy(a.Value("control")!, "create " + payload, [0, 1, 2], ready, leadingFd: gofer, trailingFds: views.Select(v => v.DirFd).ToArray());
     }
 }

@@ -131,8 +131,13 @@ public static class CreateCommand
         state.Cgroups = cgroups;
         // A pod member's guest processes run in the pod's Sentry (in the pod's cgroups): the stubs it
         // forks for this member go into the member's own cgroups.
-        if (pod is not null && procs.Count > 0 && !Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray()))
-            Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
+        if (pod is not null)
+        {
+            // The member's pid-file process (its proxy) is in them too: containerd reads the pid's cgroups.
+            foreach (int f in procs) Libc.WriteAll(f, System.Text.Encoding.ASCII.GetBytes(pid.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (procs.Count > 0 && !Containers.Control(store, state, "cgroups", out string cgReply, procs.ToArray()))
+                Log.Debug($"container {id}: its cgroups were not given to the sandbox: {cgReply}");
+        }
         foreach (int f in procs) Libc.Close(f);
         store.Save(state);
 

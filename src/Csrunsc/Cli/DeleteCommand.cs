@@ -49,7 +49,7 @@ public static class DeleteCommand
             var spec = Containers.Spec(state);
             var oci = Containers.ToOci(state);
             store.Remove(state.Id);
-            if (Hooks.Run("poststop", spec?.Hooks?.Poststop, oci) is { } hookErr) Log.Warning(hookErr);
+            Hooks.RunAllWarning("poststop", spec?.Hooks?.Poststop, oci);
             error = null;
             return true;
         }

@@ -33,6 +33,8 @@ public static class ExecCommand
 
         var process = BuildProcess(a, command, state, out error);
         if (process is null) return Fail(error!);
+        if (Containers.Spec(state) is { } spec && UserNamespaceCheck.CheckUser(UserNamespaceCheck.MapOf(spec), process.User) is { } unmapped)
+            return Fail(unmapped);
         bool tty = a.Flag("tty") || process.Terminal;
         string payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(process, OciSpecJsonContext.Default.OciProcess)));
 

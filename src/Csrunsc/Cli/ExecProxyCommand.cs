@@ -31,11 +31,11 @@ public static class ExecProxyCommand
     /// (stdio is its slave), started once the process is and finished when it exits; SIGWINCH is
     /// then its own (a resize), not relayed, as runc's signal handler.
     /// </summary>
-    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1, ConsoleProxy? console = null)
+    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1, ConsoleProxy? console = null, int[]? trailingFds = null)
     {
         try
         {
-            return ProxyTo(control, request, stdio, readyFd, leadingFd, console);
+            return ProxyTo(control, request, stdio, readyFd, leadingFd, console, trailingFds ?? []);
         }
         finally
         {
@@ -43,7 +43,7 @@ public static class ExecProxyCommand
         }
     }
 
-    private static int ProxyTo(string control, string request, int[] stdio, int readyFd, int leadingFd, ConsoleProxy? console)
+    private static int ProxyTo(string control, string request, int[] stdio, int readyFd, int leadingFd, ConsoleProxy? console, int[] trailingFds)
     {
         int fd = UnixSocket.Connect(control);
         if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
@@ -52,9 +52,11 @@ public static class ExecProxyCommand
         for (int i = 0; i < stdio.Length; i++) own[i] = HostFdImport.ReopenNonBlocking(stdio[i]);
         int[] handed = stdio.Select((f, i) => own[i] >= 0 ? own[i] : f).ToArray();
         if (leadingFd >= 0) handed = [leadingFd, .. handed];
+        handed = [.. handed, .. trailingFds];
         bool sent = ControlClient.Exchange(fd, request, out string reply, handed);
         foreach (int o in own.Where(o => o >= 0).Distinct()) Libc.Close(o);
         if (leadingFd >= 0) Libc.Close(leadingFd);
+        foreach (int t in trailingFds) Libc.Close(t);
         if (!sent) return Report(readyFd, reply);
         int guestPid = int.Parse(reply, System.Globalization.CultureInfo.InvariantCulture);
         if (readyFd >= 0)

@@ -38,8 +38,7 @@ public static class StartCommand
             }
             state.Status = "running";
             store.Save(state);
-            error = Hooks.Run("poststart", spec?.Hooks?.Poststart, Containers.ToOci(state));
-            if (error is not null) Log.Warning(error);
+            Hooks.RunAllWarning("poststart", spec?.Hooks?.Poststart, Containers.ToOci(state));
             error = null;
             return true;
         }

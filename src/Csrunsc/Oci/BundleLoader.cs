@@ -162,6 +162,12 @@ public static class BundleLoader
             }
         }
 
+        if (UserNamespaceCheck.Check(spec) is { } userError)
+        {
+            error = userError;
+            return ExitFailure;
+        }
+
         // runc: an rlimit type Linux does not know fails create (it would otherwise be ignored).
         if (spec.Process?.Rlimits?.FirstOrDefault(r => Array.IndexOf(OciRlimit.Names, r.Type) < 0) is { } badRlimit)
         {

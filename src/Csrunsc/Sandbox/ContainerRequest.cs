@@ -22,6 +22,18 @@ public sealed class ContainerRequest
 
     /// <summary>Its terminal is proxied by the runtime itself (foreground `run` without a console socket): ONLCR cleared, as runc.</summary>
     public bool ClearOnlcr { get; set; }
+
+    /// <summary>Its cgroup views (their directory fds follow the stdio fds, in this order) and its /proc/PID/cgroup text.</summary>
+    public List<CgroupViewSpec> Cgroups { get; set; } = [];
+    public string ProcCgroup { get; set; } = "0::/\n";
+}
+
+/// <summary>One of a member's cgroup views, as <see cref="Sentry.Fs.Cgroup.HostCgroupView"/> describes it.</summary>
+public sealed class CgroupViewSpec
+{
+    public string Name { get; set; } = "";
+    public string Controllers { get; set; } = "";
+    public string Path { get; set; } = "";
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

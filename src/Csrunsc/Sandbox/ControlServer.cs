@@ -161,12 +161,14 @@ public sealed class ControlServer(int listenFd, Sentry.Boot.Sandbox sandbox, str
     private bool Create(int fd, string payload, List<int> fds)
     {
         var request = JsonSerializer.Deserialize(Encoding.UTF8.GetString(Convert.FromBase64String(payload)), ContainerRequestJsonContext.Default.ContainerRequest);
-        if (request?.Spec?.Process?.Args is not { Count: > 0 } || fds.Count != 4)
+        if (request?.Spec?.Process?.Args is not { Count: > 0 } || fds.Count != 4 + request.Cgroups.Count)
         {
-            Reply(fd, "error create needs a container spec with process args, a gofer fd and three stdio fds");
+            Reply(fd, "error create needs a container spec with process args, a gofer fd, three stdio fds and its cgroup directories");
             return false;
         }
-        var options = SandboxConfig.ContainerFrom(request);
+        var views = request.Cgroups.Select((c, i) => new Sentry.Fs.Cgroup.HostCgroupView(c.Name, c.Controllers, c.Path, fds[4 + i])).ToList();
+        fds.RemoveRange(4, views.Count);
+        var options = SandboxConfig.ContainerFrom(request, views);
         var exited = new ManualResetEventSlim(false);
         int goferFd = fds[0];
         fds.RemoveAt(0);

@@ -21,6 +21,19 @@ public static class Hooks
         return null;
     }
 
+    /// <summary>
+    /// poststart/poststop: every hook runs; each failure is a warning (the OCI rule: "the runtime
+    /// MUST log a warning, but the remaining hooks and lifecycle continue"). runc 1.1.5 instead
+    /// stops at the first failure (and a failing poststart kills the container).
+    /// </summary>
+    public static void RunAllWarning(string phase, List<OciHook>? hooks, OciState state)
+    {
+        if (hooks is null) return;
+        string json = JsonSerializer.Serialize(state, StateJsonContext.Default.OciState);
+        for (int i = 0; i < hooks.Count; i++)
+            if (RunOne(hooks[i], json) is { } err) Cli.Log.Warning($"error running {phase} hook #{i} {hooks[i].Path}: {err}");
+    }
+
     private static string? RunOne(OciHook hook, string stateJson)
     {
         if (HostProcess.Pipe(out int inRead, out int inWrite) < 0) return "pipe failed";

@@ -86,8 +86,13 @@ public static class SandboxConfig
     {
         var plan = MountPlan.From(spec, bundle);
         OciDevices.TryRead(spec, out var devices, out var deviceRules, out _);
+        // The sandbox process is in the container's cgroups by now (boot joined them first thing).
+        var cgroupViews = Sentry.Fs.Cgroup.HostCgroupView.OpenOwn(out string procCgroup);
+        if (spec.Linux?.Namespaces?.Any(n => n.Type == "cgroup") == true) procCgroup = Sentry.Fs.Cgroup.HostCgroupView.Namespaced(procCgroup);
         return new SandboxOptions
         {
+            CgroupViews = cgroupViews,
+            ProcCgroup = procCgroup,
             Init = ProcessFrom(spec.Process!, bundle, Seccomp.SeccompProfile.Compile(spec.Linux?.Seccomp, out _), clearOnlcr, Seccomp.SeccompProfile.LogsActions(spec.Linux?.Seccomp)),
             Hostname = GuestHostname(spec),
             RootReadOnly = spec.Root?.Readonly ?? false,
@@ -107,6 +112,7 @@ public static class SandboxConfig
             ExitSummary = !string.IsNullOrEmpty(global.DebugLog) || !string.IsNullOrEmpty(global.Log),
             InitStdio = initStdio,
             NamespaceIds = namespaces,
+            Users = UserNamespaceCheck.MapOf(spec),
             Network = network,
         };
     }
@@ -135,7 +141,7 @@ public static class SandboxConfig
         (spec.Linux?.Sysctl ?? []).Where(kv => Sentry.Kernel.Ipc.IpcSysctls.IsIpcKey(kv.Key)).ToList();
 
     /// <summary>In the sandbox: what the Sentry runs for a pod member's create request.</summary>
-    public static ContainerOptions ContainerFrom(ContainerRequest r)
+    public static ContainerOptions ContainerFrom(ContainerRequest r, IReadOnlyList<Sentry.Fs.Cgroup.HostCgroupView> cgroupViews)
     {
         var spec = r.Spec!;
         var plan = MountPlan.From(spec, r.Bundle);
@@ -153,6 +159,9 @@ public static class SandboxConfig
             DeviceRules = deviceRules,
             IpcSysctls = IpcSysctlsOf(spec),
             NamespaceIds = r.Namespaces,
+            CgroupViews = cgroupViews,
+            ProcCgroup = r.ProcCgroup,
+            Users = UserNamespaceCheck.MapOf(spec),
         };
     }
 

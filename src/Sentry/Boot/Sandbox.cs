@@ -111,13 +111,15 @@ public sealed class Sandbox
             Namespaces = new NamespaceIds(options.NamespaceIds),
         };
         if (options.Network is { } network) Fs.Socket.Host.HostNetworkSetup.Install(kernel, network);
-        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo);
+        kernel.RootContainer.ProcCgroup = options.ProcCgroup;
+        string? mountError = BuildMounts(kernel, kernel.Gofer!, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, cpuinfo, meminfo, options.CgroupViews);
         if (mountError is not null)
         {
             error = mountError;
             return null;
         }
         kernel.RootContainer.Devices = new DeviceCgroup(options.DeviceRules);
+        kernel.RootContainer.Users = options.Users;
         var accounting = kernel.MemoryAccounting;
         if (MemInfoBytes(meminfo, "MemTotal") is > 0 and var hostTotal) accounting.HostTotal = (ulong)hostTotal;
         accounting.SwapTotal = (ulong)MemInfoBytes(meminfo, "SwapTotal");
@@ -139,17 +141,22 @@ public sealed class Sandbox
     }
 
     /// <summary>The root filesystem from the gofer (attach 0), then the spec's mounts in order, then masked and read-only paths.</summary>
-    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, bool rootReadOnly,
+    private static string? BuildMounts(Kernel.Kernel kernel, GoferClient gofer, MountTable mounts, UserNamespaceMap users, bool rootReadOnly,
         IReadOnlyList<SandboxMount> specMounts, IReadOnlyList<string> readonlyPaths, IReadOnlyList<MaskedPath> maskedPaths, IReadOnlyList<DeviceNode> devices,
-        string cpuinfo, string meminfo)
+        string cpuinfo, string meminfo, IReadOnlyList<Fs.Cgroup.HostCgroupView> cgroupViews)
     {
         try
         {
-            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly);
+            var rootFs = new GoferFileSystem(gofer, 0, rootReadOnly, users);
             mounts.Add(new Mount("/", rootFs, rootFs.Root, rootReadOnly, "rootfs", rootReadOnly ? "ro" : "rw"));
             foreach (var m in specMounts)
             {
-                var fs = MakeFileSystem(kernel, gofer, m, cpuinfo, meminfo);
+                if (m.Type is "cgroup" or "cgroup2" && cgroupViews.Count > 0)
+                {
+                    MountCgroupViews(kernel, cgroupViews, mounts, NormalizePath(m.Destination), m);
+                    continue;
+                }
+                var fs = MakeFileSystem(kernel, gofer, users, m, cpuinfo, meminfo);
                 // The CLI refuses these at create (OciMounts); a mount never silently goes missing.
                 if (fs is null) return $"mount of type {m.Type} at {m.Destination} is not supported";
                 MountPoints.Ensure(mounts, NormalizePath(m.Destination), fs.Root.IsDirectory);
@@ -166,6 +173,32 @@ public sealed class Sandbox
         catch (IOException e)
         {
             return "cannot attach the root filesystem through the gofer: " + e.Message;
+        }
+    }
+
+    /// <summary>
+    /// A config.json cgroup mount as runc makes it: on v1, a read-only tmpfs with one cgroup mount
+    /// per hierarchy (each the container's own directory, its root the container's path); on v2 one
+    /// cgroup2 mount. Every view is read-only and reads through to the host files.
+    /// </summary>
+    private static void MountCgroupViews(Kernel.Kernel kernel, IReadOnlyList<Fs.Cgroup.HostCgroupView> views, MountTable mounts, string dest, SandboxMount m)
+    {
+        if (views.Count == 1 && views[0].Name.Length == 0)
+        {
+            var fs2 = new ProcFileSystem(kernel, "cgroup2", views[0]);
+            MountPoints.Ensure(mounts, dest, true);
+            mounts.Add(new Mount(dest, fs2, fs2.Root, true, "cgroup2", m.Options, views[0].CgroupPath));
+            return;
+        }
+        var top = new TmpfsFileSystem("tmpfs", readOnly: false, rootMode: Vfs.FileMode.Directory | 0x1ED);
+        foreach (var v in views) top.Root.Mkdir(v.Name, 0x1ED, 0, 0);
+        top.ReadOnly = true;
+        MountPoints.Ensure(mounts, dest, true);
+        mounts.Add(new Mount(dest, top, top.Root, true, "tmpfs", "nosuid,nodev,noexec,mode=755"));
+        foreach (var v in views)
+        {
+            var fs = new ProcFileSystem(kernel, "cgroup", v);
+            mounts.Add(new Mount(dest + "/" + v.Name, fs, fs.Root, true, "cgroup", m.Options, v.CgroupPath) { SuperOptions = "rw," + v.Controllers });
         }
     }
 
@@ -197,7 +230,7 @@ public sealed class Sandbox
     {
         var gofer = new GoferClient(goferFd);
         var mounts = new MountTable();
-        error = BuildMounts(Kernel, gofer, mounts, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo);
+        error = BuildMounts(Kernel, gofer, mounts, options.Users, options.RootReadOnly, options.Mounts, options.ReadonlyPaths, options.MaskedPaths, options.Devices, _cpuinfo, _meminfo, options.CgroupViews);
         if (error is not null)
         {
             gofer.Dispose();
@@ -212,6 +245,8 @@ public sealed class Sandbox
         var container = new Container(options.Id, mounts, new NamespaceIds(options.NamespaceIds), gofer)
         {
             Devices = new DeviceCgroup(options.DeviceRules),
+            ProcCgroup = options.ProcCgroup,
+            Users = options.Users,
         };
         if (!Kernel.AddContainer(container))
         {
@@ -529,12 +564,12 @@ public sealed class Sandbox
 
     public void Resume() => Resume(Kernel.RootContainer);
 
-    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
+    private static FileSystem? MakeFileSystem(Kernel.Kernel kernel, GoferClient gofer, UserNamespaceMap users, SandboxMount m, string cpuinfo, string meminfo) => m.Type switch
     {
-        "proc" => new ProcFileSystem(kernel, cpuinfo),
-        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network),
-        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly),
-        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create().With(TmpfsOptions(m, meminfo)),
+        "proc" => new ProcFileSystem(kernel, cpuinfo, users),
+        "sysfs" => SysFileSystem.Create(Environment.ProcessorCount, kernel.Network, users.HostRootUid, users.HostRootGid),
+        "bind" => new GoferFileSystem(gofer, m.GoferAttachIndex, m.ReadOnly, users),
+        "tmpfs" when NormalizePath(m.Destination) == "/dev" => DevFileSystem.Create(users.HostRootUid, users.HostRootGid).With(TmpfsOptions(m, meminfo)),
         "tmpfs" when NormalizePath(m.Destination) == "/dev/shm" => DevFileSystem.CreateShm().With(TmpfsOptions(m, meminfo)),
         "devpts" => DevFileSystem.CreateDevPts(m.Options),
         "mqueue" => kernel.Ipc.Mqueue,

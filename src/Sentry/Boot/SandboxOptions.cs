@@ -74,6 +74,9 @@ public sealed class SandboxOptions
     /// <summary>The network namespace for the guest's sockets (null: AF_UNIX only).</summary>
     public Fs.Socket.Host.HostNetwork? Network { get; init; }
 
+    /// <summary>The container's user namespace id maps (config.json's uid/gidMappings), or the identity without one.</summary>
+    public Kernel.UserNamespaceMap Users { get; init; } = Kernel.UserNamespaceMap.Initial;
+
     /// <summary>Namespace identities for /proc/PID/ns (type → inode number); missing types get fresh ones.</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }
 
@@ -101,6 +104,12 @@ public sealed class SandboxOptions
     /// <summary>Where Sentry events go (unimplemented syscalls, strace, boot errors).</summary>
     public Action<string> EventSink { get; init; } = line => Native.Libc.WriteString(2, line);
 
+    /// <summary>The container's host cgroup directories, read-through at a config.json cgroup mount (none: an empty read-only cgroup2).</summary>
+    public IReadOnlyList<Fs.Cgroup.HostCgroupView> CgroupViews { get; init; } = [];
+
+    /// <summary>What /proc/PID/cgroup shows (the sandbox's own /proc/self/cgroup; relative paths under a cgroup namespace).</summary>
+    public string ProcCgroup { get; init; } = "0::/\n";
+
     /// <summary>Host fds for the init's stdin, stdout, stderr (the sandbox's own 0-2 by default; a pty slave with a terminal).</summary>
     public int[] InitStdio { get; init; } = [0, 1, 2];
 }
@@ -114,6 +123,8 @@ public sealed class ContainerOptions
     public required string Id { get; init; }
     public required ProcessOptions Init { get; init; }
     public bool RootReadOnly { get; init; }
+    public IReadOnlyList<Fs.Cgroup.HostCgroupView> CgroupViews { get; init; } = [];
+    public string ProcCgroup { get; init; } = "0::/\n";
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
     public IReadOnlyList<string> ReadonlyPaths { get; init; } = [];
     public IReadOnlyList<MaskedPath> MaskedPaths { get; init; } = [];
@@ -123,6 +134,9 @@ public sealed class ContainerOptions
     public IReadOnlyList<Kernel.DeviceRule> DeviceRules { get; init; } = [];
     /// <summary>config.json's IPC namespace sysctls (kernel.shm*/sem/msg*, fs.mqueue.*), checked at create, applied at boot.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> IpcSysctls { get; init; } = [];
+
+    /// <summary>The container's user namespace id maps (config.json's uid/gidMappings), or the identity without one.</summary>
+    public Kernel.UserNamespaceMap Users { get; init; } = Kernel.UserNamespaceMap.Initial;
 
     /// <summary>Namespace identities for its processes' /proc/PID/ns (its own mnt; the pod's others).</summary>
     public IReadOnlyDictionary<string, ulong>? NamespaceIds { get; init; }

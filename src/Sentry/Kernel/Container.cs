@@ -21,8 +21,14 @@ public sealed class Container(string id, MountTable mounts, NamespaceIds namespa
     /// <summary>The gofer connection serving this container's root and bind mounts (null in unit tests).</summary>
     public GoferClient? Gofer { get; } = gofer;
 
+    /// <summary>The user namespace its processes are in: the id maps the gofer boundary translates by, and /proc/PID/uid_map.</summary>
+    public UserNamespaceMap Users { get; set; } = UserNamespaceMap.Initial;
+
     /// <summary>linux.resources.devices: which device nodes its processes may open and make.</summary>
     public DeviceCgroup Devices { get; set; } = DeviceCgroup.AllowAll;
+
+    /// <summary>What its processes' /proc/PID/cgroup shows: its host cgroups as runc's container sees them (relative under a cgroup namespace).</summary>
+    public string ProcCgroup { get; set; } = "0::/\n";
 
     /// <summary>The container's init (loaded at create, held until start).</summary>
     public Task? InitTask { get; set; }

@@ -30,6 +30,28 @@ public abstract class Inode
 
     public abstract int GetStat(out StatBuf stat);
 
+    /// <summary>Bits of <see cref="UnmappedIds"/>.</summary>
+    public const int UnmappedUid = 1, UnmappedGid = 2;
+
+    /// <summary>
+    /// Which of the owner uid and gid have no mapping in the container's user namespace
+    /// (<see cref="UnmappedUid"/>, <see cref="UnmappedGid"/>); only gofer files, which carry host
+    /// ids, can have them (their stat shows 65534 then, and no caller's id matches it).
+    /// </summary>
+    public virtual int UnmappedIds => 0;
+
+    /// <summary>
+    /// privileged_wrt_inode_uidgid: owner uid and gid both mapped. A capability (DAC_OVERRIDE,
+    /// CHOWN, FOWNER, ...) counts for an inode only then.
+    /// </summary>
+    public bool OwnerMapped => UnmappedIds == 0;
+
+    /// <summary>uid_eq(inode->i_uid, id): an unmapped owner equals no id the guest can hold.</summary>
+    public bool IsOwnedBy(uint uid, in StatBuf st) => st.Uid == uid && (UnmappedIds & UnmappedUid) == 0;
+
+    /// <summary>gid_eq(inode->i_gid, id), likewise.</summary>
+    public bool IsGroup(uint gid, in StatBuf st) => st.Gid == gid && (UnmappedIds & UnmappedGid) == 0;
+
     /// <summary>Finds a child of a directory; name is never empty, "." or "..".</summary>
     public virtual int Lookup(string name, out Inode? child)
     {

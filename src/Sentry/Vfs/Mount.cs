@@ -13,6 +13,9 @@ public sealed class Mount(string path, FileSystem fileSystem, Inode root, bool r
     public string Source { get; } = source;
     public string Options { get; } = options;
 
+    /// <summary>mountinfo's super options when the filesystem has its own (a cgroup hierarchy's controllers: "rw,memory"); null: ro/rw.</summary>
+    public string? SuperOptions { get; init; }
+
     /// <summary>umount2(MNT_EXPIRE) marked it: the next such call unmounts it.</summary>
     public bool ExpiryMarked { get; set; }
 

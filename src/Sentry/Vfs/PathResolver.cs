@@ -99,11 +99,13 @@ public static class PathResolver
         var creds = t.ThreadGroup.Creds;
         if (dir.GetStat(out StatBuf st) < 0) return -Errno.EACCES;
         uint bit;
-        if (creds.Fsuid == st.Uid) bit = 0x40;
-        else if (creds.Fsgid == st.Gid || Array.IndexOf(creds.Groups, st.Gid) >= 0) bit = 0x8;
+        int unmapped = dir.UnmappedIds;
+        if (creds.Fsuid == st.Uid && (unmapped & Inode.UnmappedUid) == 0) bit = 0x40;
+        else if ((unmapped & Inode.UnmappedGid) == 0 && (creds.Fsgid == st.Gid || Array.IndexOf(creds.Groups, st.Gid) >= 0)) bit = 0x8;
         else bit = 0x1;
         if ((mode & bit) != 0) return 0;
-        if (Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_READ_SEARCH) || Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_OVERRIDE)) return 0;
+        if ((Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_READ_SEARCH) || Kernel.Capabilities.Has(t, Kernel.Capabilities.DAC_OVERRIDE))
+            && dir.OwnerMapped) return 0;
         return -Errno.EACCES;
     }
 

@@ -106,6 +106,33 @@ public sealed class HookAndExecTests(LifecycleFixture fixture)
     ]);
 
     /// <summary>
+    /// A failing poststart or poststop hook is a warning and the hooks after it still run (the OCI
+    /// rule), for csrunsc alone: runc 1.1.5 stops at the first failure — a failing poststart even
+    /// makes `create` fail and destroys the container, a failing poststop skips the rest silently.
+    /// </summary>
+    [RootRequiredFact]
+    public void FailingPoststartAndPoststopWarnAndTheRestRun()
+    {
+        using var s = new LifecycleSession(fixture, LifecycleSession.Csrunsc);
+        var id = s.NewId();
+        var log = Path.Join(s.Dir, "after-failure-" + id);
+        JsonArray Hooks(string name) => new(
+            new JsonObject { ["path"] = "/bin/false" },
+            new JsonObject { ["path"] = "/bin/sh", ["args"] = new JsonArray("sh", "-c", $"echo {name} >> {log}") });
+        var bundle = s.NewBundle(id, ["true"], c => c["hooks"] = new JsonObject { ["poststart"] = Hooks("poststart"), ["poststop"] = Hooks("poststop") });
+        Assert.Equal(0, s.Create(id, bundle).ExitCode);
+        Assert.Equal(0, s.Cli("start", id).ExitCode);
+        Assert.True(s.WaitForStatus(id, "stopped", TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, s.Cli("delete", id).ExitCode);
+        var warnings = File.ReadAllLines(s.LogFile).Where(l => l.Contains("\"level\":\"warning\"", StringComparison.Ordinal) && l.Contains("hook #0", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("error running poststart hook #0 /bin/false: exit status 1", warnings[0]);
+        Assert.Contains("error running poststop hook #0 /bin/false: exit status 1", warnings[1]);
+        Assert.Equal(["poststart", "poststop"], File.ReadAllLines(log));
+        Assert.Empty(s.CleanUpAndListLeftovers());
+    }
+
+    /// <summary>
     /// exec in a created container (runc allows it: the exec'd process runs while init waits for
     /// start), then in a running one: output and exit status come back, --env/--cwd/--user apply,
     /// a failed exec exits 255 with "exec failed: ..." (<see cref="FailedExecSaysWhy"/>).

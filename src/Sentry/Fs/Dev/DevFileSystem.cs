@@ -21,16 +21,18 @@ public static class DevFileSystem
     /// Makes /dev. /dev/tty opens the caller's controlling terminal (ENXIO without one); /dev/ptmx
     /// is a symlink to the devpts instance's ptmx.
     /// </summary>
-    public static TmpfsFileSystem Create()
+    /// <param name="uid">Owner of the standard device nodes: the host root as the container sees it
+    /// (in a user namespace runc bind-mounts them from the host, so they show as 65534).</param>
+    public static TmpfsFileSystem Create(uint uid = 0, uint gid = 0)
     {
         RegisterDrivers();
         var fs = new TmpfsFileSystem("tmpfs", readOnly: false, rootMode: FileMode.Directory | 0x1ED);
-        fs.AddCharDevice("null", MemMajor, (uint)MemoryDeviceKind.Null);
-        fs.AddCharDevice("zero", MemMajor, (uint)MemoryDeviceKind.Zero);
-        fs.AddCharDevice("full", MemMajor, (uint)MemoryDeviceKind.Full);
-        fs.AddCharDevice("random", MemMajor, (uint)MemoryDeviceKind.Random);
-        fs.AddCharDevice("urandom", MemMajor, (uint)MemoryDeviceKind.URandom);
-        fs.AddCharDevice("tty", TtyMajor, TtyMinor);
+        fs.AddCharDevice("null", MemMajor, (uint)MemoryDeviceKind.Null, uid: uid, gid: gid);
+        fs.AddCharDevice("zero", MemMajor, (uint)MemoryDeviceKind.Zero, uid: uid, gid: gid);
+        fs.AddCharDevice("full", MemMajor, (uint)MemoryDeviceKind.Full, uid: uid, gid: gid);
+        fs.AddCharDevice("random", MemMajor, (uint)MemoryDeviceKind.Random, uid: uid, gid: gid);
+        fs.AddCharDevice("urandom", MemMajor, (uint)MemoryDeviceKind.URandom, uid: uid, gid: gid);
+        fs.AddCharDevice("tty", TtyMajor, TtyMinor, uid: uid, gid: gid);
         fs.AddSymlink("fd", "/proc/self/fd");
         fs.AddSymlink("stdin", "/proc/self/fd/0");
         fs.AddSymlink("stdout", "/proc/self/fd/1");

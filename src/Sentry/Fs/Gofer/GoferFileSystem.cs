@@ -17,16 +17,24 @@ public sealed class GoferFileSystem : FileSystem
     private readonly ConcurrentQueue<uint> _deadFids = new();
     private long _generation;
 
-    /// <summary>Attaches to tree attachIndex (0 = rootfs, i = bind mount i-1). Throws IOException if the gofer refuses (boot only).</summary>
-    public GoferFileSystem(GoferClient client, int attachIndex, bool readOnly) : base("9p", readOnly)
+    /// <summary>
+    /// Attaches to tree attachIndex (0 = rootfs, i = bind mount i-1). Throws IOException if the gofer
+    /// refuses (boot only). users: the container's user namespace; the gofer's stats carry host ids,
+    /// its creates and chowns take them (null: the identity, no user namespace).
+    /// </summary>
+    public GoferFileSystem(GoferClient client, int attachIndex, bool readOnly, Kernel.UserNamespaceMap? users = null) : base("9p", readOnly)
     {
         Client = client;
+        Users = users ?? Kernel.UserNamespaceMap.Initial;
         int r = client.Attach((uint)attachIndex, out uint fid, out StatBuf st);
         if (r < 0) throw new IOException($"gofer attach {attachIndex}: {Errno.Name(-r)}");
         _root = new GoferInode(this, fid, st, "/");
     }
 
     public GoferClient Client { get; }
+
+    /// <summary>The id maps between the host ids the gofer speaks and the container ids the guest sees.</summary>
+    public Kernel.UserNamespaceMap Users { get; }
 
     public override Inode Root => _root;
 

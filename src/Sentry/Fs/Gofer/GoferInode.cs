@@ -85,8 +85,51 @@ public sealed class GoferInode : Inode
             }
         }
         st.Dev = _fs.Dev;
+        var users = _fs.Users;
+        if (!users.IsIdentity)
+        {
+            // The gofer speaks host ids; the guest sees its namespace's (65534 for an unmapped one).
+            st.Uid = users.Uids.ToContainerOrOverflow(st.Uid);
+            st.Gid = users.Gids.ToContainerOrOverflow(st.Gid);
+        }
         stat = st;
         return 0;
+    }
+
+    public override int UnmappedIds
+    {
+        get
+        {
+            var users = _fs.Users;
+            if (users.IsIdentity) return 0;
+            uint uid, gid;
+            lock (this)
+            {
+                uid = _stat.Uid;
+                gid = _stat.Gid;
+            }
+            return (users.Uids.ToContainer(uid) == Kernel.IdMap.Invalid ? UnmappedUid : 0)
+                | (users.Gids.ToContainer(gid) == Kernel.IdMap.Invalid ? UnmappedGid : 0);
+        }
+    }
+
+    /// <summary>
+    /// The host ids for a file the guest makes in this directory as container ids uid/gid; false
+    /// when one has no mapping (Linux: EOVERFLOW, fsuidgid_has_mapping). gid
+    /// <see cref="Kernel.IdMap.Invalid"/>: this set-group-id directory's own group, unmapped
+    /// (FilePermissions.NewOwner), which the new file inherits as it is on the host.
+    /// </summary>
+    private bool HostIds(ref uint uid, ref uint gid)
+    {
+        var users = _fs.Users;
+        if (users.IsIdentity) return true;
+        uid = users.Uids.ToHost(uid);
+        if (gid == Kernel.IdMap.Invalid)
+        {
+            lock (this) gid = _stat.Gid;
+        }
+        else gid = users.Gids.ToHost(gid);
+        return uid != Kernel.IdMap.Invalid && gid != Kernel.IdMap.Invalid;
     }
 
     public override int Lookup(string name, out Inode? child)
@@ -166,6 +209,7 @@ public sealed class GoferInode : Inode
         file = null;
         if (!IsDirectory) return -Errno.ENOTDIR;
         if (ReadOnly) return -Errno.EROFS;
+        if (!HostIds(ref uid, ref gid)) return -Errno.EOVERFLOW;
         int hostFlags = (flags & ~(Libc.O_CLOEXEC | Libc.O_NOCTTY | Libc.O_PATH)) | Libc.O_CREAT | Libc.O_EXCL;
         int r = _fs.Client.Create(_fid, name, hostFlags, mode & 0xFFF, uid, gid, out uint fid, out StatBuf st, out int hostFd);
         if (r < 0) return r;
@@ -176,17 +220,24 @@ public sealed class GoferInode : Inode
         return 0;
     }
 
-    public override int Mkdir(string name, uint mode, uint uid, uint gid) =>
-        Made(name, _fs.Client.Mkdir(_fid, name, mode & 0xFFF, uid, gid, out uint fid, out StatBuf st), fid, st);
+    public override int Mkdir(string name, uint mode, uint uid, uint gid)
+    {
+        if (!HostIds(ref uid, ref gid)) return -Errno.EOVERFLOW;
+        return Made(name, _fs.Client.Mkdir(_fid, name, mode & 0xFFF, uid, gid, out uint fid, out StatBuf st), fid, st);
+    }
 
     public override int Mknod(string name, uint mode, ulong dev, uint uid, uint gid)
     {
         if ((mode & FileMode.TypeMask) is FileMode.CharDevice or FileMode.Block) return -Errno.EPERM;
+        if (!HostIds(ref uid, ref gid)) return -Errno.EOVERFLOW;
         return Made(name, _fs.Client.Mknod(_fid, name, mode, dev, uid, gid, out uint fid, out StatBuf st), fid, st);
     }
 
-    public override int Symlink(string name, string target, uint uid, uint gid) =>
-        Made(name, _fs.Client.Symlink(_fid, name, target, uid, gid, out uint fid, out StatBuf st), fid, st);
+    public override int Symlink(string name, string target, uint uid, uint gid)
+    {
+        if (!HostIds(ref uid, ref gid)) return -Errno.EOVERFLOW;
+        return Made(name, _fs.Client.Symlink(_fid, name, target, uid, gid, out uint fid, out StatBuf st), fid, st);
+    }
 
     public override int Link(string name, Inode target)
     {
@@ -229,11 +280,19 @@ public sealed class GoferInode : Inode
     public override int SetAttr(in SetAttrRequest request)
     {
         if (ReadOnly) return -Errno.EROFS;
+        uint uid = request.Uid, gid = request.Gid;
+        var users = _fs.Users;
+        if (!users.IsIdentity)
+        {
+            // chown checked the ids have a mapping (EINVAL); an unchanged one is not sent.
+            if ((request.Mask & SetAttrRequest.UidBit) != 0 && (uid = users.Uids.ToHost(uid)) == Kernel.IdMap.Invalid) return -Errno.EINVAL;
+            if ((request.Mask & SetAttrRequest.GidBit) != 0 && (gid = users.Gids.ToHost(gid)) == Kernel.IdMap.Invalid) return -Errno.EINVAL;
+        }
         var attr = new GoferSetAttr
         {
             Mode = request.Mode & 0xFFF,
-            Uid = request.Uid,
-            Gid = request.Gid,
+            Uid = uid,
+            Gid = gid,
             Size = (ulong)Math.Max(0, request.Size),
             AtimeSec = request.Atime.Sec,
             AtimeNsec = request.Atime.Nsec,

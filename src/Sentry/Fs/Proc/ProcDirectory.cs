@@ -9,7 +9,7 @@ public class ProcDirectory : ProcInode
 {
     private readonly Dictionary<string, Inode> _entries = new(StringComparer.Ordinal);
 
-    public ProcDirectory(ProcFileSystem fs, ulong ino, uint perm = 0x16D /*0555*/, uint uid = 0, uint gid = 0)
+    public ProcDirectory(ProcFileSystem fs, ulong ino, uint perm = 0x16D /*0555*/, uint uid = ProcInode.HostRoot, uint gid = ProcInode.HostRoot)
         : base(fs, ino, FileMode.Directory | perm, uid, gid)
     {
     }

@@ -14,7 +14,7 @@ public sealed class ProcFile : ProcInode
     private readonly Func<ReadOnlySpan<byte>, int>? _write;
 
     public ProcFile(ProcFileSystem fs, ulong ino, Func<byte[]?> generate, uint perm = 0x124 /*0444*/,
-        Func<ReadOnlySpan<byte>, int>? write = null, uint uid = 0, uint gid = 0)
+        Func<ReadOnlySpan<byte>, int>? write = null, uint uid = ProcInode.HostRoot, uint gid = ProcInode.HostRoot)
         : base(fs, ino, FileMode.Regular | perm, uid, gid)
     {
         _generate = generate;

@@ -11,11 +11,15 @@ namespace Csrunsc.Sentry.Fs.Proc;
 /// </summary>
 public sealed class ProcFileSystem : FileSystem
 {
-    private readonly ProcRootDirectory _root;
+    private readonly ProcDirectory _root;
 
-    public ProcFileSystem(KernelState kernel, string hostCpuinfo) : base("proc", false)
+    /// <param name="users">The mounting container's user namespace: what the host kernel owns
+    /// (the root, system files) belongs to its view of host root (<see cref="Kernel.UserNamespaceMap.HostRootUid"/>).</param>
+    public ProcFileSystem(KernelState kernel, string hostCpuinfo, Kernel.UserNamespaceMap? users = null) : base("proc", false)
     {
         Kernel = kernel;
+        HostRootUid = users?.HostRootUid ?? 0;
+        HostRootGid = users?.HostRootGid ?? 0;
         HostCpuinfo = hostCpuinfo;
         long bootNs = kernel.BootRealtimeNs;
         BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
@@ -25,6 +29,26 @@ public sealed class ProcFileSystem : FileSystem
         if (kernel.Network is { } network) Socket.Host.HostNetworkSetup.AddProcFiles(Net, network);
         _root = new ProcRootDirectory(this);
     }
+
+    /// <summary>
+    /// A filesystem of one directory mirrored from <paramref name="source"/> (the guest's cgroup
+    /// views): procfs's inodes and files, shown as <paramref name="fsType"/>, read-only.
+    /// </summary>
+    public ProcFileSystem(KernelState kernel, string fsType, IProcSource source) : base(fsType, true)
+    {
+        Kernel = kernel;
+        HostCpuinfo = "";
+        long bootNs = kernel.BootRealtimeNs;
+        BootTime = new Timespec { Sec = bootNs / 1_000_000_000, Nsec = bootNs % 1_000_000_000 };
+        BootId = "";
+        Net = new ProcNetDirectory(this);
+        _root = new ProcMirrorDirectory(this, source, "", writeCapability: -1, perm: 0x1ED /*0755*/);
+    }
+
+    /// <summary>Owner of the inodes made with <see cref="ProcInode.HostRoot"/>: 0, or 65534 in a user namespace leaving host root unmapped.</summary>
+    public uint HostRootUid { get; }
+
+    public uint HostRootGid { get; }
 
     /// <summary>/proc/net, shared by every process (the sandbox has one network namespace).</summary>
     public ProcNetDirectory Net { get; }

@@ -6,13 +6,20 @@ namespace Csrunsc.Sentry.Fs.Proc;
 /// <summary>Common state of procfs inodes: a stable inode number, a mode and an owner; times are the boot time.</summary>
 public abstract class ProcInode : Inode
 {
-    protected ProcInode(ProcFileSystem fs, ulong ino, uint mode, uint uid = 0, uint gid = 0)
+    /// <summary>
+    /// The default owner: the host's root as the container sees it (what the host kernel owns:
+    /// 0, or 65534 in a user namespace). Files of a process or of the network namespace pass their
+    /// owner explicitly.
+    /// </summary>
+    public const uint HostRoot = uint.MaxValue;
+
+    protected ProcInode(ProcFileSystem fs, ulong ino, uint mode, uint uid = HostRoot, uint gid = HostRoot)
     {
         Fs = fs;
         Ino = ino;
         _mode = mode;
-        Uid = uid;
-        Gid = gid;
+        Uid = uid == HostRoot ? fs.HostRootUid : uid;
+        Gid = gid == HostRoot ? fs.HostRootGid : gid;
     }
 
     private readonly uint _mode;

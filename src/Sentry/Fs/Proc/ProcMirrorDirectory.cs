@@ -27,8 +27,8 @@ public sealed class ProcMirrorDirectory : ProcDirectory
     private readonly string _path;
     private readonly int _writeCapability;
 
-    public ProcMirrorDirectory(ProcFileSystem fs, IProcSource source, string path, int writeCapability)
-        : base(fs, fs.NextIno())
+    public ProcMirrorDirectory(ProcFileSystem fs, IProcSource source, string path, int writeCapability, uint perm = 0x16D /*0555*/)
+        : base(fs, fs.NextIno(), perm, uid: 0, gid: 0) // the network namespace's: its owner is the container's root
     {
         _source = source;
         _path = path;
@@ -46,8 +46,8 @@ public sealed class ProcMirrorDirectory : ProcDirectory
             if (n != name) continue;
             string path = _path + "/" + n;
             child = dir
-                ? new ProcMirrorDirectory(Fs, _source, path, _writeCapability)
-                : new ProcFile(Fs, Fs.NextIno(), () => _source.Read(path), 0x1A4, data => WriteValue(path, data));
+                ? new ProcMirrorDirectory(Fs, _source, path, _writeCapability, Mode & 0xFFF)
+                : new ProcFile(Fs, Fs.NextIno(), () => _source.Read(path), 0x1A4, data => WriteValue(path, data), 0, 0);
             return 0;
         }
         return -Errno.ENOENT;
@@ -55,6 +55,7 @@ public sealed class ProcMirrorDirectory : ProcDirectory
 
     private int WriteValue(string path, ReadOnlySpan<byte> data)
     {
+        if (_writeCapability < 0) return -Errno.EROFS;
         if (Task.Current is not { } t || !Capabilities.Has(t, _writeCapability)) return -Errno.EACCES;
         int r = _source.Write(path, System.Text.Encoding.UTF8.GetString(data));
         return r < 0 ? r : data.Length;

@@ -14,7 +14,8 @@ public sealed class ProcNetDirectory : ProcDirectory
     }
 
     /// <summary>Adds (or replaces) /proc/net/NAME, generated when opened.</summary>
-    public void AddFile(string name, Func<byte[]?> generate) => Add(name, new ProcFile(Fs, Fs.NextIno(), () => generate() ?? []));
+    // The network namespace's files belong to the container's root (the directory itself to host root, as Linux shows it).
+    public void AddFile(string name, Func<byte[]?> generate) => Add(name, new ProcFile(Fs, Fs.NextIno(), () => generate() ?? [], uid: 0, gid: 0));
 
     /// <summary>Adds a directory mirrored from elsewhere (e.g. the namespace's own /proc/net/stat).</summary>
     public void AddDirectory(string name, Inode directory) => Add(name, directory);

@@ -129,7 +129,7 @@ public static class ProcPidContent
             ulong dev = m.FileSystem.Dev;
             sb.Append(Inv, $"{baseId + i} {parent} {DeviceNumber.Major(dev)}:{DeviceNumber.Minor(dev)} {Escape(m.FsRoot)} {Escape(m.Path)} {Options(m)} - ");
             sb.Append(m.FileSystem.Type).Append(' ').Append(Escape(m.Source.Length > 0 ? m.Source : "none")).Append(' ')
-              .Append(m.ReadOnly || m.FileSystem.ReadOnly ? "ro" : "rw").Append('\n');
+              .Append(m.SuperOptions ?? (m.ReadOnly || m.FileSystem.ReadOnly ? "ro" : "rw")).Append('\n');
         }
         return sb.ToString();
     }

@@ -53,7 +53,7 @@ public sealed class ProcPidDirectory : ProcDirectory
         Add("mem", new ProcMemInode(fs, Ino(), Live, uid, gid));
         Add("mounts", File(_ => ProcPidContent.Mounts(_group.Container.Mounts)));
         Add("mountinfo", File(_ => ProcPidContent.Mountinfo(_group.Container.Mounts)));
-        Add("cgroup", File(_ => "0::/\n"));
+        Add("cgroup", File(_ => _group.Container.ProcCgroup));
         Add("limits", File(_ => ProcPidContent.Limits(_group)));
         Add("oom_score", File(_ => "0\n"));
         Add("oom_score_adj", new ProcFile(fs, Ino(),
@@ -71,6 +71,29 @@ public sealed class ProcPidDirectory : ProcDirectory
             ns.Add(name, new ProcSymlink(fs, Ino(), () => Live() is null ? null : $"{type}:[{nsId}]", uid, gid));
         }
         Add("ns", ns);
+        // The container's user namespace (identity maps without one), as a reader inside it sees them.
+        var users = group.Container.Users;
+        Add("uid_map", new ProcFile(fs, Ino(), () => Live() is null ? null : Encoding.ASCII.GetBytes(users.Uids.Format()), 0x1A4, WriteIdMap, uid, gid));
+        Add("gid_map", new ProcFile(fs, Ino(), () => Live() is null ? null : Encoding.ASCII.GetBytes(users.Gids.Format()), 0x1A4, WriteIdMap, uid, gid));
+        Add("setgroups", new ProcFile(fs, Ino(), () => Live() is null ? null : Encoding.ASCII.GetBytes(users.Setgroups), 0x1A4, WriteSetgroups, uid, gid));
+    }
+
+    /// <summary>map_write: a namespace's map is written once, and every one here already is: EPERM.</summary>
+    private int WriteIdMap(ReadOnlySpan<byte> data) => Live() is null ? -Errno.ESRCH : -Errno.EPERM;
+
+    /// <summary>proc_setgroups_write: "allow" keeps it so; "deny" once gid_map is written is EPERM; anything else EINVAL.</summary>
+    private int WriteSetgroups(ReadOnlySpan<byte> data)
+    {
+        if (Live() is null) return -Errno.ESRCH;
+        // proc_setgroups_open: writing needs CAP_SYS_ADMIN in the namespace.
+        if (Kernel.Task.Current is not { } writer || !Kernel.Capabilities.Has(writer, Kernel.Capabilities.SYS_ADMIN)) return -Errno.EPERM;
+        var text = Encoding.ASCII.GetString(data).TrimEnd('\n');
+        return text switch
+        {
+            "allow" => data.Length,
+            "deny" => -Errno.EPERM,
+            _ => -Errno.EINVAL,
+        };
     }
 
     /// <summary>/proc/PID/ns entries and the namespace type each names.</summary>

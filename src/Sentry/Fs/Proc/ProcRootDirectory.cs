@@ -48,6 +48,9 @@ public sealed class ProcRootDirectory : ProcDirectory
         kernel.Add("threads-max", Text(fs, () => "257004"));
         kernel.Add("ngroups_max", Text(fs, () => "65536"));
         kernel.Add("cap_last_cap", Text(fs, () => "40"));
+        // What an id without a mapping in a user namespace shows as (Kernel.IdMap.Overflow).
+        kernel.Add("overflowuid", Text(fs, () => Str((int)Kernel.IdMap.Overflow)));
+        kernel.Add("overflowgid", Text(fs, () => Str((int)Kernel.IdMap.Overflow)));
         // The reader's IPC namespace, as Linux shows it.
         Kernel.Ipc.IpcNamespace Ipc() => Kernel.Task.Current?.IpcNs ?? k.Ipc;
         kernel.Add("shmmax", Text(fs, () => Ipc().ShmMax.ToString(CultureInfo.InvariantCulture)));

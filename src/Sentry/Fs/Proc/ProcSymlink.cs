@@ -5,7 +5,7 @@ using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 namespace Csrunsc.Sentry.Fs.Proc;
 
 /// <summary>A procfs symlink whose target is computed on each readlink (self, exe, cwd, fd/N, ...).</summary>
-public class ProcSymlink(ProcFileSystem fs, ulong ino, Func<string?> target, uint uid = 0, uint gid = 0)
+public class ProcSymlink(ProcFileSystem fs, ulong ino, Func<string?> target, uint uid = ProcInode.HostRoot, uint gid = ProcInode.HostRoot)
     : ProcInode(fs, ino, FileMode.Symlink | 0x1FF, uid, gid)
 {
     public override int ReadLink(out string? value)

@@ -38,6 +38,8 @@ internal static class FilePermissions
         ulong caps = !realIds ? creds.Caps.Effective
             : creds.Uid == 0 && (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) == 0 ? creds.Caps.Permitted
             : (creds.Caps.Securebits & CapabilitySets.SECBIT_NO_SETUID_FIXUP) != 0 ? creds.Caps.Effective : 0;
+        // capable_wrt_inode_uidgid: no override for a file whose owner has no mapping in the user namespace.
+        if (caps != 0 && !inode.OwnerMapped) caps = 0;
         uint mode = inode.Mode;
         bool dacOverride = (caps & (1UL << Capabilities.DAC_OVERRIDE)) != 0;
         bool readSearch = (caps & (1UL << Capabilities.DAC_READ_SEARCH)) != 0;
@@ -47,8 +49,9 @@ internal static class FilePermissions
         if (r < 0) return r;
         uint gid = realIds ? creds.Gid : creds.Fsgid;
         uint bits;
-        if (uid == st.Uid) bits = (mode >> 6) & 7;
-        else if (gid == st.Gid || InGroups(creds.Groups, st.Gid)) bits = (mode >> 3) & 7;
+        int unmapped = inode.UnmappedIds;
+        if (uid == st.Uid && (unmapped & Inode.UnmappedUid) == 0) bits = (mode >> 6) & 7;
+        else if ((unmapped & Inode.UnmappedGid) == 0 && (gid == st.Gid || InGroups(creds.Groups, st.Gid))) bits = (mode >> 3) & 7;
         else bits = mode & 7;
         if ((bits & (uint)may) == (uint)may) return 0;
         if (FileMode.IsDir(mode))
@@ -66,9 +69,9 @@ internal static class FilePermissions
     /// <summary>inode_owner_or_capable: the caller's fsuid owns the inode, or it holds CAP_FOWNER (chmod, utimes, sticky).</summary>
     public static bool IsOwnerOrRoot(Task t, Inode inode)
     {
-        if (Capabilities.Has(t, Capabilities.FOWNER)) return true;
+        if (Capabilities.Has(t, Capabilities.FOWNER) && inode.OwnerMapped) return true;
         uint uid = t.ThreadGroup.Creds.Fsuid;
-        return inode.GetStat(out StatBuf st) == 0 && st.Uid == uid;
+        return inode.GetStat(out StatBuf st) == 0 && inode.IsOwnedBy(uid, in st);
     }
 
     /// <summary>in_group_p: the fsgid or a supplementary group.</summary>
@@ -84,7 +87,10 @@ internal static class FilePermissions
         var creds = t.ThreadGroup.Creds;
         uid = creds.Fsuid;
         gid = creds.Fsgid;
-        if ((dir.Mode & 0x400 /*S_ISGID*/) != 0 && dir.GetStat(out StatBuf st) == 0) gid = st.Gid;
+        // A group the user namespace does not map has no container id: IdMap.Invalid asks the
+        // directory's filesystem for the directory's own (host) group (GoferInode).
+        if ((dir.Mode & 0x400 /*S_ISGID*/) != 0 && dir.GetStat(out StatBuf st) == 0)
+            gid = (dir.UnmappedIds & Inode.UnmappedGid) != 0 ? IdMap.Invalid : st.Gid;
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ internal static class SysChmod
         if (readOnly) return -Errno.EROFS;
         if (!FilePermissions.IsOwnerOrRoot(t, inode)) return -Errno.EPERM;
         // Set-group-id needs the file's group among the caller's, or CAP_FSETID (else it is dropped silently).
-        if ((mode & 0x400) != 0 && !Capabilities.Has(t, Capabilities.FSETID)
+        if ((mode & 0x400) != 0 && !(Capabilities.Has(t, Capabilities.FSETID) && inode.OwnerMapped)
             && inode.GetStat(out StatBuf st) == 0 && !FilePermissions.InGroup(t, st.Gid)) mode &= ~0x400u;
         var req = new SetAttrRequest { Mask = SetAttrRequest.ModeBit, Mode = mode & 0xFFF };
         int r = inode.SetAttr(in req);
@@ -77,14 +77,19 @@ internal static class SysChmod
     private static long SetOwner(Task t, Inode inode, VfsPath? location, bool readOnly, uint uid, uint gid)
     {
         if (readOnly) return -Errno.EROFS;
+        // chown_common: an id the caller's user namespace does not map is EINVAL.
+        var users = t.ThreadGroup.Container.Users;
+        if ((uid != uint.MaxValue && !users.Uids.IsMapped(uid)) || (gid != uint.MaxValue && !users.Gids.IsMapped(gid))) return -Errno.EINVAL;
         var creds = t.ThreadGroup.Creds;
         int r = inode.GetStat(out StatBuf st);
         if (r < 0) return r;
-        if (!Capabilities.Has(t, Capabilities.CHOWN))
+        // chown_ok/chgrp_ok: CAP_CHOWN counts only for a file whose owner the namespace maps (capable_wrt_inode_uidgid).
+        if (!(Capabilities.Has(t, Capabilities.CHOWN) && inode.OwnerMapped))
         {
             // chown_ok / chgrp_ok: only the owner, keeping the owner, giving the file to one of its groups.
-            if (uid != uint.MaxValue && (uid != st.Uid || st.Uid != creds.Fsuid)) return -Errno.EPERM;
-            if (gid != uint.MaxValue && (st.Uid != creds.Fsuid || (gid != st.Gid && !FilePermissions.InGroup(t, gid)))) return -Errno.EPERM;
+            bool owner = inode.IsOwnedBy(creds.Fsuid, in st);
+            if (uid != uint.MaxValue && (uid != st.Uid || !owner)) return -Errno.EPERM;
+            if (gid != uint.MaxValue && (!owner || (!inode.IsGroup(gid, in st) && !FilePermissions.InGroup(t, gid)))) return -Errno.EPERM;
         }
         var req = new SetAttrRequest();
         if (uid != uint.MaxValue)

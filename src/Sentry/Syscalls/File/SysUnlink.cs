@@ -60,7 +60,9 @@ internal static class SysUnlink
     internal static int CheckSticky(Task t, Inode dir, Inode victim)
     {
         if ((dir.Mode & 0x200 /*S_ISVTX*/) == 0) return 0;
-        if (FilePermissions.IsOwnerOrRoot(t, victim) || FilePermissions.IsOwnerOrRoot(t, dir)) return 0;
-        return -Errno.EPERM;
+        // check_sticky: the entry's owner, the directory's owner, or CAP_FOWNER over the entry (capable_wrt_inode_uidgid).
+        if (FilePermissions.IsOwnerOrRoot(t, victim)) return 0;
+        uint fsuid = t.ThreadGroup.Creds.Fsuid;
+        return dir.GetStat(out StatBuf st) == 0 && dir.IsOwnedBy(fsuid, in st) ? 0 : -Errno.EPERM;
     }
 }

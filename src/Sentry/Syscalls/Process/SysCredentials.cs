@@ -26,6 +26,12 @@ internal static class SysCredentials
 
     private delegate long Change(Task t, in SyscallArguments a);
 
+    // make_kuid/make_kgid + uid_valid: an id without a mapping in the caller's user namespace is EINVAL (-1 never maps).
+    private static bool UidValid(Task t, uint uid) => t.ThreadGroup.Container.Users.Uids.IsMapped(uid);
+    private static bool GidValid(Task t, uint gid) => t.ThreadGroup.Container.Users.Gids.IsMapped(gid);
+    private static bool UidOk(Task t, uint uid) => uid == Unchanged || UidValid(t, uid);
+    private static bool GidOk(Task t, uint gid) => gid == Unchanged || GidValid(t, gid);
+
     private static long Committed(Task t, Change change, in SyscallArguments a)
     {
         var before = CredentialCommit.Snapshot(t.ThreadGroup.Creds);
@@ -37,7 +43,7 @@ internal static class SysCredentials
     private static long SetUidCore(Task t, in SyscallArguments a)
     {
         uint uid = (uint)a.A0;
-        if (uid == Unchanged) return -Errno.EINVAL;
+        if (!UidValid(t, uid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         uint ou = c.Uid, oe = c.Euid, os = c.Suid;
         if (Capabilities.Has(t, Capabilities.SETUID)) c.Uid = c.Suid = uid;
@@ -50,6 +56,7 @@ internal static class SysCredentials
     private static long SetReUidCore(Task t, in SyscallArguments a)
     {
         uint ruid = (uint)a.A0, euid = (uint)a.A1;
+        if (!UidOk(t, ruid) || !UidOk(t, euid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         bool cap = Capabilities.Has(t, Capabilities.SETUID);
         if (ruid != Unchanged && ruid != c.Uid && ruid != c.Euid && !cap) return -Errno.EPERM;
@@ -66,6 +73,7 @@ internal static class SysCredentials
     private static long SetResUidCore(Task t, in SyscallArguments a)
     {
         uint ruid = (uint)a.A0, euid = (uint)a.A1, suid = (uint)a.A2;
+        if (!UidOk(t, ruid) || !UidOk(t, euid) || !UidOk(t, suid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         if ((ruid == Unchanged || ruid == c.Uid) && (euid == Unchanged || euid == c.Euid) && (suid == Unchanged || suid == c.Suid))
             return 0;
@@ -83,7 +91,7 @@ internal static class SysCredentials
     private static long SetGidCore(Task t, in SyscallArguments a)
     {
         uint gid = (uint)a.A0;
-        if (gid == Unchanged) return -Errno.EINVAL;
+        if (!GidValid(t, gid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         if (Capabilities.Has(t, Capabilities.SETGID)) c.Gid = c.Sgid = gid;
         else if (gid != c.Gid && gid != c.Sgid) return -Errno.EPERM;
@@ -94,6 +102,7 @@ internal static class SysCredentials
     private static long SetReGidCore(Task t, in SyscallArguments a)
     {
         uint rgid = (uint)a.A0, egid = (uint)a.A1;
+        if (!GidOk(t, rgid) || !GidOk(t, egid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         bool cap = Capabilities.Has(t, Capabilities.SETGID);
         if (rgid != Unchanged && rgid != c.Gid && rgid != c.Egid && !cap) return -Errno.EPERM;
@@ -109,6 +118,7 @@ internal static class SysCredentials
     private static long SetResGidCore(Task t, in SyscallArguments a)
     {
         uint rgid = (uint)a.A0, egid = (uint)a.A1, sgid = (uint)a.A2;
+        if (!GidOk(t, rgid) || !GidOk(t, egid) || !GidOk(t, sgid)) return -Errno.EINVAL;
         var c = t.ThreadGroup.Creds;
         if ((rgid == Unchanged || rgid == c.Gid) && (egid == Unchanged || egid == c.Egid) && (sgid == Unchanged || sgid == c.Sgid))
             return 0;
@@ -127,7 +137,7 @@ internal static class SysCredentials
         uint uid = (uint)a.A0;
         var c = t.ThreadGroup.Creds;
         uint old = c.Fsuid;
-        if (uid == Unchanged) return old;
+        if (!UidValid(t, uid)) return old;
         if (uid == c.Uid || uid == c.Euid || uid == c.Suid || uid == c.Fsuid || Capabilities.Has(t, Capabilities.SETUID))
         {
             if (uid != old)
@@ -144,7 +154,7 @@ internal static class SysCredentials
         uint gid = (uint)a.A0;
         var c = t.ThreadGroup.Creds;
         uint old = c.Fsgid;
-        if (gid == Unchanged) return old;
+        if (!GidValid(t, gid)) return old;
         if (gid == c.Gid || gid == c.Egid || gid == c.Sgid || gid == c.Fsgid || Capabilities.Has(t, Capabilities.SETGID))
             c.Fsgid = gid;
         return old;
@@ -185,7 +195,10 @@ internal static class SysCredentials
         if (!Capabilities.Has(t, Capabilities.SETGID)) return -Errno.EPERM;
         var groups = new uint[size];
         for (int i = 0; i < size; i++)
+        {
             if (t.ReadStruct(a.A1 + (ulong)(i * 4), out groups[i]) < 0) return -Errno.EFAULT;
+            if (!GidValid(t, groups[i])) return -Errno.EINVAL;
+        }
         Array.Sort(groups); // the kernel keeps them sorted (getgroups returns them so)
         t.ThreadGroup.Creds.Groups = groups;
         return 0;

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Csrunsc.Oci;
+using Csrunsc.Sentry.Kernel;
+using Xunit;
+
+namespace Csrunsc.Tests.Oci;
+
+/// <summary>IdMap's translation and uid_map format, and config.json's user namespace checked as runc 1.1.5 checks it.</summary>
+public sealed class UserNamespaceCheckTests
+{
+    private static OciSpec Spec(string linux, string user = """{"uid":0,"gid":0}""") =>
+        JsonSerializer.Deserialize($$"""{"process":{"args":["sh"],"cwd":"/","user":{{user}}},"root":{"path":"rootfs"},"linux":{{linux}}}""",
+            OciSpecJsonContext.Default.OciSpec)!;
+
+    private const string Map = """[{"containerID":0,"hostID":100000,"size":65536}]""";
+
+    [Fact]
+    public void IdentityMapsEveryIdButMinusOne()
+    {
+        var id = IdMap.Identity;
+        Assert.True(id.IsIdentity);
+        Assert.Equal(12345u, id.ToHost(12345));
+        Assert.False(id.IsMapped(uint.MaxValue));
+        Assert.Equal("         0          0 4294967295\n", id.Format());
+    }
+
+    [Fact]
+    public void ExtentsTranslateBothWaysAndUnmappedIdsOverflow()
+    {
+        var map = new IdMap([new IdMapExtent(0, 100000, 1000), new IdMapExtent(1000, 300000, 10)]);
+        Assert.Equal(100005u, map.ToHost(5));
+        Assert.Equal(300003u, map.ToHost(1003));
+        Assert.Equal(IdMap.Invalid, map.ToHost(1010));
+        Assert.Equal(5u, map.ToContainer(100005));
+        Assert.Equal(1009u, map.ToContainer(300009));
+        Assert.Equal(IdMap.Invalid, map.ToContainer(0));
+        Assert.Equal(65534u, map.ToContainerOrOverflow(0));
+        Assert.False(map.IsMapped(uint.MaxValue));
+        Assert.Equal("         0     100000       1000\n      1000     300000         10\n", map.Format());
+    }
+
+    [Theory]
+    [InlineData(0u, 0u, 0u, "a mapping of size 0")]
+    [InlineData(10u, 100005u, 5u, "overlapping mappings")]
+    [InlineData(5u, 200000u, 10u, "overlapping mappings")]
+    public void KernelRefusedMapsAreNamed(uint c, uint h, uint size, string why) =>
+        Assert.Equal(why, IdMap.Validate([new IdMapExtent(0, 100000, 10), new IdMapExtent(c, h, size)]));
+
+    [Fact]
+    public void WithoutMappingsTheUserNamespaceIsRefused()
+    {
+        Assert.Equal("User namespaces enabled, but no uid mappings found.", UserNamespaceCheck.Check(Spec("""{"namespaces":[{"type":"user"}]}""")));
+        Assert.Equal("User namespaces enabled, but no gid mappings found.",
+            UserNamespaceCheck.Check(Spec($$"""{"namespaces":[{"type":"user"}],"uidMappings":{{Map}}}""")));
+    }
+
+    [Fact]
+    public void MappingsWithoutANamespaceAreIgnored()
+    {
+        var spec = Spec($$"""{"uidMappings":{{Map}},"gidMappings":{{Map}}}""");
+        Assert.Null(UserNamespaceCheck.Check(spec));
+        Assert.Same(UserNamespaceMap.Initial, UserNamespaceCheck.MapOf(spec));
+    }
+
+    [Fact]
+    public void UnmappedProcessIdsAreRefused()
+    {
+        string linux = $$"""{"namespaces":[{"type":"user"}],"uidMappings":{{Map}},"gidMappings":{{Map}}}""";
+        Assert.Null(UserNamespaceCheck.Check(Spec(linux)));
+        Assert.EndsWith("cannot set uid to unmapped user in user namespace", UserNamespaceCheck.Check(Spec(linux, """{"uid":70000,"gid":0}""")));
+        Assert.EndsWith("cannot set gid to unmapped user in user namespace", UserNamespaceCheck.Check(Spec(linux, """{"uid":0,"gid":70000}""")));
+        var map = UserNamespaceCheck.MapOf(Spec(linux));
+        Assert.True(map.IsNew);
+        Assert.Equal(100000u, map.Uids.ToHost(0));
+    }
+}
