@@ -12,7 +12,8 @@ namespace Csrunsc.Sentry.Kernel;
 /// unprivileged tracer, saved and fs ids following the effective ones, ambient cleared by a
 /// set-id or file-capability exec, secureexec). The file is the one finally loaded: for a #!
 /// script its interpreter, so set-id bits on scripts are ignored, as in Linux.
-/// Not modelled: user namespaces (ids and file capabilities' root ids are those of the one namespace).
+/// Ids are the container's (its user namespace's view); a revision 3 file capability's root id
+/// is compared with the container's 0 (Linux: the root of the caller's namespace or an ancestor).
 /// </summary>
 public static class ExecCredentials
 {
@@ -35,8 +36,9 @@ public static class ExecCredentials
         int r = inode.GetStat(out StatBuf st);
         if (r < 0) return r;
 
-        // bprm_fill_uid (the execute permission was checked when the file was opened).
-        if (maySuid && !task.NoNewPrivs)
+        // bprm_fill_uid (the execute permission was checked when the file was opened); nothing
+        // when the file's owner or group has no mapping in the container's user namespace.
+        if (maySuid && !task.NoNewPrivs && inode.UnmappedIds == 0)
         {
             if ((st.Mode & S_ISUID) != 0)
             {
