@@ -65,6 +65,8 @@ public static class CreateCommand
             error = "cannot use console socket if runc will not detach or allocate tty";
             return 1;
         }
+        if (spec!.Process?.ApparmorProfile is { Length: > 0 } profile && ConfigFields.AppArmorEnabled())
+            Log.Warning($"AppArmor profile \"{profile}\" is not applied: the container's system calls never reach the host kernel (the sandbox's host processes have their own seccomp policy)");
         Seccomp.SeccompProfile.Compile(spec!.Linux?.Seccomp, out error);
         if (error is not null) return 1;
         var store = new StateStore(global.Root);

@@ -33,6 +33,9 @@ public static class ExecCommand
 
         var process = BuildProcess(a, command, state, out error);
         if (process is null) return Fail(error!);
+        if (a.Value("apparmor") is { Length: > 0 } aa) process.ApparmorProfile = aa;
+        if (a.Value("process-label") is { Length: > 0 } label) process.SelinuxLabel = label;
+        if (RefusedOption(a, process) is { } refused) return Fail(refused);
         if (Containers.Spec(state) is { } spec && UserNamespaceCheck.CheckUser(UserNamespaceCheck.MapOf(spec), process.User) is { } unmapped)
             return Fail(unmapped);
         bool tty = a.Flag("tty") || process.Terminal;
@@ -98,6 +101,23 @@ public static class ExecCommand
             return Fail(err);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// What exec cannot honour fails rather than being ignored: the process's SELinux label and
+    /// AppArmor profile as create answers them (ConfigFields), extra preserved fds, a sub-cgroup.
+    /// </summary>
+    private static string? RefusedOption(CommandArgs a, OciProcess process)
+    {
+        if (a.Value("preserve-fds") is { } n && n != "0") return "--preserve-fds is not supported by csrunsc exec";
+        if (a.Value("cgroup") is { Length: > 0 }) return "--cgroup is not supported by csrunsc exec (the process runs in the container's cgroups)";
+        var doc = JsonSerializer.SerializeToElement(process, OciSpecJsonContext.Default.OciProcess);
+        foreach (var path in new[] { "process.apparmorProfile", "process.selinuxLabel", "process.ioPriority", "process.scheduler", "process.execCPUAffinity" })
+        {
+            var field = ConfigFields.All.Single(f => f.Path == path);
+            if (doc.TryGetProperty(path["process.".Length..], out var v) && field.Refuse?.Invoke(v) is { } why) return why;
+        }
+        return null;
     }
 
     /// <summary>Like runc: exec's own failures exit 255 (not 1) with "exec failed: " before the cause.</summary>

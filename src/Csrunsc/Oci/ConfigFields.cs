@@ -43,7 +43,8 @@ public static class ConfigFields
             _ => message,
         };
 
-    private static bool AppArmorEnabled()
+    /// <summary>Whether the host kernel runs AppArmor (then a config's profile is accepted with a warning).</summary>
+    public static bool AppArmorEnabled()
     {
         try { return File.ReadAllText("/sys/module/apparmor/parameters/enabled").Trim() == "Y"; }
         catch (IOException) { return false; }
@@ -83,10 +84,9 @@ public static class ConfigFields
         new("process.capabilities.ambient", FieldStatus.Enforced, "as bounding"),
         new("process.rlimits", FieldStatus.Enforced, "the Sentry's rlimits (Kernel/Rlimits.cs); an unknown type is refused as runc refuses it", Example: """[{"type":"RLIMIT_BOGUS","soft":1,"hard":1}]"""),
         new("process.noNewPrivileges", FieldStatus.Enforced, "per-task no_new_privs in the Sentry"),
-        new("process.apparmorProfile", FieldStatus.Refused, "no AppArmor for the guest: the guest's syscalls never reach the host (runc fails too on a host without AppArmor)",
-            v => IfSet(v, AppArmorEnabled()
-                ? "process.apparmorProfile is not supported by csrunsc: the guest's system calls never reach the host kernel (the sandbox has its own seccomp policy)"
-                : "unable to apply apparmor profile: apparmor is not enabled on this host"), "\"docker-default\""),
+        new("process.apparmorProfile", FieldStatus.Validated,
+            "a host without AppArmor: refused, as runc fails there; with AppArmor (where Docker, podman and containerd's CRI set a profile by default): accepted with a warning, as runsc does — the guest's system calls never reach the host kernel, and the sandbox's host processes are confined by their own seccomp policy, chroot and uid",
+            v => AppArmorEnabled() ? null : IfSet(v, "unable to apply apparmor profile: apparmor is not enabled on this host"), "\"docker-default\""),
         new("process.oomScoreAdj", FieldStatus.Enforced, "written for every host process of the sandbox before it starts; shown in /proc/PID/oom_score_adj; outside [-1000, 1000] refused"),
         new("process.selinuxLabel", FieldStatus.Refused, "no SELinux",
             v => IfSet(v, "selinux label is specified in config, but selinux is disabled or not supported"), "\"system_u:system_r:container_t:s0\""),

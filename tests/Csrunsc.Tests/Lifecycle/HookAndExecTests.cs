@@ -106,6 +106,21 @@ public sealed class HookAndExecTests(LifecycleFixture fixture)
     ]);
 
     /// <summary>
+    /// exec's security options are answered, not ignored: an SELinux label and (on a host without
+    /// AppArmor) a profile fail as under runc, with exit status 255.
+    /// </summary>
+    [RootRequiredFact]
+    public void ExecSecurityLabelsAreRefusedWithoutTheirLsm() => Scenario(fixture, (s, o) =>
+    {
+        if (Csrunsc.Oci.ConfigFields.AppArmorEnabled()) { o.Add("--process-label: exit 255"); o.Add("--apparmor: exit 255"); return; }
+        var (id, _, _) = s.CreateContainer(["sleep", "100"]);
+        s.Cli("start", id);
+        o.Add($"--process-label: exit {s.Cli("exec", "--process-label", "system_u:system_r:container_t:s0", id, "true").ExitCode}");
+        o.Add($"--apparmor: exit {s.Cli("exec", "--apparmor", "docker-default", id, "true").ExitCode}");
+    },
+    ["--process-label: exit 255", "--apparmor: exit 255"]);
+
+    /// <summary>
     /// A failing poststart or poststop hook is a warning and the hooks after it still run (the OCI
     /// rule), for csrunsc alone: runc 1.1.5 stops at the first failure — a failing poststart even
     /// makes `create` fail and destroys the container, a failing poststop skips the rest silently.

@@ -30,7 +30,7 @@ public sealed class ConfigFieldTableTests
         // `runc spec`'s config sets no refused field.
         using (var spec = JsonDocument.Parse(OciSpec.Default().ToRuncJson()))
             Assert.Null(ConfigFields.CheckRefused(spec.RootElement));
-        foreach (var f in ConfigFields.All.Where(f => f.Refuse is not null))
+        foreach (var f in ConfigFields.All.Where(f => f.Refuse is not null && !(f.Path == "process.apparmorProfile" && ConfigFields.AppArmorEnabled())))
         {
             Assert.True(f.Example is not null, $"{f.Path}: a refusal needs an example value");
             using var doc = JsonDocument.Parse(f.Example!);
