@@ -117,6 +117,27 @@ public static unsafe partial class Libc
     /// <summary>Writes a UTF-8 string to a raw fd (no .NET Console: it installs terminal and SIGCHLD handling).</summary>
     public static void WriteString(int fd, string s) => WriteAll(fd, System.Text.Encoding.UTF8.GetBytes(s));
 
+    /// <summary>The entries of an open directory (getdents64 to the end; "." and ".." left out), each with whether it is a directory.</summary>
+    public static List<(string Name, bool Directory)> ReadDirectory(int dirFd)
+    {
+        var list = new List<(string, bool)>();
+        byte* buf = stackalloc byte[8192];
+        while (true)
+        {
+            nint n = GetDents64(dirFd, buf, 8192);
+            if (n <= 0) break;
+            for (nint off = 0; off < n;)
+            {
+                ushort reclen = *(ushort*)(buf + off + 16);
+                byte type = buf[off + 18];
+                string name = new((sbyte*)(buf + off + 19));
+                if (name != "." && name != "..") list.Add((name, type == 4 /*DT_DIR*/));
+                off += reclen;
+            }
+        }
+        return list;
+    }
+
     /// <summary>Opens a path given as a .NET string.</summary>
     public static int OpenPath(string path, int flags, int mode = 0)
     {

@@ -127,7 +127,7 @@ public sealed class CgroupResourceTests(LifecycleFixture fixture)
         for (int tries = 0; tries < 50 && descendants.Count < 3; tries++)
         {
             Thread.Sleep(100);
-            descendants = Descendants(sandbox);
+            descendants = Integration.HostInspector.Descendants(sandbox);
         }
         foreach (var controller in new[] { "memory", "pids", "cpu", "blkio" })
         {
@@ -136,32 +136,6 @@ public sealed class CgroupResourceTests(LifecycleFixture fixture)
             foreach (int p in descendants) Assert.True(procs.Contains(p), $"process {p} ({File.ReadAllText($"/proc/{p}/comm").Trim()}) is not in {controller}:{path}");
         }
         Assert.True(descendants.Count >= 3, $"expected the gofer and two stubs under the sandbox, found {descendants.Count}");
-    }
-
-    private static List<int> Descendants(int root)
-    {
-        var children = new Dictionary<int, List<int>>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            try
-            {
-                string stat = File.ReadAllText(Path.Join(dir, "stat"));
-                int ppid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-                if (!children.TryGetValue(ppid, out var list)) children[ppid] = list = [];
-                list.Add(pid);
-            }
-            catch (IOException) { }
-        }
-        var all = new List<int>();
-        var todo = new Queue<int>([root]);
-        while (todo.TryDequeue(out int p))
-            foreach (int c in children.GetValueOrDefault(p) ?? [])
-            {
-                all.Add(c);
-                todo.Enqueue(c);
-            }
-        return all;
     }
 }
 

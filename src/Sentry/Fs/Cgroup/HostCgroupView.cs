@@ -121,21 +121,7 @@ public sealed unsafe class HostCgroupView(string name, string controllers, strin
     {
         int fd = OpenRelative(path, Libc.O_RDONLY | Libc.O_DIRECTORY);
         if (fd < 0) return null;
-        var list = new List<(string, bool)>();
-        byte* buf = stackalloc byte[8192];
-        while (true)
-        {
-            nint n = Libc.GetDents64(fd, buf, 8192);
-            if (n <= 0) break;
-            for (nint off = 0; off < n;)
-            {
-                ushort reclen = *(ushort*)(buf + off + 16);
-                byte type = buf[off + 18];
-                string name = new((sbyte*)(buf + off + 19));
-                if (name != "." && name != "..") list.Add((name, type == 4 /*DT_DIR*/));
-                off += reclen;
-            }
-        }
+        var list = Libc.ReadDirectory(fd);
         Libc.Close(fd);
         return list;
     }

@@ -292,23 +292,8 @@ public sealed unsafe class HostNetwork : Proc.IProcSource
             int fd;
             fixed (byte* pp = p) fd = Libc.OpenAt(_procFd, pp, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
             if (fd < 0) return -Libc.LastErrno;
-            var list = new List<(string, bool)>();
-            byte* buf = stackalloc byte[8192];
-            while (true)
-            {
-                nint n = Libc.GetDents64(fd, buf, 8192);
-                if (n <= 0) break;
-                for (nint off = 0; off < n;)
-                {
-                    ushort reclen = *(ushort*)(buf + off + 16);
-                    byte type = buf[off + 18];
-                    string name = new((sbyte*)(buf + off + 19));
-                    if (name != "." && name != "..") list.Add((name, type == 4 /*DT_DIR*/));
-                    off += reclen;
-                }
-            }
+            result = Libc.ReadDirectory(fd);
             Libc.Close(fd);
-            result = list;
             return 0;
         });
         return r < 0 ? null : result;
