@@ -19,7 +19,7 @@ public static class CreateCommand
         var a = CommandArgs.Parse(args, ValueFlags, BoolFlags, out string? error);
         if (error is not null) return Fail(error);
         string? id = Containers.IdArg(a);
-        int r = Create(global, a, id, newSession: true, out _, out error, out _);
+        int r = Create(global, a, id, newSession: true, out _, out error, out _, out _);
         return r == 0 ? 0 : Fail(error!);
     }
 
@@ -33,13 +33,15 @@ public static class CreateCommand
     /// The create steps, shared with `run`. Returns 0 and the sandbox pid, or 1 with error (nothing
     /// left behind). foreground (`run` without --detach): a terminal without a console socket is the
     /// runtime's own, proxied to the caller's terminal by the returned console (runc's tty.go), and
-    /// the sandbox then gets a session of its own.
+    /// the sandbox then gets a session of its own; without a terminal, the caller's terminals among
+    /// fds 0-2 are relayed through the returned pipes (runc's setupProcessPipes).
     /// </summary>
     public static int Create(GlobalOptions global, CommandArgs a, string? id, bool newSession, out ContainerState? state, out string? error,
-        out ConsoleProxy? console, bool foreground = false)
+        out ConsoleProxy? console, out StdioPipes? pipes, bool foreground = false)
     {
         state = null;
         console = null;
+        pipes = null;
         if (string.IsNullOrEmpty(id))
         {
             error = "container id cannot be empty";
@@ -94,6 +96,15 @@ public static class CreateCommand
             }
             newSession = true; // the caller's terminal's signals are ours to handle, not the sandbox's
         }
+        else if (foreground)
+        {
+            pipes = StdioPipes.ForTerminals(out error);
+            if (error is not null)
+            {
+                store.Remove(id);
+                return 1;
+            }
+        }
         var namespaces = NamespacePlan.Compute(spec!, store);
         // A pod's app container joins its pod's sandbox (one Sentry per pod) when it can.
         var pod = PodMembership.SandboxFor(spec!, store, namespaces, out string? separate);
@@ -107,20 +118,24 @@ public static class CreateCommand
             Cgroups.Remove(cgroups);
             console?.Dispose();
             console = null;
+            pipes?.Dispose();
+            pipes = null;
             store.Remove(id);
             return 1;
         }
         int goferPid = 0;
         var procs = Cgroups.ProcsFiles(cgroups);
         int pid = pod is not null
-            ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out goferPid, out error)
-            : SandboxLauncher.Launch(global, id, bundle, consoleSocket, console?.Slave ?? -1, namespaces, newSession, procs, out error);
+            ? MemberLauncher.Launch(global, id, bundle, rootfs, spec!, pod, consoleSocket, console?.Slave ?? -1, namespaces, newSession, out goferPid, out error, pipes?.GuestStdio)
+            : SandboxLauncher.Launch(global, id, bundle, consoleSocket, console?.Slave ?? -1, namespaces, newSession, procs, out error, pipes?.GuestStdio);
         if (pid < 0)
         {
             foreach (int f in procs) Libc.Close(f);
             Cgroups.Remove(cgroups);
             console?.Dispose();
             console = null;
+            pipes?.Dispose();
+            pipes = null;
             store.Remove(id);
             return 1;
         }

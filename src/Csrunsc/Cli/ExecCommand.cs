@@ -39,6 +39,7 @@ public static class ExecCommand
         if (Containers.Spec(state) is { } spec && UserNamespaceCheck.CheckUser(UserNamespaceCheck.MapOf(spec), process.User) is { } unmapped)
             return Fail(unmapped);
         bool tty = a.Flag("tty") || process.Terminal;
+        process.Terminal = tty; // the sandbox makes the pty the controlling terminal only then
         string payload = Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(process, OciSpecJsonContext.Default.OciProcess)));
 
         int[] stdio = [0, 1, 2];
@@ -47,7 +48,15 @@ public static class ExecCommand
         // runc's checkTerminal.
         if ((!detach || !tty) && socket is not null) return Fail("cannot use console socket if runc will not detach or allocate tty");
         ConsoleProxy? console = null;
-        if (tty && !detach)
+        StdioPipes? pipes = null;
+        if (!tty && !detach)
+        {
+            // runc's setupProcessPipes: a terminal among the caller's stdio reaches the process as a pipe.
+            pipes = StdioPipes.ForTerminals(out error);
+            if (error is not null) return Fail(error);
+            if (pipes is not null) stdio = pipes.GuestStdio;
+        }
+        else if (tty && !detach)
         {
             console = ConsoleProxy.Open(out error);
             if (console is null) return Fail(error!);
@@ -71,10 +80,11 @@ public static class ExecCommand
             if (a.Value("pid-file") is { } pf && CreateCommand.WritePidFile(pf, Libc.GetPid()) is { } pfErr)
             {
                 console?.Dispose();
+                pipes?.Dispose();
                 return Fail(pfErr);
             }
             string request = "exec " + payload + (console is null ? "" : " -onlcr");
-            return ExecProxyCommand.Proxy(control, Containers.Request(state, request), stdio, readyFd: -1, console: console);
+            return ExecProxyCommand.Proxy(control, Containers.Request(state, request), stdio, readyFd: -1, console: console, pipes: pipes);
         }
 
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0) return Fail("pipe failed");

@@ -29,21 +29,24 @@ public static class ExecProxyCommand
     /// given: a member's gofer connection), reports readiness, relays signals to the guest process
     /// the reply names, and returns its exit status. console: the terminal exec proxies itself
     /// (stdio is its slave), started once the process is and finished when it exits; SIGWINCH is
-    /// then its own (a resize), not relayed, as runc's signal handler.
+    /// then its own (a resize), not relayed, as runc's signal handler. pipes: the caller's terminals
+    /// relayed as pipes (stdio holds their guest ends), started and finished likewise.
     /// </summary>
-    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1, ConsoleProxy? console = null, int[]? trailingFds = null)
+    public static int Proxy(string control, string request, int[] stdio, int readyFd, int leadingFd = -1, ConsoleProxy? console = null, int[]? trailingFds = null,
+        StdioPipes? pipes = null)
     {
         try
         {
-            return ProxyTo(control, request, stdio, readyFd, leadingFd, console, trailingFds ?? []);
+            return ProxyTo(control, request, stdio, readyFd, leadingFd, console, trailingFds ?? [], pipes);
         }
         finally
         {
             console?.Dispose();
+            pipes?.Dispose();
         }
     }
 
-    private static int ProxyTo(string control, string request, int[] stdio, int readyFd, int leadingFd, ConsoleProxy? console, int[] trailingFds)
+    private static int ProxyTo(string control, string request, int[] stdio, int readyFd, int leadingFd, ConsoleProxy? console, int[] trailingFds, StdioPipes? pipes)
     {
         int fd = UnixSocket.Connect(control);
         if (fd < 0) return Report(readyFd, "the sandbox is not reachable: " + Errno.Name(-fd));
@@ -68,11 +71,13 @@ public static class ExecProxyCommand
         using var relay = new SignalForwarder(sig => ControlClient.Request(control, $"signal {guestPid} {sig}", out _),
             console is null ? null : SignalForwarder.ContainerSignals.Where(s => s != Libc.SIGWINCH));
         console?.Start();
+        pipes?.Start();
         int code = 255;
         if (UnixSocket.ReadLine(fd, out string line) && line.StartsWith("exit ", StringComparison.Ordinal))
             code = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
         Libc.Close(fd);
         console?.Finish();
+        pipes?.Finish();
         return code;
     }
 

@@ -9,7 +9,8 @@ namespace Csrunsc.Cli;
 /// --profile-seccomp FILE: at exit the sandbox writes to FILE an OCI linux.seccomp profile
 /// allowing the syscalls the workload made (Sentry/Diagnostics/SeccompProfile).
 /// With process.terminal in the foreground (no console socket) the terminal is proxied to the
-/// caller's as runc does (<see cref="Sandbox.ConsoleProxy"/>).
+/// caller's as runc does (<see cref="Sandbox.ConsoleProxy"/>); without one, the caller's terminals
+/// reach the container as pipes (<see cref="Sandbox.StdioPipes"/>).
 /// </summary>
 public static class RunCommand
 {
@@ -24,13 +25,14 @@ public static class RunCommand
         string? id = Containers.IdArg(a);
         bool detach = a.Flag("detach");
         global.ProfileSeccomp = a.Value("profile-seccomp");
-        if (CreateCommand.Create(global, a, id, newSession: detach, out ContainerState? state, out error, out var console, foreground: !detach) != 0)
+        if (CreateCommand.Create(global, a, id, newSession: detach, out ContainerState? state, out error, out var console, out var pipes, foreground: !detach) != 0)
         {
             console?.Dispose();
             Log.Error("run failed: " + error);
             return 1;
         }
         console?.Start();
+        pipes?.Start();
         // In the foreground, signals to `run` go to the container (the sandbox passes them to init).
         int sandboxPid = state!.Pid;
         using var forward = detach ? null : new SignalForwarder(sig => Libc.Kill(sandboxPid, sig), [Libc.SIGINT, Libc.SIGTERM, Libc.SIGHUP, Libc.SIGQUIT]);
@@ -44,6 +46,7 @@ public static class RunCommand
         if (detach) return 0;
         int status = HostProcess.Wait(state!.Pid);
         console?.Finish();
+        pipes?.Finish();
         if (!a.Flag("keep")) DeleteCommand.Delete(global, id!, force: true, out _);
         return status < 0 ? 1 : Libc.ExitCodeOf(status);
     }

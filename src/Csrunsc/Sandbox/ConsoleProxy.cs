@@ -107,7 +107,8 @@ public sealed unsafe class ConsoleProxy : IDisposable
         }
         _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resize());
         Resize();
-        new Thread(CopyInput, 64 * 1024) { IsBackground = true, Name = "console-in" }.Start();
+        // stdin to the master until stdin ends (runc's io.Copy(console, os.Stdin); the terminal is not closed at EOF).
+        new Thread(() => FdCopy.Pump(0, _master), 64 * 1024) { IsBackground = true, Name = "console-in" }.Start();
         _output = new Thread(CopyOutput, 64 * 1024) { IsBackground = true, Name = "console-out" };
         _output.Start();
     }
@@ -155,27 +156,6 @@ public sealed unsafe class ConsoleProxy : IDisposable
         Slave = -1;
     }
 
-    /// <summary>stdin to the master until stdin ends (runc's io.Copy(console, os.Stdin); the terminal is not closed at EOF).</summary>
-    private void CopyInput()
-    {
-        byte[] buf = new byte[16 * 1024];
-        fixed (byte* p = buf)
-        {
-            while (true)
-            {
-                nint n = Libc.Read(0, p, buf.Length);
-                if (n < 0 && Libc.LastErrno == Errno.EINTR) continue;
-                if (n < 0 && Libc.LastErrno == Errno.EAGAIN)
-                {
-                    var pfd = new PollFd { Fd = 0, Events = Libc.POLLIN };
-                    Libc.Poll(&pfd, 1, -1);
-                    continue;
-                }
-                if (n <= 0 || !WriteAll(_master, p, (int)n)) return;
-            }
-        }
-    }
-
     /// <summary>The master to stdout until every slave is closed (EIO), or the process is gone and nothing more comes.</summary>
     private void CopyOutput()
     {
@@ -200,28 +180,9 @@ public sealed unsafe class ConsoleProxy : IDisposable
                 }
                 nint n = Libc.Read(_master, p, buf.Length);
                 if (n < 0 && Libc.LastErrno is Errno.EINTR or Errno.EAGAIN) continue;
-                if (n <= 0 || !WriteAll(1, p, (int)n)) return; // EIO: the sandbox closed its last slave
+                if (n <= 0 || !FdCopy.WriteAll(1, p, (int)n)) return; // EIO: the sandbox closed its last slave
                 idleSince = Environment.TickCount64;
             }
         }
-    }
-
-    private static bool WriteAll(int fd, byte* p, int count)
-    {
-        while (count > 0)
-        {
-            nint n = Libc.Write(fd, p, count);
-            if (n < 0 && Libc.LastErrno == Errno.EINTR) continue;
-            if (n < 0 && Libc.LastErrno == Errno.EAGAIN)
-            {
-                var pfd = new PollFd { Fd = fd, Events = Libc.POLLOUT };
-                Libc.Poll(&pfd, 1, -1);
-                continue;
-            }
-            if (n <= 0) return false;
-            p += n;
-            count -= (int)n;
-        }
-        return true;
     }
 }

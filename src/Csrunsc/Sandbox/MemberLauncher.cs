@@ -14,7 +14,7 @@ public static class MemberLauncher
 {
     /// <summary>Returns the proxy's pid (the container's pid-file process) and the gofer's, or -1 with error (nothing left behind).</summary>
     public static int Launch(GlobalOptions global, string id, string bundle, string rootfs, OciSpec spec, ContainerState sandbox, string? consoleSocket, int consoleSlave,
-        IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out int goferPid, out string error)
+        IReadOnlyDictionary<string, ulong> namespaces, bool newSession, out int goferPid, out string error, int[]? callerStdio = null)
     {
         error = "";
         // The gofer drops to the sandbox's host uid, as the sandbox's own gofer does.
@@ -26,7 +26,7 @@ public static class MemberLauncher
             return -1;
         }
 
-        int[] stdio = [0, 1, 2];
+        int[] stdio = callerStdio ?? [0, 1, 2];
         int slave = -1;
         if (spec.Process!.Terminal && consoleSlave >= 0)
         {

@@ -40,6 +40,7 @@ public static class SandboxConfig
             NoNewPrivileges = p.NoNewPrivileges,
             OomScoreAdj = p.OomScoreAdj ?? 0,
             ClearOnlcr = clearOnlcr,
+            Terminal = p.Terminal,
         };
     }
 

@@ -9,10 +9,11 @@ public static class SandboxLauncher
     /// <summary>
     /// Returns the sandbox pid, or -1 with error set (the sandbox has then exited). The terminal, when
     /// process.terminal: sent to consoleSocket, or consoleSlave (a host pty slave whose master the
-    /// caller keeps, <see cref="ConsoleProxy"/>).
+    /// caller keeps, <see cref="ConsoleProxy"/>). stdio: the sandbox's fds 0-2 when not the caller's own
+    /// (<see cref="StdioPipes"/>).
     /// </summary>
     public static int Launch(GlobalOptions global, string id, string bundle, string? consoleSocket, int consoleSlave, IReadOnlyDictionary<string, ulong> namespaces, bool newSession,
-        IReadOnlyList<int> cgroupProcs, out string error)
+        IReadOnlyList<int> cgroupProcs, out string error, int[]? stdio = null)
     {
         error = "";
         if (HostProcess.Pipe(out int readyRead, out int readyWrite) < 0)
@@ -54,8 +55,9 @@ public static class SandboxLauncher
         // With a terminal the container's stdio is the pty: our own stdio (a pipe the caller reads to
         // EOF, as containerd's shim does) must not stay open in the long-lived sandbox.
         int devNull = consoleSocket is null && consoleSlave < 0 ? -1 : Libc.OpenPath("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC);
+        stdio ??= [0, 1, 2];
         (int, int)[] fds = devNull < 0
-            ? [(0, 0), (1, 1), (2, 2), (readyWrite, 3)]
+            ? [(stdio[0], 0), (stdio[1], 1), (stdio[2], 2), (readyWrite, 3)]
             : [(devNull, 0), (devNull, 1), (devNull, 2), (readyWrite, 3)];
         if (profileFd >= 0) fds = [.. fds, (profileFd, 4)];
         if (consoleSlave >= 0) fds = [.. fds, (consoleSlave, 5)];

@@ -7,11 +7,13 @@ using Csrunsc.Sentry.Vfs;
 namespace Csrunsc.Sentry.Boot;
 
 /// <summary>
-/// The stdio a container process starts with, from the host fds the caller handed in: a host pty
-/// slave (process.terminal, exec --tty) is bridged to a Sentry pty (<see cref="HostTerminalBridge"/>)
-/// whose replica, one description for every stdio fd on that terminal as runc dup2s one fd, is
-/// the process's controlling terminal; anything else is the host file itself, sharing its offset
-/// with the caller (`run ... > file` appends after what the caller wrote, as with runc).
+/// The stdio a container process starts with, from the host fds the caller handed in: with
+/// process.terminal (exec --tty) the host pty slave is bridged to a Sentry pty
+/// (<see cref="HostTerminalBridge"/>) whose replica, one description for every stdio fd on that
+/// terminal as runc dup2s one fd, is the process's controlling terminal; anything else, a host
+/// terminal without process.terminal included (`create` from a shell: isatty, no job control, as
+/// runc), is the host file itself, sharing its offset with the caller (`run ... > file` appends
+/// after what the caller wrote).
 /// </summary>
 public static unsafe class ProcessStdio
 {
@@ -19,10 +21,10 @@ public static unsafe class ProcessStdio
 
     /// <summary>
     /// Installs fds 0-2 of a new process; ownsFd(fd) tells whether the sandbox may close that host
-    /// fd; clearOnlcr: a terminal among them is one the runtime proxies itself (runc clears its ONLCR).
-    /// Returns 0 or -errno.
+    /// fd; controllingTerminal: process.terminal; clearOnlcr: the terminal is one the runtime proxies itself
+    /// (runc clears its ONLCR). Returns 0 or -errno.
     /// </summary>
-    public static int Install(Kernel.Kernel kernel, FdTable fds, ThreadGroup group, int[] stdio, Func<int, bool> ownsFd, bool clearOnlcr = false)
+    public static int Install(Kernel.Kernel kernel, FdTable fds, ThreadGroup group, int[] stdio, Func<int, bool> ownsFd, bool controllingTerminal, bool clearOnlcr = false)
     {
         FileDescription? terminal = null;
         ulong terminalDev = 0;
@@ -31,7 +33,7 @@ public static unsafe class ProcessStdio
         {
             int host = stdio[fd];
             bool owns = ownsFd(host);
-            if (!IsPtySlave(host, out ulong rdev))
+            if (!controllingTerminal || !IsPtySlave(host, out ulong rdev))
             {
                 fds.Set(fd, new HostFileDescription(host, AccessMode(host), owns) { SharesHostOffset = IsRegular(host) }, false);
                 continue;

@@ -404,8 +404,8 @@ public sealed class Sandbox
         Rlimits.ArmCpuLimit(group);
         var fds = new FdTable();
         fds.Limit = (int)Math.Min(group.Rlimits[Rlimits.NOFILE].Cur, Rlimits.NrOpen);
-        // A terminal among them is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
-        int stdioError = ProcessStdio.Install(kernel, fds, group, stdio, host => !isInit || host > 2, options.ClearOnlcr);
+        // With process.terminal the pty among them is the process's controlling terminal, as runc makes it (setsid + TIOCSCTTY).
+        int stdioError = ProcessStdio.Install(kernel, fds, group, stdio, host => !isInit || host > 2, options.Terminal, options.ClearOnlcr);
         if (stdioError < 0)
         {
             error = $"unable to start container process: cannot set up the terminal: {Errno.Name(-stdioError)}";

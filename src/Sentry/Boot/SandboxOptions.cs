@@ -43,6 +43,13 @@ public sealed class ProcessOptions
     /// console socket): as runc's console.ClearONLCR, the container's pty starts without ONLCR.
     /// </summary>
     public bool ClearOnlcr { get; init; }
+
+    /// <summary>
+    /// process.terminal (exec --tty): a host pty slave among the stdio fds becomes the process's
+    /// controlling terminal through a Sentry pty. Without it a host terminal stays the host file
+    /// (isatty, termios and window size pass through; no job control), as runc leaves it.
+    /// </summary>
+    public bool Terminal { get; init; }
 }
 
 /// <summary>

@@ -37,26 +37,32 @@ public sealed unsafe class CallerTerminal : IDisposable
     /// <summary>The terminal's mode before the runtime started (stty's view: lflag, oflag, iflag).</summary>
     public string ModeBefore { get; private set; } = "";
 
-    /// <summary>`RUNTIME run` of a bundle whose process.terminal is true, args run with env added.</summary>
-    public static CallerTerminal Run(DifferentialFixture fixture, string runtime, string[] args, string[] env, ushort rows = 24, ushort cols = 80)
+    /// <summary>
+    /// `RUNTIME run` of a bundle whose process.terminal is terminal (true unless asked), args run
+    /// with env added; detach: `run --detach` (the container keeps this terminal as its stdio).
+    /// </summary>
+    public static CallerTerminal Run(DifferentialFixture fixture, string runtime, string[] args, string[] env, ushort rows = 24, ushort cols = 80,
+        bool terminal = true, bool detach = false)
     {
         var runner = fixture.Runner;
         string id = runner.NewContainerId(runtime);
         string bundle = runner.CreateBundle(id, args, config =>
         {
             var process = (JsonObject)config["process"]!;
-            process["terminal"] = true;
+            process["terminal"] = terminal;
             var list = (JsonArray)process["env"]!;
             foreach (var e in env) list.Add((JsonNode)JsonValue.Create(e));
         });
         string stateRoot = fixture.StateRootFor(runtime);
-        return Start(runtime, stateRoot, ["run", "--bundle", bundle, id], rows, cols, cleanupId: id);
+        return Start(runtime, stateRoot, detach ? ["run", "--detach", "--bundle", bundle, id] : ["run", "--bundle", bundle, id], rows, cols, cleanupId: id);
     }
 
-    /// <summary>`RUNTIME exec -t ID args` in a running container (the caller cleans the container up).</summary>
-    public static CallerTerminal Exec(DifferentialFixture fixture, string runtime, string id, string[] args, string[] env, ushort rows = 24, ushort cols = 80)
+    /// <summary>`RUNTIME exec -t ID args` (tty: false, plain `exec`) in a running container (the caller cleans the container up).</summary>
+    public static CallerTerminal Exec(DifferentialFixture fixture, string runtime, string id, string[] args, string[] env, ushort rows = 24, ushort cols = 80,
+        bool tty = true)
     {
-        var argv = new List<string> { "exec", "-t" };
+        var argv = new List<string> { "exec" };
+        if (tty) argv.Add("-t");
         foreach (var e in env) argv.AddRange(["--env", e]);
         argv.Add(id);
         argv.AddRange(args);

@@ -25,7 +25,6 @@ public sealed unsafe class HostFileDescription : FileDescription
     private readonly WaitQueue? _queue;
     private int _pollHandle = -1;
     private int _fd;
-    private int _foregroundPgrp;
 
     /// <param name="hostFd">The host fd; this description closes it on release when ownsFd.</param>
     /// <param name="flags">The guest's open flags (access mode, O_APPEND, O_NONBLOCK).</param>
@@ -92,6 +91,38 @@ public sealed unsafe class HostFileDescription : FileDescription
     public int RawHostFd => _fd;
 
     public bool IsTerminal => _isTty;
+
+    /// <summary>
+    /// What readlink of /proc/PID/fd/N shows for a host fd the caller handed in: pipe:[ino] and
+    /// socket:[ino] with the host inode as Linux; a host pty slave as /dev/pts/N (d_path of a
+    /// terminal outside the container's root; glibc's ttyname then finds no matching node, so
+    /// `tty` says "not a tty" as under runc); the common character devices (/dev/null, ...) by
+    /// name; anything else names no host path.
+    /// </summary>
+    public string ProcLinkTarget
+    {
+        get
+        {
+            StatBuf st;
+            if (Libc.FStat(Volatile.Read(ref _fd), &st) < 0) return "anon_inode:[unknown]";
+            uint major = (uint)((st.Rdev >> 8) & 0xfff), minor = (uint)((st.Rdev & 0xff) | ((st.Rdev >> 12) & 0xfff00));
+            return (st.Mode & FileMode.TypeMask) switch
+            {
+                FileMode.Fifo => $"pipe:[{st.Ino}]",
+                FileMode.Socket => $"socket:[{st.Ino}]",
+                FileMode.CharDevice when major is >= 136 and <= 143 => $"/dev/pts/{minor}",
+                FileMode.CharDevice when HostDevicePath(st.Rdev) is { } dev => dev,
+                _ => "anon_inode:[unknown]",
+            };
+        }
+    }
+
+    private static string? HostDevicePath(ulong rdev) => rdev switch
+    {
+        0x103 => "/dev/null", 0x105 => "/dev/zero", 0x107 => "/dev/full", 0x108 => "/dev/random", 0x109 => "/dev/urandom",
+        0x500 => "/dev/tty", 0x501 => "/dev/console",
+        _ => null,
+    };
 
     public override long Size
     {
@@ -221,7 +252,7 @@ public sealed unsafe class HostFileDescription : FileDescription
         return (short)(pfd.REvents & (mask | Libc.POLLHUP | Libc.POLLERR));
     }
 
-    /// <summary>Terminal ioctls: TCGETS/TCSETS*/TIOCGWINSZ/TIOCSWINSZ pass through; the foreground process group is kept here in guest pids.</summary>
+    /// <summary>Terminal ioctls: TCGETS/TCSETS*/TIOCGWINSZ/TIOCSWINSZ pass through; job-control ones are ENOTTY (not the controlling terminal).</summary>
     public override int Ioctl(Kernel.Task task, ulong request, ulong arg)
     {
         switch (request)
@@ -240,21 +271,11 @@ public sealed unsafe class HostFileDescription : FileDescription
             case TerminalIoctl.TIOCSWINSZ:
                 return _isTty ? PassThrough(task, request, arg, TerminalIoctl.WinsizeSize, copyIn: true, copyOut: false) : -Errno.ENOTTY;
             case TerminalIoctl.TIOCGPGRP:
-            {
-                if (!_isTty) return -Errno.ENOTTY;
-                int pgrp = Volatile.Read(ref _foregroundPgrp);
-                if (pgrp == 0) pgrp = task.ThreadGroup.Pgid;
-                return task.WriteStruct(arg, pgrp);
-            }
             case TerminalIoctl.TIOCSPGRP:
-            {
-                if (!_isTty) return -Errno.ENOTTY;
-                int r = task.ReadStruct(arg, out int pgrp);
-                if (r < 0) return r;
-                if (pgrp < 0) return -Errno.EINVAL;
-                Volatile.Write(ref _foregroundPgrp, pgrp);
-                return 0;
-            }
+                // A host terminal is never the guest's controlling terminal (a container process
+                // without process.terminal starts in a session of its own, as runc's setsid), and
+                // Linux answers ENOTTY for a terminal that is not the caller's controlling one.
+                return -Errno.ENOTTY;
             default:
                 return -Errno.ENOTTY;
         }

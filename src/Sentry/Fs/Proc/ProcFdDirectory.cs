@@ -52,7 +52,7 @@ public sealed class ProcFdDirectory(ProcFileSystem fs, ProcPidDirectory process,
             return gone ? loc.AbsolutePath + " (deleted)" : loc.AbsolutePath;
         }
         var inode = file.Inode;
-        if (inode is null) return "anon_inode:[unknown]";
+        if (inode is null) return file is Host.HostFileDescription host ? host.ProcLinkTarget : "anon_inode:[unknown]";
         if (inode is Tmpfs.TmpfsRegularFile { MemfdName: { } memfd }) return "/memfd:" + memfd + " (deleted)";
         inode.GetStat(out StatBuf st);
         if (inode is PipeInode) return $"pipe:[{st.Ino}]";

@@ -1,4 +1,5 @@
 using Csrunsc.Sentry.Vfs;
+using FileMode = Csrunsc.Sentry.Vfs.FileMode;
 
 namespace Csrunsc.Sentry.Fs.Proc;
 
@@ -14,6 +15,22 @@ public sealed class ProcFdLink(ProcFileSystem fs, ulong ino, ProcPidDirectory pr
     public VfsPath? JumpTarget() => GetFile()?.Location;
 
     public int Fd => fd;
+
+    /// <summary>Linux gives every /proc/PID/fd link the size 64.</summary>
+    protected override long StatSize => 64;
+
+    /// <summary>As Linux's tid_fd_update_inode: r-x for a readable description, -wx for a writable one, rwx for both.</summary>
+    public override uint Mode
+    {
+        get
+        {
+            if (GetFile() is not { } f) return base.Mode;
+            int access = f.Flags & Csrunsc.Native.Libc.O_ACCMODE;
+            if ((f.Flags & Csrunsc.Native.Libc.O_PATH) != 0) return FileMode.Symlink;
+            uint bits = access switch { Csrunsc.Native.Libc.O_RDONLY => 0x140u, Csrunsc.Native.Libc.O_WRONLY => 0xC0u, Csrunsc.Native.Libc.O_RDWR => 0x1C0u, _ => 0u }; // 3: ioctl only
+            return FileMode.Symlink | bits;
+        }
+    }
 
     /// <summary>The description behind the link (with no extra reference), or null if the fd is closed.</summary>
     public FileDescription? GetFile() => process.Live()?.Fds.Get(fd);

@@ -41,7 +41,7 @@ public abstract class ProcInode : Inode
     public override int GetStat(out StatBuf stat)
     {
         var t = Fs.BootTime;
-        stat = StatFactory.Make(Fs.Dev, Ino, _mode, IsDirectory ? 2UL : 1UL, Uid, Gid, StatSize, t, t, t);
+        stat = StatFactory.Make(Fs.Dev, Ino, Mode, IsDirectory ? 2UL : 1UL, Uid, Gid, StatSize, t, t, t);
         stat.Blocks = 0;
         stat.Blksize = 1024;
         return 0;
