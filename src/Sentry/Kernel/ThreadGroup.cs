@@ -92,6 +92,16 @@ public sealed class ThreadGroup
     /// <summary>PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here rather than to init.</summary>
     public bool IsChildSubreaper { get; set; }
 
+    /// <summary>
+    /// Yama's PR_SET_PTRACER exception: this process (or a descendant of it) may attach to us although
+    /// we are not its descendant; null with <see cref="AnyPtracer"/> false: none. A process that has
+    /// exited matches nothing (Yama drops the relation when the tracer is freed).
+    /// </summary>
+    public ThreadGroup? DeclaredPtracer { get; set; }
+
+    /// <summary>PR_SET_PTRACER_ANY: any process passing the other ptrace checks may attach.</summary>
+    public bool AnyPtracer { get; set; }
+
     // Job control (see TaskJobControl.cs); all under lock(this).
 
     /// <summary>Stopped by a job-control signal (every thread has stopped): state T.</summary>

@@ -88,7 +88,7 @@ public static partial class SyscallTable
         Partial(125, "capget", SysCapability.Capget, "capability sets are per process, not per thread");
         Partial(126, "capset", SysCapability.Capset, "changes the whole process's sets (Linux: the calling thread's)");
         Partial(135, "personality", SysSystem.Personality, "PER_LINUX with or without ADDR_NO_RANDOMIZE (layouts are never randomized); other personas and flags EINVAL");
-        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG (fires when the forking thread exits; cleared by a change of effective/fs ids and by a secure execve), DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (per task as PFA_NO_NEW_PRIVS: inherited by clone, kept by execve, carried by seccomp TSYNC; initially config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT; SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
+        Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG (fires when the forking thread exits; cleared by a change of effective/fs ids and by a secure execve), DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (per task as PFA_NO_NEW_PRIVS: inherited by clone, kept by execve, carried by seccomp TSYNC; initially config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT, SET_PTRACER (Yama scope 1 exception: the named process or its descendants, or ANY, may attach); SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
         Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
         Full(170, "sethostname", SysSystem.SetHostname);

@@ -44,7 +44,7 @@ public sealed partial class Task
 
     /// <summary>
     /// __ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS, plus Yama's scope 1 (a tracee must be a
-    /// descendant): the caller's real ids match all of the target's, the target is dumpable, or the
+    /// descendant, or have named the tracer with PR_SET_PTRACER, as LeakSanitizer's tracer is): the caller's real ids match all of the target's, the target is dumpable, or the
     /// caller has CAP_SYS_PTRACE. 0 or -EPERM. Also process_vm_readv/writev's check.
     /// </summary>
     internal int PtraceMayAccess(Task target)
@@ -54,9 +54,19 @@ public sealed partial class Task
         var me = ThreadGroup.Creds;
         if (!SameCredsForPtrace(me, target.ThreadGroup.Creds)) return -Errno.EPERM;
         if (target.ThreadGroup.Dumpable == 0) return -Errno.EPERM;
-        for (var g = target.ThreadGroup; g is not null; g = g.Parent)
-            if (g == ThreadGroup) return 0;
+        if (IsDescendant(target.ThreadGroup, of: ThreadGroup)) return 0;
+        // Yama's ptracer_exception_found: the target named us, or an ancestor of ours, with PR_SET_PTRACER.
+        var declared = target.ThreadGroup.DeclaredPtracer;
+        if (target.ThreadGroup.AnyPtracer || (declared is not null && !declared.Zombie && IsDescendant(ThreadGroup, of: declared))) return 0;
         return -Errno.EPERM;
+    }
+
+    /// <summary>Yama's task_is_descendant: g is the process of or one of its descendants.</summary>
+    private static bool IsDescendant(ThreadGroup g, ThreadGroup of)
+    {
+        for (var p = g; p is not null; p = p.Parent)
+            if (p == of) return true;
+        return false;
     }
 
     /// <summary>PTRACE_TRACEME: the parent becomes the tracer (no stop now; the next signal or exec stops).</summary>

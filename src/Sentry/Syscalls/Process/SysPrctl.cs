@@ -5,12 +5,16 @@ using Task = Csrunsc.Sentry.Kernel.Task;
 
 namespace Csrunsc.Sentry.Syscalls.Process;
 
-/// <summary>prctl: names, parent-death signal, dumpable, child subreaper, seccomp, and the capability prctls (keep-caps, securebits, no_new_privs, bounding and ambient sets: SysCapability).</summary>
+/// <summary>prctl: names, parent-death signal, dumpable, child subreaper, Yama's ptracer, seccomp, and the capability prctls (keep-caps, securebits, no_new_privs, bounding and ambient sets: SysCapability).</summary>
 internal static class SysPrctl
 {
     public const int PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
         PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
-        PR_SET_MM = 35, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_VMA = 0x53564d41;
+        PR_SET_MM = 35, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_VMA = 0x53564d41,
+        PR_SET_PTRACER = 0x59616d61;
+
+    /// <summary>PR_SET_PTRACER_ANY: (unsigned long)-1.</summary>
+    private const ulong PtracerAny = ulong.MaxValue;
 
     public static long Prctl(Task t, in SyscallArguments a)
     {
@@ -57,6 +61,20 @@ internal static class SysPrctl
                 return t.WriteStruct(a.A1, g.IsChildSubreaper ? 1 : 0) < 0 ? -Errno.EFAULT : 0;
             case PR_SET_VMA:
                 return 0;
+            case PR_SET_PTRACER:
+            {
+                // Yama: per process; 0 clears, -1 allows anyone, else a task by pid (EINVAL if none).
+                if (a.A1 == 0 || a.A1 == PtracerAny || (int)a.A1 == -1)
+                {
+                    g.DeclaredPtracer = null;
+                    g.AnyPtracer = a.A1 != 0;
+                    return 0;
+                }
+                if (a.A1 > int.MaxValue || t.Kernel.Pids.TaskById((int)a.A1) is not { } tracer) return -Errno.EINVAL;
+                g.DeclaredPtracer = tracer.ThreadGroup;
+                g.AnyPtracer = false;
+                return 0;
+            }
             case PR_SET_MM:
                 // Rewriting the mm's fields is not supported; unprivileged callers get Linux's EPERM first.
                 return Capabilities.Has(t, Capabilities.SYS_RESOURCE) ? -Errno.EINVAL : -Errno.EPERM;

@@ -174,7 +174,7 @@ public static class StraceFlags
         1 => "PR_SET_PDEATHSIG", 2 => "PR_GET_PDEATHSIG", 3 => "PR_GET_DUMPABLE", 4 => "PR_SET_DUMPABLE", 15 => "PR_SET_NAME",
         16 => "PR_GET_NAME", 22 => "PR_SET_SECCOMP", 23 => "PR_CAPBSET_READ", 24 => "PR_CAPBSET_DROP", 36 => "PR_SET_CHILD_SUBREAPER",
         37 => "PR_GET_CHILD_SUBREAPER", 38 => "PR_SET_NO_NEW_PRIVS", 39 => "PR_GET_NO_NEW_PRIVS", 47 => "PR_CAP_AMBIENT",
-        0x53564d41 => "PR_SET_VMA", _ => v.ToString(Inv),
+        0x53564d41 => "PR_SET_VMA", 0x59616d61 => "PR_SET_PTRACER", _ => v.ToString(Inv),
     };
 
     public static string ClockId(ulong v) => v switch
