@@ -130,7 +130,9 @@ public sealed partial class Task
                     break; // the run loop stops this thread; later signals wait until it is continued
                 }
                 if (DefaultIgnored(sig)) continue;
-                ExitGroup(DefaultCoreDumps(sig) ? sig | 0x80 : sig);
+                // Core-action signals kill like the others: the Sentry writes no core file, and Linux
+                // sets the status's core flag (WCOREDUMP, CLD_DUMPED) only when one was written.
+                ExitGroup(sig);
                 return;
             }
             if (SetupFrame(in info, in act) < 0)

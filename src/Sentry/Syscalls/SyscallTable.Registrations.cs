@@ -90,7 +90,7 @@ public static partial class SyscallTable
         Partial(135, "personality", SysSystem.Personality, "PER_LINUX with or without ADDR_NO_RANDOMIZE (layouts are never randomized); other personas and flags EINVAL");
         Partial(157, "prctl", SysPrctl.Prctl, "NAME, PDEATHSIG (fires when the forking thread exits; cleared by a change of effective/fs ids and by a secure execve), DUMPABLE, CHILD_SUBREAPER, KEEPCAPS, SECUREBITS, NO_NEW_PRIVS (per task as PFA_NO_NEW_PRIVS: inherited by clone, kept by execve, carried by seccomp TSYNC; initially config.json's noNewPrivileges), CAPBSET_READ/DROP, CAP_AMBIENT, SET_PTRACER (Yama scope 1 exception: the named process or its descendants, or ANY, may attach); SET_VMA ignored; GET/SET_SECCOMP (see seccomp); others EINVAL");
         Full(158, "arch_prctl", SysSystem.ArchPrctl);
-        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
+        Partial(160, "setrlimit", SysRlimit.SetRlimit, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced; DATA for brk only; NICE for setpriority; CORE kept but no core file is ever written (so no wait status has the core flag); RSS, RTPRIO, RTTIME, LOCKS kept, not enforced");
         Full(170, "sethostname", SysSystem.SetHostname);
         Full(171, "setdomainname", SysSystem.SetDomainname);
         Full(186, "gettid", SysIdentity.GetTid);
@@ -105,7 +105,7 @@ public static partial class SyscallTable
         Partial(311, "process_vm_writev", SysProcessVm.Writev, "partial transfers stop at page granularity on the remote side");
         Full(273, "set_robust_list", SysSystem.SetRobustList);
         Full(274, "get_robust_list", SysSystem.GetRobustList);
-        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced");
+        Partial(302, "prlimit64", SysRlimit.Prlimit64, "as getrlimit: NOFILE, FSIZE, NPROC, AS, MSGQUEUE, CPU, SIGPENDING, MEMLOCK, STACK enforced; DATA for brk only; NICE for setpriority; CORE kept but no core file is ever written (so no wait status has the core flag); RSS, RTPRIO, RTTIME, LOCKS kept, not enforced");
         Full(309, "getcpu", SysSystem.Getcpu);
         Full(318, "getrandom", SysSystem.Getrandom);
         Partial(322, "execveat", SysLifecycle.Execveat, "as execve");
