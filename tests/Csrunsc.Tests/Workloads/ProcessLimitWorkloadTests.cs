@@ -10,7 +10,7 @@ namespace Csrunsc.Tests.Workloads;
 /// at the limit), a SIGQUIT death without the core flag (no core file is written: RLIMIT_CORE is 0), `ulimit -t` (killed at the hard CPU limit: 137), a fork loop
 /// under pids.limit ending in EAGAIN with every child reaped and the sandbox alive; runuser and
 /// setpriv switching root to nobody (with PAM's config from the host), and a non-root setpriv
-/// refused its way back.
+/// refused its way back; Debian's set-uid sudo run by nobody with a NOPASSWD sudoers entry.
 /// </summary>
 [Collection(DifferentialCollection.Name)]
 public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
@@ -58,9 +58,7 @@ public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
     [RootRequiredFact]
     public void RunuserAndSetprivChangeIdentity()
     {
-        var files = new Dictionary<string, string>();
-        foreach (var f in Directory.GetFiles("/etc/pam.d")) files["etc/pam.d/" + Path.GetFileName(f)] = f;
-        foreach (var f in Directory.GetFiles("/etc/security")) files["etc/security/" + Path.GetFileName(f)] = f;
+        var files = HostPamConfig();
         string[] caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL", "CAP_AUDIT_WRITE"];
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["bash", "-c", """
             runuser -u nobody -- id; echo "runuser=$?"
@@ -79,5 +77,34 @@ public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
         Assert.Contains("uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\nrunuser=0\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("setresuid failed: Operation not permitted\nback=127\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("CapEff:\t0000000000000000\nNoNewPrivs:\t1\n50\nOperation not permitted\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    [RootRequiredFact]
+    public void SudoAsAUser()
+    {
+        DebianBundle.RequireProgram("sudo", "sudo");
+        var sudoers = Path.Join(fixture.ScratchDir, "sudoers");
+        File.WriteAllText(sudoers, "Defaults !fqdn, !syslog, !lecture\nroot ALL=(ALL:ALL) ALL\nnobody ALL=(ALL:ALL) NOPASSWD: ALL\n");
+        File.SetUnixFileMode(sudoers, UnixFileMode.UserRead | UnixFileMode.GroupRead);
+        var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["bash", "-c", """
+            id -u
+            sudo -n id; echo "sudo=$?"
+            sudo -n -u nobody id -un; echo "as-nobody=$?"
+            sudo -n grep -E '^Uid' /proc/self/status; echo "status=$?"
+            """], new Dictionary<string, string>(HostPamConfig()) { ["etc/sudoers"] = sudoers }, config =>
+        {
+            config["process"]!["user"] = new JsonObject { ["uid"] = 65534, ["gid"] = 65534 };
+            config["process"]!["noNewPrivileges"] = false;
+        });
+        Assert.Contains("65534\nuid=0(root) gid=0(root) groups=0(root)\nsudo=0\nnobody\nas-nobody=0\nUid:\t0\t0\t0\t0\nstatus=0\n", runc.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The host's PAM configuration (/etc/pam.d, /etc/security) for the rootfs: runuser and sudo open PAM sessions.</summary>
+    private static Dictionary<string, string> HostPamConfig()
+    {
+        var files = new Dictionary<string, string>();
+        foreach (var dir in new[] { "pam.d", "security" })
+            foreach (var f in Directory.GetFiles(Path.Join("/etc", dir))) files[$"etc/{dir}/{Path.GetFileName(f)}"] = f;
+        return files;
     }
 }
