@@ -59,21 +59,13 @@ public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
     public void RunuserAndSetprivChangeIdentity()
     {
         var files = HostPamConfig();
-        string[] caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL", "CAP_AUDIT_WRITE"];
         var (runc, _) = WorkloadAssert.SameStdoutAndExit(fixture, ["bash", "-c", """
             runuser -u nobody -- id; echo "runuser=$?"
             setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all id; echo "setpriv=$?"
             setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'setpriv --reuid=0 id 2>&1; echo "back=$?"'
             setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs grep -E '^(NoNewPrivs|CapEff)' /proc/self/status
             runuser -u nobody -- bash -c 'ulimit -n 50; ulimit -n; ulimit -Hn 100000 2>&1 | sed "s/.*: //"'
-            """], files, config =>
-        {
-            var list = new JsonArray(caps.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray());
-            config["process"]!["capabilities"] = new JsonObject
-            {
-                ["bounding"] = list.DeepClone(), ["effective"] = list.DeepClone(), ["permitted"] = list.DeepClone(),
-            };
-        });
+            """], files, GrantIdentityCapabilities);
         Assert.Contains("uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\nrunuser=0\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("setresuid failed: Operation not permitted\nback=127\n", runc.Stdout, StringComparison.Ordinal);
         Assert.Contains("CapEff:\t0000000000000000\nNoNewPrivs:\t1\n50\nOperation not permitted\n", runc.Stdout, StringComparison.Ordinal);
@@ -95,6 +87,7 @@ public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
         {
             config["process"]!["user"] = new JsonObject { ["uid"] = 65534, ["gid"] = 65534 };
             config["process"]!["noNewPrivileges"] = false;
+            GrantIdentityCapabilities(config);
         });
         Assert.Contains("65534\nuid=0(root) gid=0(root) groups=0(root)\nsudo=0\nnobody\nas-nobody=0\nUid:\t0\t0\t0\t0\nstatus=0\n", runc.Stdout, StringComparison.Ordinal);
     }
@@ -106,5 +99,16 @@ public sealed class ProcessLimitWorkloadTests(DifferentialFixture fixture)
         foreach (var dir in new[] { "pam.d", "security" })
             foreach (var f in Directory.GetFiles(Path.Join("/etc", dir))) files[$"etc/{dir}/{Path.GetFileName(f)}"] = f;
         return files;
+    }
+
+    /// <summary>What runuser, setpriv and sudo need beyond `runc spec`'s three capabilities (all five sets but ambient).</summary>
+    private static void GrantIdentityCapabilities(JsonObject config)
+    {
+        string[] caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL", "CAP_AUDIT_WRITE"];
+        var list = new JsonArray(caps.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray());
+        config["process"]!["capabilities"] = new JsonObject
+        {
+            ["bounding"] = list.DeepClone(), ["effective"] = list.DeepClone(), ["permitted"] = list.DeepClone(),
+        };
     }
 }
