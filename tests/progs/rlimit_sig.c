@@ -2,7 +2,8 @@
  * unprivileged user (no CAP_IPC_LOCK, no CAP_SYS_RESOURCE).
  * SIGPENDING: queued signals are counted per real user; over the limit sigqueue/tgsigqueueinfo of
  * a real-time signal fail with EAGAIN, kill() of one and sigqueue of a standard signal still
- * deliver it but without siginfo (SI_USER, pid 0); a forked process of the same user shares the count.
+ * deliver it but without siginfo (SI_USER, pid 0); a forked process of the same user shares the count;
+ * each POSIX timer holds one from timer_create (EAGAIN beyond the limit) to timer_delete.
  * MEMLOCK: mlock/mlock2/mlockall/MAP_LOCKED within the limit succeed, beyond it ENOMEM (EAGAIN for
  * MAP_LOCKED), with a zero limit EPERM; munlock gives the pages back; VmLck in /proc/self/status.
  * STACK: getrlimit/setrlimit round trip; stack growth is bounded by the soft limit (SIGSEGV).
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures;
@@ -51,6 +53,18 @@ static siginfo_t take(int sig)
     struct timespec ts = { 1, 0 };
     if (sigtimedwait(&s, &si, &ts) < 0) si.si_signo = -errno;
     return si;
+}
+
+/* The user's RLIMIT_SIGPENDING count as /proc/self/status's SigQ shows it. */
+static long sigq_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "SigQ: %ld/", &v) == 1) break;
+    if (f) fclose(f);
+    return v;
 }
 
 static void sigpending_limit(void)
@@ -105,11 +119,30 @@ static void sigpending_limit(void)
     check("no fifth instance", take(rt).si_signo, -EAGAIN);
     check("after taking them, sigqueue works again", queue(rt, 7), 0);
     check("  and delivers its value", take(rt).si_value.sival_int, 7);
+    /* A POSIX timer holds one slot from timer_create to timer_delete (its preallocated sigqueue). */
+    long held = sigq_count();
+    rl.rlim_cur = rl.rlim_max = held + 2;
+    setrlimit(RLIMIT_SIGPENDING, &rl);
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_NONE;
+    timer_t t1, t2, t3;
+    check("timer_create within the limit", res(timer_create(CLOCK_MONOTONIC, &ev, &t1)), 0);
+    check("a second timer_create within the limit", res(timer_create(CLOCK_MONOTONIC, &ev, &t2)), 0);
+    check("timer_create beyond the limit", res(timer_create(CLOCK_MONOTONIC, &ev, &t3)), -EAGAIN);
+    check("sigqueue rt while two timers hold the slots", queue(rt, 1), -EAGAIN);
+    check("timer_delete", res(timer_delete(t1)), 0);
+    check("after timer_delete: sigqueue rt", queue(rt, 8), 0);
+    check("  and its value", take(rt).si_value.sival_int, 8);
+    check("after timer_delete: timer_create", res(timer_create(CLOCK_MONOTONIC, &ev, &t3)), 0);
+    timer_delete(t2);
+    timer_delete(t3);
     rl.rlim_cur = rl.rlim_max = 0;
     setrlimit(RLIMIT_SIGPENDING, &rl);
     check("limit 0: sigqueue rt", queue(rt, 1), -EAGAIN);
     check("limit 0: kill() of a standard signal", res(kill(getpid(), SIGUSR1)), 0);
     check("  taken, sender known (override)", take(SIGUSR1).si_pid == getpid(), 1);
+
     sigprocmask(SIG_UNBLOCK, &s, NULL);
 }
 

@@ -92,7 +92,7 @@ public sealed class ProcessControlTests(DifferentialFixture fixture)
     }
 
     /// <summary>
-    /// tests/progs/rlimit_sig.c as an unprivileged user: RLIMIT_SIGPENDING (per-user count; EAGAIN for
+    /// tests/progs/rlimit_sig.c as an unprivileged user: RLIMIT_SIGPENDING (per-user count, one held by each POSIX timer; EAGAIN for
     /// queued real-time signals beyond it, kill() and standard signals delivered without siginfo),
     /// RLIMIT_MEMLOCK (mlock/mlock2/mlockall/MAP_LOCKED: ENOMEM/EAGAIN beyond it, EPERM at 0, VmLck),
     /// RLIMIT_STACK (round trip, the stack grows to the limit in force at exec and no further).

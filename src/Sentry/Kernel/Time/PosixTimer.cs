@@ -7,7 +7,9 @@ namespace Csrunsc.Sentry.Kernel.Time;
 /// (a <see cref="CpuTimer"/>) and notifies by SIGEV_SIGNAL (the process), SIGEV_THREAD_ID (one
 /// thread) or SIGEV_NONE. Its signal is queued once: expiries while it is pending count as
 /// overruns, and the count is handed over (si_overrun, timer_getoverrun) when the signal is taken,
-/// as Linux does.
+/// as Linux does. Its one signal slot is charged to its creator's real uid against
+/// RLIMIT_SIGPENDING for as long as the timer exists (Linux preallocates it at timer_create:
+/// EAGAIN over the limit; SigQ counts it), never again when the signal is queued.
 /// </summary>
 public sealed class PosixTimer : ISignalSource
 {
@@ -23,6 +25,9 @@ public sealed class PosixTimer : ISignalSource
     private bool _queued;
     private long _overrun, _overrunLast;
     private bool _deleted;
+
+    /// <summary>The RLIMIT_SIGPENDING count the timer's preallocated signal is charged to.</summary>
+    internal SigpendingCount? Charged { get; init; }
 
     public PosixTimer(ThreadGroup group, int id, int clock, CpuClock? cpuClock, int notify, int signo, ulong value, Task? thread)
     {
@@ -69,7 +74,12 @@ public sealed class PosixTimer : ISignalSource
     /// <summary>timer_delete: stops it; a signal already queued stays pending (Linux frees it when taken).</summary>
     public void Delete()
     {
-        lock (_sigLock) _deleted = true;
+        lock (_sigLock)
+        {
+            if (_deleted) return;
+            _deleted = true;
+        }
+        Charged?.Uncharge();
         if (_wall is not null) _wall.Disarm();
         else _cpu!.Disarm();
     }
@@ -130,7 +140,7 @@ public sealed class PosixTimer : ISignalSource
 /// <summary>A process's timer_create timers by id (ids from 0, as Linux hands them out).</summary>
 public sealed class PosixTimerTable(ThreadGroup group)
 {
-    /// <summary>More timers than this per process: EAGAIN (Linux's bound is memory and RLIMIT_SIGPENDING).</summary>
+    /// <summary>More timers than this per process: EAGAIN (Linux's bounds are memory and RLIMIT_SIGPENDING, charged per timer).</summary>
     public const int MaxTimers = 32768;
 
     private readonly Dictionary<int, PosixTimer> _timers = new();
@@ -144,11 +154,13 @@ public sealed class PosixTimerTable(ThreadGroup group)
         {
             id = -1;
             if (_timers.Count >= MaxTimers) return -Errno.EAGAIN;
+            var charged = Group.Kernel.SigpendingOf(Group);
+            if (!charged.TryCharge(Rlimits.Cur(Group, Rlimits.SIGPENDING), overrideLimit: false)) return -Errno.EAGAIN;
             while (_timers.ContainsKey(_nextId)) _nextId = (_nextId + 1) & int.MaxValue;
             id = _nextId;
             _nextId = (_nextId + 1) & int.MaxValue;
             // Without a sigevent the value is the timer's id (sival_int), as Linux sets it.
-            _timers[id] = new PosixTimer(Group, id, clock, cpu, notify, signo, value ?? (ulong)id, thread);
+            _timers[id] = new PosixTimer(Group, id, clock, cpu, notify, signo, value ?? (ulong)id, thread) { Charged = charged };
             return 0;
         }
     }
