@@ -113,7 +113,10 @@ public sealed partial class Task
         KillOtherThreads();
         if (Tid != ThreadGroup.Tgid)
         {
-            // Linux's de_thread: a non-leader that execs takes over the leader's tid.
+            // Linux's de_thread: a non-leader that execs takes over the leader's tid. The old
+            // leader is gone, and with it Yama's PR_SET_PTRACER exception keyed by it.
+            ThreadGroup.DeclaredPtracer = null;
+            ThreadGroup.AnyPtracer = false;
             kernel.Pids.RemoveTask(this);
             Tid = ThreadGroup.Tgid;
             kernel.Pids.AddTask(this);

@@ -93,11 +93,12 @@ public sealed class ThreadGroup
     public bool IsChildSubreaper { get; set; }
 
     /// <summary>
-    /// Yama's PR_SET_PTRACER exception: this process (or a descendant of it) may attach to us although
-    /// we are not its descendant; null with <see cref="AnyPtracer"/> false: none. A process that has
-    /// exited matches nothing (Yama drops the relation when the tracer is freed).
+    /// Yama's PR_SET_PTRACER exception, kept by the process (its leader, as Yama keys it): this
+    /// tracer task's process, or a descendant of it, may attach to us although we are not its
+    /// descendant. It ends when that task exits (a thread, not its process: Yama holds the task)
+    /// and when a non-leader's exec ends our leader. Null with <see cref="AnyPtracer"/> false: none.
     /// </summary>
-    public ThreadGroup? DeclaredPtracer { get; set; }
+    public Task? DeclaredPtracer { get; set; }
 
     /// <summary>PR_SET_PTRACER_ANY: any process passing the other ptrace checks may attach.</summary>
     public bool AnyPtracer { get; set; }

@@ -67,7 +67,9 @@ public sealed class ProcRootDirectory : ProcDirectory
         sysvipc.Add("shm", Text(fs, () => ProcSysvipcContent.Shm(Ipc())));
         sysvipc.Add("sem", Text(fs, () => ProcSysvipcContent.Sem(Ipc())));
         sysvipc.Add("msg", Text(fs, () => ProcSysvipcContent.Msg(Ipc())));
-        kernel.Add("yama", new ProcDirectory(fs, fs.NextIno()));
+        // Yama scope 1 is what the Sentry enforces (Kernel/Ptrace: descendants or PR_SET_PTRACER).
+        var yama = Dir(fs, kernel, "yama");
+        yama.Add("ptrace_scope", Text(fs, () => "1"));
         var random = Dir(fs, kernel, "random");
         random.Add("boot_id", Text(fs, () => fs.BootId));
         random.Add("uuid", Text(fs, () => Guid.NewGuid().ToString()));

@@ -57,7 +57,7 @@ public sealed partial class Task
         if (IsDescendant(target.ThreadGroup, of: ThreadGroup)) return 0;
         // Yama's ptracer_exception_found: the target named us, or an ancestor of ours, with PR_SET_PTRACER.
         var declared = target.ThreadGroup.DeclaredPtracer;
-        if (target.ThreadGroup.AnyPtracer || (declared is not null && !declared.Zombie && IsDescendant(ThreadGroup, of: declared))) return 0;
+        if (target.ThreadGroup.AnyPtracer || (declared is not null && !declared.Exiting && IsDescendant(ThreadGroup, of: declared.ThreadGroup))) return 0;
         return -Errno.EPERM;
     }
 

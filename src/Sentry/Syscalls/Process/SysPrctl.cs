@@ -71,7 +71,7 @@ internal static class SysPrctl
                     return 0;
                 }
                 if (a.A1 > int.MaxValue || t.Kernel.Pids.TaskById((int)a.A1) is not { } tracer) return -Errno.EINVAL;
-                g.DeclaredPtracer = tracer.ThreadGroup;
+                g.DeclaredPtracer = tracer;
                 g.AnyPtracer = false;
                 return 0;
             }
