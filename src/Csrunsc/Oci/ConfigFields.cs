@@ -156,8 +156,8 @@ public static class ConfigFields
         new("linux.seccomp.defaultErrnoRet", FieldStatus.Enforced, "as defaultAction"),
         new("linux.seccomp.architectures", FieldStatus.Enforced, "validated; only x86-64 syscalls exist in the Sentry"),
         new("linux.seccomp.flags", FieldStatus.Enforced, "SECCOMP_FILTER_FLAG_LOG logs every action but ALLOW to the event log; TSYNC always holds (every thread is filtered); SPEC_ALLOW has no effect (it only relaxes host mitigations); other flags refused", Example: """["SECCOMP_FILTER_FLAG_BOGUS"]"""),
-        new("linux.seccomp.listenerPath", FieldStatus.Refused, "SCMP_ACT_NOTIFY is not implemented (SeccompProfile)", Example: "\"/run/csrunsc-no-such-listener.sock\""),
-        new("linux.seccomp.listenerMetadata", FieldStatus.NotApplicable, "only meaningful with listenerPath, which is refused"),
+        new("linux.seccomp.listenerPath", FieldStatus.Refused, "refused with an SCMP_ACT_NOTIFY action (not implemented; SeccompProfile); without one ignored, as runc ignores it", Example: "\"/run/csrunsc-no-such-listener.sock\""),
+        new("linux.seccomp.listenerMetadata", FieldStatus.NotApplicable, "only meaningful with listenerPath and SCMP_ACT_NOTIFY, which are refused"),
         new("linux.seccomp.syscalls", FieldStatus.Enforced, "names, action, errnoRet and argument comparisons (all operators)"),
         new("linux.rootfsPropagation", FieldStatus.Validated, "values checked as runc; the guest's mounts live in the Sentry and never propagate to or from the host",
             v => v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } p && Array.IndexOf(Propagations, p) < 0
