@@ -197,6 +197,10 @@ public static class Cgroups
         }
     }
 
+    /// <summary>The container's cgroup statistics, read with v1's or v2's file names as the host has them.</summary>
+    public static CgroupStats Stats(IReadOnlyList<string> dirs) =>
+        Unified ? CgroupStats.ReadV2(f => Read(dirs, "", f)) : CgroupStats.ReadV1((c, f) => Read(dirs, c, f));
+
     /// <summary>Reads one value file (e.g. memory.usage_in_bytes) of a controller, or null.</summary>
     public static string? Read(IEnumerable<string> dirs, string controller, string file)
     {
