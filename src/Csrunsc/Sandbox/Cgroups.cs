@@ -15,9 +15,15 @@ public static class Cgroups
 {
     private const string Mount = "/sys/fs/cgroup";
 
-    /// <summary>The v1 controllers runc joins (those mounted here are used).</summary>
+    /// <summary>
+    /// The v1 hierarchies runc joins (those mounted here are used): the controllers, the named
+    /// name=systemd hierarchy (/sys/fs/cgroup/systemd: runc's fs driver creates and joins the
+    /// container's path there too, so /proc/PID/cgroup's name=systemd line is the container's) and,
+    /// on a hybrid host, the unified cgroup2 hierarchy (/sys/fs/cgroup/unified, the "0::" line).
+    /// </summary>
     private static readonly string[] Controllers =
-        ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event", "pids", "hugetlb", "rdma", "misc"];
+        ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event", "pids", "hugetlb", "rdma", "misc",
+         "systemd", "unified"];
 
     /// <summary>A cgroup v2 host (the unified hierarchy at /sys/fs/cgroup); false on v1 and hybrid hosts.</summary>
     public static bool Unified => File.Exists(Path.Combine(Mount, "cgroup.controllers"));
