@@ -105,7 +105,7 @@ public static class ConfigFields
         new("hooks.poststart", FieldStatus.Enforced, "after `start` released the process; a failure is a warning and the rest still run, as the OCI spec says (runc 1.1.5 runs them during create and a failure destroys the container)"),
         new("hooks.poststop", FieldStatus.Enforced, "at delete; a failure is a warning and the rest still run (runc 1.1.5 skips the rest)"),
         new("annotations", FieldStatus.Enforced, "passed to the hooks' state; CRI sandbox annotations put a pod's containers into one sandbox"),
-        new("linux.namespaces", FieldStatus.Enforced, "new, joined by path (type checked, identity kept) or the host's when not listed; the network namespace holds the guest's sockets"),
+        new("linux.namespaces", FieldStatus.Enforced, "new, joined by path (type checked, identity kept; a joined user namespace's maps must be the config's mappings, one with no process in it is refused) or the host's when not listed; the network namespace holds the guest's sockets"),
         new("linux.uidMappings", FieldStatus.Enforced, "with a user namespace: /proc/PID/uid_map and the ids the guest sees and sets on files (translated at the gofer; unmapped host ids show as 65534); a user namespace without mappings is refused and mappings without one are ignored, as runc; the sandbox's host processes are not in a host user namespace"),
         new("linux.gidMappings", FieldStatus.Enforced, "as uidMappings"),
         new("linux.timeOffsets", FieldStatus.Refused, "time namespace offsets are not supported",
