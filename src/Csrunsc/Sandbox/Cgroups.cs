@@ -86,7 +86,13 @@ public static class Cgroups
                 // Co-mounted controllers (cpu,cpuacct) are one hierarchy reached by two names.
                 string real = new DirectoryInfo(root).ResolveLinkTarget(true)?.FullName ?? root;
                 string dir = root + path;
-                Directory.CreateDirectory(dir);
+                if (c is "systemd" or "unified")
+                {
+                    // runc's NameGroup ignores a named hierarchy it cannot join; so are these here.
+                    try { Directory.CreateDirectory(dir); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                }
+                else Directory.CreateDirectory(dir);
                 if (c == "cpuset") InheritCpuset(root, path);
                 if (seen.Add(real + path)) dirs.Add(dir);
             }
