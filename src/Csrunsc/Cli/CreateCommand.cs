@@ -55,6 +55,7 @@ public static class CreateCommand
         string bundle = Path.GetFullPath(a.Value("bundle") ?? Directory.GetCurrentDirectory());
         if (BundleLoader.Load(bundle, out OciSpec? spec, out string rootfs, out error) != 0) return 1;
         if ((error = NamespacePlan.Validate(spec!)) is not null) return 1;
+        if ((error = NamespacePlan.CheckJoinedUser(spec!, new StateStore(global.Root))) is not null) return 1;
         string? consoleSocket = a.Value("console-socket");
         // runc's checkTerminal.
         if (!foreground && spec!.Process!.Terminal && consoleSocket is null)

@@ -12,8 +12,9 @@ namespace Csrunsc.Cli;
 /// the Sentry's view of the guest (CPU time of the guest's tasks, the memory file's resident bytes,
 /// the guest's threads), limits from the sandbox's cgroups, the sandbox's network interfaces, and
 /// under "csrunsc" the Sentry's own figures (memory file, syscalls by name, faults, gofer round
-/// trips). Without --stats an {"type":"oom"} line follows each OOM kill in the sandbox's memory
-/// cgroup, and the stream ends when the container stops (runc emits no exit event either).
+/// trips). The cgroup figures are read with v1's or v2's file names (<see cref="CgroupStats"/>).
+/// Without --stats an {"type":"oom"} line follows each OOM kill in the sandbox's memory cgroup,
+/// and the stream ends when the container stops (runc emits no exit event either).
 /// </summary>
 public static class EventsCommand
 {
@@ -67,16 +68,8 @@ public static class EventsCommand
         return TimeSpan.FromSeconds(5);
     }
 
-    /// <summary>memory.oom_control's oom_kill counter of the sandbox's memory cgroup (0 without one).</summary>
-    private static long OomKills(ContainerState s)
-    {
-        foreach (var line in (Cgroups.Read(s.Cgroups, "memory", "memory.oom_control") ?? "").Split('\n'))
-        {
-            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length == 2 && f[0] == "oom_kill" && long.TryParse(f[1], CultureInfo.InvariantCulture, out long n)) return n;
-        }
-        return 0;
-    }
+    /// <summary>The OOM kill counter of the sandbox's memory cgroup: v1 memory.oom_control's oom_kill, v2 memory.events' (0 without one).</summary>
+    private static long OomKills(ContainerState s) => (long)Math.Min(Cgroups.Stats(s.Cgroups).OomKills, long.MaxValue);
 
     private static string Event(string type, string id, Action<Utf8JsonWriter>? data)
     {
@@ -98,7 +91,6 @@ public static class EventsCommand
 
     private static string Stats(StateStore store, ContainerState s)
     {
-        static long N(string? v) => long.TryParse(v, CultureInfo.InvariantCulture, out long l) ? l : 0;
         JsonDocument? sandbox = null;
         if (DebugCommand.GuestView(store, s, "stats", out string json))
         {
@@ -109,8 +101,7 @@ public static class EventsCommand
         {
             var g = sandbox?.RootElement;
             long G(string obj, string name) => g is { } e && e.TryGetProperty(obj, out var o) && o.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
-            long cgCpu = N(Cgroups.Read(s.Cgroups, "cpuacct", "cpuacct.usage"));
-            long cgMem = N(Cgroups.Read(s.Cgroups, "memory", "memory.usage_in_bytes"));
+            var cg = Cgroups.Stats(s.Cgroups);
             return Event("stats", s.Id, w =>
             {
                 w.WriteStartObject();
@@ -124,31 +115,45 @@ public static class EventsCommand
                 }
                 else
                 {
-                    w.WriteNumber("total", cgCpu);
+                    w.WriteNumber("total", cg.CpuTotal);
+                    w.WriteNumber("kernel", cg.CpuKernel);
+                    w.WriteNumber("user", cg.CpuUser);
                 }
+                w.WriteEndObject();
+                w.WriteStartObject("throttling");
+                w.WriteNumber("periods", cg.ThrottlingPeriods);
+                w.WriteNumber("throttled_periods", cg.ThrottledPeriods);
+                w.WriteNumber("throttled_time", cg.ThrottledTime);
                 w.WriteEndObject();
                 w.WriteEndObject();
                 w.WriteStartObject("memory");
+                w.WriteNumber("cache", cg.MemoryCache);
                 w.WriteStartObject("usage");
-                w.WriteNumber("usage", g is not null ? G("memory_file", "rss") : cgMem);
-                w.WriteNumber("max", N(Cgroups.Read(s.Cgroups, "memory", "memory.max_usage_in_bytes")));
-                w.WriteNumber("limit", N(Cgroups.Read(s.Cgroups, "memory", "memory.limit_in_bytes")));
-                w.WriteNumber("failcnt", N(Cgroups.Read(s.Cgroups, "memory", "memory.failcnt")));
+                if (g is not null) w.WriteNumber("usage", G("memory_file", "rss"));
+                else w.WriteNumber("usage", cg.MemoryUsage);
+                w.WriteNumber("max", cg.MemoryMaxUsage);
+                w.WriteNumber("limit", cg.MemoryLimit);
+                w.WriteNumber("failcnt", cg.MemoryFailcnt);
                 w.WriteEndObject();
                 w.WriteStartObject("raw");
+                foreach (var (k, v) in cg.MemoryStat) w.WriteNumber(k, v);
                 if (g is not null)
                 {
                     w.WriteNumber("memory_file_rss", G("memory_file", "rss"));
                     w.WriteNumber("memory_file_allocated", G("memory_file", "allocated"));
                 }
-                w.WriteNumber("sandbox_cgroup_usage", cgMem);
-                w.WriteNumber("sandbox_cgroup_cpu_ns", cgCpu);
+                w.WriteNumber("sandbox_cgroup_usage", cg.MemoryUsage);
+                w.WriteNumber("sandbox_cgroup_cpu_ns", cg.CpuTotal);
                 w.WriteEndObject();
                 w.WriteEndObject();
                 w.WriteStartObject("pids");
-                w.WriteNumber("current", g is { } e && e.TryGetProperty("threads", out var th) ? th.GetInt64() : N(Cgroups.Read(s.Cgroups, "pids", "pids.current")));
-                string? max = Cgroups.Read(s.Cgroups, "pids", "pids.max");
-                w.WriteNumber("limit", max == "max" ? 0 : N(max));
+                if (g is { } e && e.TryGetProperty("threads", out var th)) w.WriteNumber("current", th.GetInt64());
+                else w.WriteNumber("current", cg.PidsCurrent);
+                w.WriteNumber("limit", cg.PidsLimit);
+                w.WriteEndObject();
+                w.WriteStartObject("blkio");
+                WriteBlkio(w, "ioServiceBytesRecursive", cg.IoServiceBytes);
+                WriteBlkio(w, "ioServicedRecursive", cg.IoServiced);
                 w.WriteEndObject();
                 WriteNetwork(w, s.Pid);
                 if (g is { } root)
@@ -161,7 +166,24 @@ public static class EventsCommand
         }
     }
 
-    /// <summary>runc's network_interfaces from the sandbox's network namespace (/proc/PID/net/dev), loopback left out as runc does.</summary>
+    /// <summary>A blkio list as runc writes it: {major, minor, op, value} objects; left out when empty (omitempty).</summary>
+    private static void WriteBlkio(Utf8JsonWriter w, string name, List<BlkioEntry> entries)
+    {
+        if (entries.Count == 0) return;
+        w.WriteStartArray(name);
+        foreach (var x in entries)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("major", x.Major);
+            w.WriteNumber("minor", x.Minor);
+            w.WriteString("op", x.Op);
+            w.WriteNumber("value", x.Value);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+        /// <summary>runc's network_interfaces from the sandbox's network namespace (/proc/PID/net/dev), loopback left out as runc does.</summary>
     private static void WriteNetwork(Utf8JsonWriter w, int pid)
     {
         string[] lines;

@@ -79,6 +79,38 @@ public static class UserNamespaceCheck
         return new UserNamespaceMap(new IdMap(Extents(uids)), new IdMap(Extents(gids)), isNew: true);
     }
 
+    /// <summary>A /proc/PID/uid_map or gid_map ("%10u %10u %10u" lines: inside, outside, count) as extents; null if malformed.</summary>
+    public static IdMapExtent[]? ParseProcIdMap(string text)
+    {
+        var list = new List<IdMapExtent>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length != 3 || !uint.TryParse(f[0], out uint inside) || !uint.TryParse(f[1], out uint outside) || !uint.TryParse(f[2], out uint count))
+                return null;
+            list.Add(new IdMapExtent(inside, outside, count));
+        }
+        return [.. list];
+    }
+
+    /// <summary>
+    /// A user namespace joined by path (linux.namespaces user with a path) has the id maps of its
+    /// target, which the Sentry takes from linux.uidMappings/gidMappings: null when those are the
+    /// target's (as extents, in any order), else a one-line refusal. runc 1.1.5 would run the
+    /// process with the target's maps and use the config's only for the rootfs's owner; csrunsc
+    /// refuses the mismatch instead of running with maps the namespace does not have.
+    /// </summary>
+    public static string? JoinedMapsDiffer(OciSpec spec, string path, IdMapExtent[] uids, IdMapExtent[] gids)
+    {
+        static bool Same(List<OciIdMapping>? config, IdMapExtent[] actual) =>
+            config is not null && Extents(config).OrderBy(e => e.ContainerId).SequenceEqual(actual.OrderBy(e => e.ContainerId));
+        if (!Same(spec.Linux?.UidMappings, uids))
+            return $"user namespace {path}: linux.uidMappings are not its uid_map ({string.Join(", ", uids.Select(e => $"{e.ContainerId} {e.HostId} {e.Size}"))})";
+        if (!Same(spec.Linux?.GidMappings, gids))
+            return $"user namespace {path}: linux.gidMappings are not its gid_map ({string.Join(", ", gids.Select(e => $"{e.ContainerId} {e.HostId} {e.Size}"))})";
+        return null;
+    }
+
     private static IdMapExtent[] Extents(List<OciIdMapping> mappings) =>
         mappings.Select(m => new IdMapExtent(m.ContainerId, m.HostId, m.Size)).ToArray();
 }

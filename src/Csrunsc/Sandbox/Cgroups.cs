@@ -15,9 +15,15 @@ public static class Cgroups
 {
     private const string Mount = "/sys/fs/cgroup";
 
-    /// <summary>The v1 controllers runc joins (those mounted here are used).</summary>
+    /// <summary>
+    /// The v1 hierarchies runc joins (those mounted here are used): the controllers, the named
+    /// name=systemd hierarchy (/sys/fs/cgroup/systemd: runc's fs driver creates and joins the
+    /// container's path there too, so /proc/PID/cgroup's name=systemd line is the container's) and,
+    /// on a hybrid host, the unified cgroup2 hierarchy (/sys/fs/cgroup/unified, the "0::" line).
+    /// </summary>
     private static readonly string[] Controllers =
-        ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event", "pids", "hugetlb", "rdma", "misc"];
+        ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "net_cls", "net_prio", "blkio", "perf_event", "pids", "hugetlb", "rdma", "misc",
+         "systemd", "unified"];
 
     /// <summary>A cgroup v2 host (the unified hierarchy at /sys/fs/cgroup); false on v1 and hybrid hosts.</summary>
     public static bool Unified => File.Exists(Path.Combine(Mount, "cgroup.controllers"));
@@ -80,7 +86,13 @@ public static class Cgroups
                 // Co-mounted controllers (cpu,cpuacct) are one hierarchy reached by two names.
                 string real = new DirectoryInfo(root).ResolveLinkTarget(true)?.FullName ?? root;
                 string dir = root + path;
-                Directory.CreateDirectory(dir);
+                if (c is "systemd" or "unified")
+                {
+                    // runc's NameGroup ignores a named hierarchy it cannot join; so are these here.
+                    try { Directory.CreateDirectory(dir); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                }
+                else Directory.CreateDirectory(dir);
                 if (c == "cpuset") InheritCpuset(root, path);
                 if (seen.Add(real + path)) dirs.Add(dir);
             }
@@ -196,6 +208,10 @@ public static class Cgroups
             }
         }
     }
+
+    /// <summary>The container's cgroup statistics, read with v1's or v2's file names as the host has them.</summary>
+    public static CgroupStats Stats(IReadOnlyList<string> dirs) =>
+        Unified ? CgroupStats.ReadV2(f => Read(dirs, "", f)) : CgroupStats.ReadV1((c, f) => Read(dirs, c, f));
 
     /// <summary>Reads one value file (e.g. memory.usage_in_bytes) of a controller, or null.</summary>
     public static string? Read(IEnumerable<string> dirs, string controller, string file)

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Csrunsc.Oci;
 using Csrunsc.State;
+using Csrunsc.Sentry.Kernel;
 
 namespace Csrunsc.Sandbox;
 
@@ -50,6 +51,71 @@ public static partial class NamespacePlan
     }
 
     /// <summary>
+    /// A user namespace joined by path: the Sentry runs the container with linux.uidMappings and
+    /// gidMappings (BundleLoader requires them, as runc 1.1.5), so they must be the target's maps.
+    /// The target's are another csrunsc container's config maps (its sandbox pid's /proc/PID/ns/user:
+    /// the Sentry's user namespace is its own, the host process stays in the host's), the host's
+    /// identity for the initial namespace, or a host process's /proc/PID/uid_map and gid_map (the
+    /// path's PID, else any process found in that namespace). A namespace with no process in it
+    /// (a bind-mounted ns file) cannot be read: refused. Null when they match, else the one-line error.
+    /// </summary>
+    public static string? CheckJoinedUser(OciSpec spec, StateStore store)
+    {
+        var entry = spec.Linux?.Namespaces?.FirstOrDefault(n => n.Type == "user");
+        if (string.IsNullOrEmpty(entry?.Path)) return null;
+        string path = entry.Path;
+        var m = ProcNsPath().Match(path);
+        if (m.Success && int.TryParse(m.Groups[1].Value, out int spid))
+            foreach (var id in store.Ids())
+                if (store.Load(id) is { } st && st.Pid == spid && Cli.Containers.Spec(st) is { } target)
+                {
+                    if (!UserNamespaceCheck.HasUserNamespace(target)) break; // its guest is in the host's namespace
+                    var map = UserNamespaceCheck.MapOf(target);
+                    return UserNamespaceCheck.JoinedMapsDiffer(spec, path, ToExtents(map.Uids), ToExtents(map.Gids));
+                }
+        ulong? ino = NsInode(path);
+        if (ino is null) return $"user namespace {path}: cannot read its identity";
+        IdMapExtent[] identity = [new(0, 0, uint.MaxValue)];
+        if (NsInode("/proc/self/ns/user") == ino) return UserNamespaceCheck.JoinedMapsDiffer(spec, path, identity, identity);
+        var candidates = new List<string>();
+        if (m.Success) candidates.Add(m.Groups[1].Value);
+        try
+        {
+            candidates.AddRange(Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n is { Length: > 0 } && char.IsAsciiDigit(n[0]))!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        foreach (var pid in candidates)
+        {
+            if (NsInode($"/proc/{pid}/ns/user") != ino) continue;
+            string uidText, gidText;
+            try
+            {
+                uidText = File.ReadAllText($"/proc/{pid}/uid_map");
+                gidText = File.ReadAllText($"/proc/{pid}/gid_map");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            // The process may have left (pid reused) between the two reads.
+            if (NsInode($"/proc/{pid}/ns/user") != ino) continue;
+            if (UserNamespaceCheck.ParseProcIdMap(uidText) is not { } uids || UserNamespaceCheck.ParseProcIdMap(gidText) is not { } gids) continue;
+            return UserNamespaceCheck.JoinedMapsDiffer(spec, path, uids, gids);
+        }
+        return $"user namespace {path}: no process is in it to read its uid_map and gid_map from (joining it is not supported)";
+    }
+
+    /// <summary>The namespace's inode (st_ino of the opened nsfs file: a /proc/PID/ns link or a bind mount of one), or null.</summary>
+    private static unsafe ulong? NsInode(string path)
+    {
+        int fd = Native.Libc.OpenPath(path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC);
+        if (fd < 0) return null;
+        Native.StatBuf st;
+        int rc = Native.Libc.FStat(fd, &st);
+        Native.Libc.Close(fd);
+        return rc == 0 ? st.Ino : null;
+    }
+
+    private static IdMapExtent[] ToExtents(Sentry.Kernel.IdMap map) => map.Extents.ToArray();
+
+    /// <summary>
     /// The hostname of the UTS namespace at path: what a container joining it sees (CRI's app
     /// containers join the pause container's). Read by a thread that enters it only for that. Null if unreadable.
     /// </summary>
@@ -92,7 +158,7 @@ public static partial class NamespacePlan
             var m = ProcNsPath().Match(entry.Path);
             if (m.Success && SandboxNamespace(store, int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), type) is { } joined)
                 ids[type] = joined;
-            else if (Inode(entry.Path) is { } target)
+            else if ((Inode(entry.Path) ?? NsInode(entry.Path)) is { } target) // a bind-mounted ns file is no link: its st_ino
                 ids[type] = target;
         }
         return ids;

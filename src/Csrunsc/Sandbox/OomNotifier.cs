@@ -7,7 +7,8 @@ namespace Csrunsc.Sandbox;
 /// cgroup.event_control on memory.oom_control, signalled at each OOM of the cgroup (and once when
 /// the cgroup goes away). A notification comes before the kill counter moves, and a kill that ends
 /// the container can take its cgroup away before the next poll of that counter, so, as runc does,
-/// each notification while the cgroup still exists is one OOM.
+/// each notification while the cgroup still exists is one OOM. A v2 host has no event_control:
+/// there events polls memory.events' oom_kill instead (<see cref="CgroupStats"/>), every 100 ms.
 /// </summary>
 public sealed unsafe class OomNotifier : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed unsafe class OomNotifier : IDisposable
     /// <summary>Registers on the memory cgroup among <paramref name="dirs"/>; null without one or when the host refuses.</summary>
     public static OomNotifier? Register(IEnumerable<string> dirs)
     {
+        if (Cgroups.Unified) return null;
         var dir = dirs.FirstOrDefault(d => d.Split('/').Length > 4 && d.Split('/')[4] == "memory");
         if (dir is null) return null;
         int efd = Libc.EventFd(0, Libc.O_CLOEXEC | Libc.O_NONBLOCK);

@@ -8,7 +8,8 @@ namespace Csrunsc.Seccomp;
 /// config.json's linux.seccomp compiled into a classic-BPF program, as runc does through
 /// libseccomp: the Sentry installs it on the container's processes and evaluates it like any
 /// guest filter. Names unknown on x86-64 are skipped (libseccomp's behaviour); SCMP_ACT_NOTIFY
-/// and unknown actions, flags, architectures or operators are refused at create.
+/// (and listenerPath with it) and unknown actions, flags, architectures or operators are refused
+/// at create; listenerPath without a NOTIFY action is ignored, as runc ignores it.
 /// </summary>
 public static class SeccompProfile
 {
@@ -59,6 +60,13 @@ public static class SeccompProfile
     private static SockFilter[]? CompileObject(JsonElement s, out string? error)
     {
         error = null;
+        // runc connects to listenerPath only when the filter has an SCMP_ACT_NOTIFY action (it
+        // ignores the path otherwise, as here); NOTIFY itself is refused below.
+        if (s.TryGetProperty("listenerPath", out var lp) && lp.ValueKind == JsonValueKind.String && lp.GetString() is { Length: > 0 } && HasNotify(s))
+        {
+            error = "seccomp: listenerPath is not supported (SCMP_ACT_NOTIFY is not implemented)";
+            return null;
+        }
         string defaultName = Str(s, "defaultAction") ?? "";
         if (!TryAction(defaultName, UInt(s, "defaultErrnoRet"), out uint defaultAction, out error)) return null;
         if (s.TryGetProperty("architectures", out var arches) && arches.ValueKind == JsonValueKind.Array)
@@ -78,11 +86,6 @@ public static class SeccompProfile
                     error = $"seccomp: flag {f.GetRawText()} is not supported";
                     return null;
                 }
-        if (s.TryGetProperty("listenerPath", out var lp) && lp.ValueKind == JsonValueKind.String && lp.GetString() is { Length: > 0 })
-        {
-            error = "seccomp: listenerPath is not supported (SCMP_ACT_NOTIFY is not implemented)";
-            return null;
-        }
 
         var asm = new BpfAssembler();
         // Only x86-64 syscalls reach the filters (32-bit entries are refused before them).
@@ -191,6 +194,16 @@ public static class SeccompProfile
         }
         asm.Return(action);
         asm.Mark(next);
+    }
+
+    /// <summary>Whether the default action or a rule's action is SCMP_ACT_NOTIFY.</summary>
+    private static bool HasNotify(JsonElement s)
+    {
+        if (Str(s, "defaultAction") == "SCMP_ACT_NOTIFY") return true;
+        if (!s.TryGetProperty("syscalls", out var syscalls) || syscalls.ValueKind != JsonValueKind.Array) return false;
+        foreach (var rule in syscalls.EnumerateArray())
+            if (rule.ValueKind == JsonValueKind.Object && Str(rule, "action") == "SCMP_ACT_NOTIFY") return true;
+        return false;
     }
 
     /// <summary>An OCI action name as a SECCOMP_RET_* value (ERRNO's default value is EPERM, as runc).</summary>

@@ -26,4 +26,22 @@ public sealed class CgroupViewTests(DifferentialFixture fixture)
             "for c in memory cpu pids; do p=$(grep \":$c:\" /proc/self/cgroup | cut -d: -f3); grep -c \" $p /sys/fs/cgroup/$c .* - cgroup cgroup rw,$c\\$\" /proc/self/mountinfo; done");
         Assert.Equal("blkio\ncpu\ncpuacct\ncpuset\ndevices\nfreezer\nmemory\npids\n104857600\n50000\n100000\n256\n55\nusage counted\n1\n1\n1\n1\n", runc.Stdout);
     }
+
+    /// <summary>
+    /// runc's cgroupfs driver makes and joins the container's path in the name=systemd hierarchy
+    /// and, on a hybrid host, the unified one too: /proc/self/cgroup shows it on those lines, and the
+    /// cgroup mount has a name=systemd mount rooted there. (Each run gets its own cgroupsPath: with
+    /// none, runc's path is relative to its caller's cgroup, csrunsc's is /csrunsc/ID.)
+    /// </summary>
+    [RootRequiredFact]
+    public void NamedSystemdAndUnifiedHierarchiesAreJoined()
+    {
+        static void Edit(JsonObject c) => c["linux"]!["cgroupsPath"] = "/csrunsc-cgview/" + Guid.NewGuid().ToString("N");
+        var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, Edit, "sh", "-c",
+            "p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); " +
+            "grep -E ':name=systemd:|^0::' /proc/self/cgroup | sed \"s|:$p\\$|:PATH|\"; " +
+            "ls /sys/fs/cgroup | grep systemd; grep -c \" $p /sys/fs/cgroup/systemd .* - cgroup cgroup rw,name=systemd\\$\" /proc/self/mountinfo");
+        if (File.Exists("/sys/fs/cgroup/systemd/cgroup.procs"))
+            Assert.Contains(":name=systemd:PATH\n", runc.Stdout);
+    }
 }

@@ -264,4 +264,41 @@ public sealed class UserNamespaceTests
         var csrunsc = fixture.Runner.RunUnder(ContainerRunner.Csrunsc, ["true"], editConfig: Edit);
         DifferentialAssert.FailsWithOneLine(csrunsc, runc.ExitCode, cause);
     }
+
+    /// <summary>
+    /// A host user namespace joined by path (`unshare -U sleep`, its maps written from outside):
+    /// with the config's mappings equal to the namespace's, the guest sees them and the target's
+    /// identity under both runtimes. Mappings that differ are refused by csrunsc (runc 1.1.5 runs
+    /// with the namespace's maps and uses the config's only for the rootfs owner; the Sentry takes
+    /// the config's, so it refuses rather than run with maps the namespace does not have).
+    /// </summary>
+    [RootRequiredFact]
+    public void AHostUserNamespaceJoinedByPath()
+    {
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("unshare", ["-U", "sleep", "120"]))!;
+        try
+        {
+            string ns = $"/proc/{holder.Id}/ns/user";
+            for (int i = 0; i < 50 && File.ResolveLinkTarget(ns, false)?.Name == File.ResolveLinkTarget("/proc/self/ns/user", false)?.Name; i++) Thread.Sleep(20);
+            File.WriteAllText($"/proc/{holder.Id}/uid_map", $"0 {HostBase} 65536\n");
+            File.WriteAllText($"/proc/{holder.Id}/gid_map", $"0 {HostBase} 65536\n");
+            void Join(JsonObject c, uint uidBase)
+            {
+                Standard(c);
+                foreach (var n in c["linux"]!["namespaces"]!.AsArray().Where(n => (string?)n!["type"] == "user")) n!["path"] = ns;
+                c["linux"]!["uidMappings"] = Mapping((0, uidBase, 65536));
+            }
+            var (runc, _) = DifferentialAssert.SameStdoutAndExitWith(fixture.Runner, c => Join(c, HostBase),
+                "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; readlink /proc/self/ns/user");
+            Assert.Contains($"0     {HostBase}      65536", runc.Stdout);
+            Assert.Contains(File.ResolveLinkTarget(ns, false)!.Name, runc.Stdout);
+            var csrunsc = fixture.Runner.RunUnder(ContainerRunner.Csrunsc, ["true"], editConfig: c => Join(c, 200000));
+            DifferentialAssert.FailsWithOneLine(csrunsc, 1, "linux.uidMappings are not its uid_map");
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+    }
 }

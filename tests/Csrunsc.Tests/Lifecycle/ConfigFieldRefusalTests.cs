@@ -42,6 +42,9 @@ public sealed class ConfigFieldRefusalTests(LifecycleFixture fixture)
             return;
         }
         if (parts.Length > 2 && parts[1] == "seccomp") config["linux"]!["seccomp"] ??= new JsonObject { ["defaultAction"] = "SCMP_ACT_ALLOW" };
+        // listenerPath is refused only with an SCMP_ACT_NOTIFY action (runc ignores it without one).
+        if (field.Path == "linux.seccomp.listenerPath")
+            config["linux"]!["seccomp"]!["syscalls"] = new JsonArray(new JsonObject { ["names"] = new JsonArray("getcwd"), ["action"] = "SCMP_ACT_NOTIFY" });
         JsonNode node = config;
         foreach (var p in parts[..^1]) node = node[p] ??= new JsonObject();
         node[parts[^1]] = value;

@@ -72,7 +72,7 @@ public sealed class PodTests(LifecycleFixture fixture)
     [RootRequiredFact]
     public void MembersSeeTheirOwnCgroups() => Scenario(fixture, (s, o) =>
     {
-        if (!Directory.Exists("/sys/fs/cgroup/memory")) { o.Add("member sees: 104857600 33"); o.Add("pid-file process in its own memory cgroup: True"); return; } // v1 files only
+        if (!Directory.Exists("/sys/fs/cgroup/memory")) { o.Add("member sees: 104857600 33"); o.Add("its name=systemd line: True"); o.Add("pid-file process in its own memory cgroup: True"); return; } // v1 files only
         var sandbox = s.NewId();
         s.Track(sandbox);
         var sb = s.NewBundle(sandbox, ["sleep", "1000"], Sandbox(sandbox));
@@ -80,7 +80,8 @@ public sealed class PodTests(LifecycleFixture fixture)
         s.Cli("start", sandbox);
         int sandboxPid = LifecycleSession.ReadPid(LifecycleSession.PidFile(sb));
         var member = s.NewId();
-        var mb = s.NewBundle(member, ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max | tr '\\n' ' '; sleep 1000"], c =>
+        var mb = s.NewBundle(member, ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max | tr '\\n' ' '; " +
+            $"grep -c ':name=systemd:/csrunsc-podtest/{member}$' /proc/self/cgroup; sleep 1000"], c =>
         {
             App(sandbox, sandboxPid)(c);
             c["linux"]!["cgroupsPath"] = $"/csrunsc-podtest/{member}";
@@ -95,10 +96,13 @@ public sealed class PodTests(LifecycleFixture fixture)
             Thread.Sleep(100);
             stdout = File.Exists(Path.Join(mb, "stdout")) ? File.ReadAllText(Path.Join(mb, "stdout")).Trim() : "";
         }
-        o.Add($"member sees: {stdout}");
+        // Its name=systemd line is its own path too (runc's cgroupfs driver joins that hierarchy).
+        string systemd = File.Exists("/sys/fs/cgroup/systemd/cgroup.procs") ? "1" : "0";
+        o.Add($"member sees: {string.Join(' ', stdout.Split(' ').Take(2))}");
+        o.Add($"its name=systemd line: {stdout.Split(' ').LastOrDefault() == systemd}");
         o.Add($"pid-file process in its own memory cgroup: {File.ReadAllLines($"/proc/{memberPid}/cgroup").Any(l => l.Contains(":memory:") && l.EndsWith($"/csrunsc-podtest/{member}", StringComparison.Ordinal))}");
     },
-    ["member sees: 104857600 33", "pid-file process in its own memory cgroup: True"]);
+    ["member sees: 104857600 33", "its name=systemd line: True", "pid-file process in its own memory cgroup: True"]);
 
     [RootRequiredFact]
     public void PodMembersShareKernelStateAndLiveTheirOwnLifecycles() => Scenario(fixture, (s, o) =>

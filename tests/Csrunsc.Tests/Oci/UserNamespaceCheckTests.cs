@@ -73,4 +73,23 @@ public sealed class UserNamespaceCheckTests
         Assert.True(map.IsNew);
         Assert.Equal(100000u, map.Uids.ToHost(0));
     }
+
+    [Fact]
+    public void AJoinedNamespacesMapsMustBeTheConfigs()
+    {
+        // /proc/PID/uid_map as the kernel prints it ("%10u %10u %10u").
+        var target = UserNamespaceCheck.ParseProcIdMap("         0     100000      65536\n")!;
+        Assert.Equal([new IdMapExtent(0, 100000, 65536)], target);
+        Assert.Null(UserNamespaceCheck.ParseProcIdMap("0 100000\n"));
+        var two = UserNamespaceCheck.ParseProcIdMap("         0     100000       1000\n      1000     300000         10\n")!;
+        const string path = "/proc/42/ns/user";
+        var same = Spec($$"""{"namespaces":[{"type":"user","path":"{{path}}"}],"uidMappings":{{Map}},"gidMappings":{{Map}}}""");
+        Assert.Null(UserNamespaceCheck.JoinedMapsDiffer(same, path, target, target));
+        // Extents in another order are the same map.
+        var reordered = Spec($$"""{"namespaces":[{"type":"user","path":"{{path}}"}],"uidMappings":[{"containerID":1000,"hostID":300000,"size":10},{"containerID":0,"hostID":100000,"size":1000}],"gidMappings":{{Map}}}""");
+        Assert.Null(UserNamespaceCheck.JoinedMapsDiffer(reordered, path, two, target));
+        Assert.Equal("user namespace /proc/42/ns/user: linux.uidMappings are not its uid_map (0 100000 1000, 1000 300000 10)",
+            UserNamespaceCheck.JoinedMapsDiffer(same, path, two, target));
+        Assert.Contains("linux.gidMappings are not its gid_map", UserNamespaceCheck.JoinedMapsDiffer(same, path, target, two));
+    }
 }

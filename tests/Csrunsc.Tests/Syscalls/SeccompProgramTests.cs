@@ -113,4 +113,19 @@ public sealed class SeccompProgramTests
             Assert.NotNull(error);
         }
     }
+
+    [Fact]
+    public void ListenerPathIsRefusedOnlyWithANotifyAction()
+    {
+        // runc 1.1.5 ignores listenerPath when no action is SCMP_ACT_NOTIFY (it never connects).
+        string without = """{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/none.sock","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}""";
+        Assert.Equal(SeccompAction.Errno | 1, Profile(without, Call(83)));
+        foreach (var notify in new[] {
+                     """{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/none.sock","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}""",
+                     """{"defaultAction":"SCMP_ACT_NOTIFY","listenerPath":"/run/none.sock"}""" })
+        {
+            Assert.Null(Csrunsc.Seccomp.SeccompProfile.Compile(JsonDocument.Parse(notify).RootElement, out string? error));
+            Assert.Contains("listenerPath", error);
+        }
+    }
 }

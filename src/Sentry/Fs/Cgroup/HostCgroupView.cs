@@ -24,8 +24,9 @@ public sealed unsafe class HostCgroupView(string name, string controllers, strin
     /// <summary>
     /// The container's cgroups as the calling process (the sandbox, which joined them) is in them:
     /// each line of /proc/self/cgroup with its controllers' directory under /sys/fs/cgroup. A v1 or
-    /// hybrid host gives one view per controller hierarchy (the unified line is left out, as runc
-    /// mounts only the v1 ones there); a v2 host one view. Call before chroot.
+    /// hybrid host gives one view per v1 hierarchy, name=systemd's (/sys/fs/cgroup/systemd) among
+    /// them (the unified line is left out, as runc mounts only the v1 ones there); a v2 host one
+    /// view. Call before chroot.
     /// </summary>
     public static List<HostCgroupView> OpenOwn(out string procSelfCgroup)
     {
@@ -38,10 +39,12 @@ public sealed unsafe class HostCgroupView(string name, string controllers, strin
             var f = line.Split(':', 3);
             if (f.Length != 3) continue;
             string controllers = f[1], path = f[2];
-            if (unified != (controllers.Length == 0) || controllers.StartsWith("name=", StringComparison.Ordinal)) continue;
-            string dir = unified ? "/sys/fs/cgroup" + path : $"/sys/fs/cgroup/{controllers}{path}";
+            if (unified != (controllers.Length == 0)) continue;
+            // A named hierarchy (name=systemd) is mounted under its name.
+            string name = unified ? "" : controllers.StartsWith("name=", StringComparison.Ordinal) ? controllers[5..] : controllers;
+            string dir = unified ? "/sys/fs/cgroup" + path : $"/sys/fs/cgroup/{name}{path}";
             int fd = Libc.OpenPath(dir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
-            if (fd >= 0) views.Add(new HostCgroupView(unified ? "" : controllers, controllers, path, fd));
+            if (fd >= 0) views.Add(new HostCgroupView(name, controllers, path, fd));
         }
         // runc mounts the hierarchies in name order.
         views.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
@@ -75,15 +78,32 @@ public sealed unsafe class HostCgroupView(string name, string controllers, strin
             }
         }
         catch (IOException) { }
-        var sb = new System.Text.StringBuilder();
-        foreach (var (h, names) in hierarchies.Reverse())
+        // name=systemd has no controller in /proc/cgroups: its hierarchy number is this process's line.
+        var named = new Dictionary<int, string>();
+        try
         {
-            string controllers = string.Join(',', names);
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{h}:{controllers}:{cgroupPath}\n");
-            int fd = Libc.OpenPath($"/sys/fs/cgroup/{controllers}{cgroupPath}", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
-            if (fd >= 0) views.Add(new HostCgroupView(controllers, controllers, cgroupPath, fd));
+            foreach (var line in File.ReadAllLines("/proc/self/cgroup"))
+            {
+                var f = line.Split(':', 3);
+                if (f.Length == 3 && f[1] == "name=systemd" && int.TryParse(f[0], out int h)) named[h] = f[1];
+            }
         }
-        sb.Append("0::/\n");
+        catch (IOException) { }
+        var all = new SortedDictionary<int, string>();
+        foreach (var (h, names) in hierarchies) all[h] = string.Join(',', names);
+        foreach (var (h, n) in named) all[h] = n;
+        var sb = new System.Text.StringBuilder();
+        foreach (var (h, controllers) in all.Reverse())
+        {
+            string name = controllers.StartsWith("name=", StringComparison.Ordinal) ? controllers[5..] : controllers;
+            int fd = Libc.OpenPath($"/sys/fs/cgroup/{name}{cgroupPath}", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+            // The member's create made its path in each hierarchy runc joins; one it lacks stays at the root.
+            if (name != controllers && fd < 0) continue;
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{h}:{controllers}:{cgroupPath}\n");
+            if (fd >= 0) views.Add(new HostCgroupView(name, controllers, cgroupPath, fd));
+        }
+        // A hybrid host's unified hierarchy: the member's path there when its create made one.
+        sb.Append(Directory.Exists("/sys/fs/cgroup/unified" + cgroupPath) ? $"0::{cgroupPath}\n" : "0::/\n");
         procCgroup = sb.ToString();
         views.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return views;
