@@ -72,7 +72,9 @@ public static class ElfLoader
             }
         }
         mm.BrkStart = mm.BrkEnd = MemoryManager.PageUp(main.End);
-        mm.ExecutablePath = execPath;
+        // /proc/PID/exe is the file's own path (d_path), not the name it was run by: exec of
+        // /proc/self/exe or of a symlink must not leave a link to itself. AT_EXECFN keeps the name.
+        mm.ExecutablePath = file.Location?.AbsolutePath ?? execPath;
 
         // Stack.
         ulong stackTop = mm.StackTop;

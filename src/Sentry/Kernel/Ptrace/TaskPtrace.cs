@@ -55,7 +55,9 @@ public sealed partial class Task
         if (!SameCredsForPtrace(me, target.ThreadGroup.Creds)) return -Errno.EPERM;
         if (target.ThreadGroup.Dumpable == 0) return -Errno.EPERM;
         if (IsDescendant(target.ThreadGroup, of: ThreadGroup)) return 0;
-        // Yama's ptracer_exception_found: the target named us, or an ancestor of ours, with PR_SET_PTRACER.
+        // Yama's ptracer_exception_found: we trace it already (for /proc/PID/mem, process_vm_*),
+        // or the target named us, or an ancestor of ours, with PR_SET_PTRACER.
+        if (target.Tracer == ThreadGroup) return 0;
         var declared = target.ThreadGroup.DeclaredPtracer;
         if (target.ThreadGroup.AnyPtracer || (declared is not null && !declared.Exiting && IsDescendant(ThreadGroup, of: declared.ThreadGroup))) return 0;
         return -Errno.EPERM;
