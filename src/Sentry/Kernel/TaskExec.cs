@@ -207,6 +207,9 @@ public sealed partial class Task
         if (others.Length == 0) return;
         foreach (var t in others)
         {
+            // de_thread: the leader a non-leader replaces is released without a wait by anyone
+            // (its tracer included); the execing thread takes its tid.
+            if (t.Tid == ThreadGroup.Tgid) t.ReplacedByExec = true;
             t.Exiting = true;
             t.Interrupt();
         }

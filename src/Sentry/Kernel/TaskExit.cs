@@ -40,9 +40,16 @@ public sealed partial class Task
     {
         var tg = ThreadGroup;
         var kernel = Kernel;
-        // PTRACE_EVENT_EXIT: the tracer sees the task before anything is torn down (message: the wait status).
+        // PTRACE_EVENT_EXIT: the tracer sees the task before anything is torn down (message: the wait
+        // status), also when SIGKILL killed it: get_signal takes the SIGKILL that starts a group exit
+        // off the pending set (and the kill that ended an earlier stop is spent), so only a SIGKILL
+        // sent during this stop ends it.
         if (Tracer is not null && Context is not null)
+        {
+            Pending.Remove(Libc.SIGKILL);
+            PtraceKilled = false;
             PtraceEvent(Ptrace.PtraceAbi.EVENT_EXIT, (ulong)(tg.GroupExitStatus ?? _exitStatus));
+        }
         // CLONE_CHILD_CLEARTID: zero the tid word and wake a futex waiter (pthread_join).
         if (ClearChildTid != 0 && Mm.Users > 1)
         {

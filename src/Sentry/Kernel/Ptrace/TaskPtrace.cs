@@ -39,6 +39,9 @@ public sealed partial class Task
     /// <summary>A traced task that has exited, waiting for its tracer to collect this wait status.</summary>
     internal int? PtraceExitStatus;
 
+    /// <summary>A leader killed by a non-leader's exec (de_thread): its exit is never reported to a tracer.</summary>
+    internal volatile bool ReplacedByExec;
+
     private static bool SameCredsForPtrace(Credentials a, Credentials b) =>
         a.Uid == b.Uid && a.Uid == b.Euid && a.Uid == b.Suid && a.Gid == b.Gid && a.Gid == b.Egid && a.Gid == b.Sgid;
 
@@ -193,7 +196,7 @@ public sealed partial class Task
             tracer = Tracer;
             if (tracer is null) return;
             _ptraceStopped = false;
-            report = !(last && ThreadGroup.Parent == tracer) && !tracer.Zombie;
+            report = !(last && ThreadGroup.Parent == tracer) && !tracer.Zombie && !ReplacedByExec;
             if (report) PtraceExitStatus = status;
             else Unlink();
         }
