@@ -1,3 +1,4 @@
+using Csrunsc.Tests.Differential;
 using Xunit;
 
 namespace Csrunsc.Tests.Integration;
@@ -5,7 +6,7 @@ namespace Csrunsc.Tests.Integration;
 /// <summary>
 /// containerd 1.6 with its runc v2 shim driving the runtime (BinaryName), through `ctr`:
 /// exit status and output of `run --rm`, detached tasks with exec, ps, metrics, pause/resume,
-/// signals and removal, and terminals. See /work/shared/design/INTEGRATION.md and
+/// signals and removal, and terminals (also typed into from a real pty, late and with ^C). See /work/shared/design/INTEGRATION.md and
 /// tests/assets/integration/observed-calls.md for the calls the shim makes.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -116,6 +117,57 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
         session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", detached), "ctr task kill -s SIGKILL");
         ctr.WaitForStatus(detached, "STOPPED");
         ctr.Remove(detached);
+        ctr.AssertNothingLeft();
+    }
+
+    /// <summary>
+    /// `ctr task exec --tty` from a user's terminal (<see cref="CallerTerminal"/>): ctr puts it in raw
+    /// mode and copies it through the shim's fifos to the console the runtime handed the shim. The
+    /// line is typed 1.5 s after the shell waits in `read` (input that arrives long after the exec
+    /// started), five times; then ^C to a `sleep 100` in an interactive shell.
+    /// </summary>
+    [ContainerdTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void TtyExecFromATerminalTakesLateInputAndCtrlC(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var ctr = Begin(session);
+        var id = ctr.NewContainer("ttylate");
+        session.ExpectSuccess(ctr.Run(["-d"], id, "sleep", "1000"), "ctr run -d ... sleep 1000");
+        ctr.TrackPid(ctr.WaitForStatus(id, "RUNNING"));
+        string[] Exec(string execId, params string[] args) =>
+            ["ctr", "--address", ctr.Containerd.Address, "task", "exec", "--tty", "--exec-id", execId, id, .. args];
+
+        for (int i = 0; i < 5; i++)
+        {
+            using var t = CallerTerminal.Command(Exec($"late{i}", "sh", "-c", "echo \"waiting on $(tty)\"; read line; echo \"got:$line\"; exit 3"));
+            void Step(bool ok, string what) => session.Check(ok, $"run {i + 1}/5: {what}\n--- screen ---\n{t.Screen}");
+            Step(t.WaitFor("waiting on /dev/pts/"), "the exec'd shell should print its pty and wait in `read`");
+            Thread.Sleep(1500);
+            t.Type("hello\r");
+            Step(t.WaitFor("got:hello"), "the line typed 1.5 s later should reach `read`");
+            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+            Step(status == 3, $"ctr task exec should exit 3, the shell's status, got {status?.ToString() ?? "(still running)"}");
+        }
+
+        using (var t = CallerTerminal.Command(Exec("intr", "env", "PS1=P> ", "sh", "-i")))
+        {
+            void Step(bool ok, string what) => session.Check(ok, $"^C: {what}\n--- screen ---\n{t.Screen}");
+            Step(t.WaitFor("P> "), "the interactive shell's prompt");
+            t.Type("sleep 100\r");
+            Thread.Sleep(700);
+            t.Type("\u0003");
+            Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C should end `sleep 100` (SIGINT from the container's pty) and give the prompt back");
+            t.Type("echo st=$?\r");
+            Step(t.WaitFor("st=130"), "`sleep` ended by SIGINT: status 130");
+            t.Type("exit 6\r");
+            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+            Step(status == 6, $"ctr task exec should exit 6, got {status?.ToString() ?? "(still running)"}");
+        }
+
+        session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", id), "ctr task kill -s SIGKILL");
+        ctr.WaitForStatus(id, "STOPPED");
+        ctr.Remove(id);
         ctr.AssertNothingLeft();
     }
 }

@@ -1,10 +1,12 @@
+using Csrunsc.Tests.Differential;
 using Xunit;
 
 namespace Csrunsc.Tests.Integration;
 
 /// <summary>
 /// podman 4.3 + conmon 2.1 driving the runtime (`podman --runtime PATH`): run --rm output and
-/// exit status, a detached container with exec, exec -t, pause/unpause, stop (SIGTERM, then
+/// exit status, a detached container with exec, exec -t (also -it from a real pty, typed into late
+/// and with ^C), pause/unpause, stop (SIGTERM, then
 /// SIGKILL after the timeout) and rm.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -157,6 +159,58 @@ public sealed class PodmanTests(IntegrationFixture fixture)
 
         session.ExpectSuccess(Podman("pod", "rm", "--force", "--time", "0", pod), "podman pod rm --force");
         AssertNothingLeft(session, podman, [pod, serve, join]);
+    }
+
+    /// <summary>
+    /// `podman exec -it` from a user's terminal (<see cref="CallerTerminal"/>): podman puts it in raw
+    /// mode and copies it through conmon's attach socket to the console the runtime handed conmon.
+    /// The line is typed 1.5 s after the shell waits in `read`, five times; then ^C to a
+    /// `sleep 100` in an interactive shell.
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void ExecInteractiveTtyFromATerminalTakesLateInputAndCtrlC(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+        var name = session.NewId("podmanit");
+        session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name));
+        session.ExpectSuccess(Podman("run", "-d", "--name", name, "--network", "none", PodmanEnvironment.ImageName, "sleep", "1000"),
+            "podman run -d ... sleep 1000");
+        var pid = int.Parse(Podman("inspect", "--format", "{{.State.Pid}}", name).Stdout.Trim());
+        CallerTerminal Exec(params string[] args) =>
+            CallerTerminal.Command(podman.Argv(session.Runtime, ["exec", "-it", name, .. args]), podman.Environment);
+
+        for (int i = 0; i < 5; i++)
+        {
+            using var t = Exec("sh", "-c", "echo \"waiting on $(tty)\"; read line; echo \"got:$line\"; exit 3");
+            void Step(bool ok, string what) => session.Check(ok, $"run {i + 1}/5: {what}\n--- screen ---\n{t.Screen}");
+            Step(t.WaitFor("waiting on /dev/pts/"), "the exec'd shell should print its pty and wait in `read`");
+            Thread.Sleep(1500);
+            t.Type("hello\r");
+            Step(t.WaitFor("got:hello"), "the line typed 1.5 s later should reach `read`");
+            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+            Step(status == 3, $"podman exec -it should exit 3, the shell's status, got {status?.ToString() ?? "(still running)"}");
+        }
+
+        using (var t = Exec("env", "PS1=P> ", "sh", "-i"))
+        {
+            void Step(bool ok, string what) => session.Check(ok, $"^C: {what}\n--- screen ---\n{t.Screen}");
+            Step(t.WaitFor("P> "), "the interactive shell's prompt");
+            t.Type("sleep 100\r");
+            Thread.Sleep(700);
+            t.Type("\u0003");
+            Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C should end `sleep 100` (SIGINT from the container's pty) and give the prompt back");
+            t.Type("echo st=$?\r");
+            Step(t.WaitFor("st=130"), "`sleep` ended by SIGINT: status 130");
+            t.Type("exit 6\r");
+            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+            Step(status == 6, $"podman exec -it should exit 6, got {status?.ToString() ?? "(still running)"}");
+        }
+
+        session.ExpectSuccess(Podman("rm", "--force", "--time", "0", name), "podman rm --force");
+        AssertNothingLeft(session, podman, [name], pid);
     }
 
     private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>
