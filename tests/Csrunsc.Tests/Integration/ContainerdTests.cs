@@ -124,45 +124,24 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
     /// `ctr task exec --tty` from a user's terminal (<see cref="CallerTerminal"/>): ctr puts it in raw
     /// mode and copies it through the shim's fifos to the console the runtime handed the shim. The
     /// line is typed 1.5 s after the shell waits in `read` (input that arrives long after the exec
-    /// started), five times; then ^C to a `sleep 100` in an interactive shell.
+    /// started), five times; then an interactive shell: ^C to a `sleep 100`, a resize (<see cref="InteractiveExec"/>).
     /// </summary>
     [ContainerdTheory]
     [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
-    public void TtyExecFromATerminalTakesLateInputAndCtrlC(string runtime)
+    public void TtyExecFromATerminalTakesLateInputCtrlCAndResize(string runtime)
     {
         using var session = fixture.Begin(runtime);
         var ctr = Begin(session);
         var id = ctr.NewContainer("ttylate");
         session.ExpectSuccess(ctr.Run(["-d"], id, "sleep", "1000"), "ctr run -d ... sleep 1000");
         ctr.TrackPid(ctr.WaitForStatus(id, "RUNNING"));
-        string[] Exec(string execId, params string[] args) =>
+        string[] Exec(string execId, string[] args) =>
             ["ctr", "--address", ctr.Containerd.Address, "task", "exec", "--tty", "--exec-id", execId, id, .. args];
 
-        for (int i = 0; i < 5; i++)
+        InteractiveExec.LateLine(session, "ctr task exec --tty", i => CallerTerminal.Command(Exec($"late{i}", InteractiveExec.ReadOneLine)));
+        using (var t = CallerTerminal.Command(Exec("shell", InteractiveExec.Shell)))
         {
-            using var t = CallerTerminal.Command(Exec($"late{i}", "sh", "-c", "echo \"waiting on $(tty)\"; read line; echo \"got:$line\"; exit 3"));
-            void Step(bool ok, string what) => session.Check(ok, $"run {i + 1}/5: {what}\n--- screen ---\n{t.Screen}");
-            Step(t.WaitFor("waiting on /dev/pts/"), "the exec'd shell should print its pty and wait in `read`");
-            Thread.Sleep(1500);
-            t.Type("hello\r");
-            Step(t.WaitFor("got:hello"), "the line typed 1.5 s later should reach `read`");
-            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
-            Step(status == 3, $"ctr task exec should exit 3, the shell's status, got {status?.ToString() ?? "(still running)"}");
-        }
-
-        using (var t = CallerTerminal.Command(Exec("intr", "env", "PS1=P> ", "sh", "-i")))
-        {
-            void Step(bool ok, string what) => session.Check(ok, $"^C: {what}\n--- screen ---\n{t.Screen}");
-            Step(t.WaitFor("P> "), "the interactive shell's prompt");
-            t.Type("sleep 100\r");
-            Thread.Sleep(700);
-            t.Type("\u0003");
-            Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C should end `sleep 100` (SIGINT from the container's pty) and give the prompt back");
-            t.Type("echo st=$?\r");
-            Step(t.WaitFor("st=130"), "`sleep` ended by SIGINT: status 130");
-            t.Type("exit 6\r");
-            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
-            Step(status == 6, $"ctr task exec should exit 6, got {status?.ToString() ?? "(still running)"}");
+            InteractiveExec.InteractiveShell(session, "ctr task exec --tty", t);
         }
 
         session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", id), "ctr task kill -s SIGKILL");

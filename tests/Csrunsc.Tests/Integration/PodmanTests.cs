@@ -164,12 +164,12 @@ public sealed class PodmanTests(IntegrationFixture fixture)
     /// <summary>
     /// `podman exec -it` from a user's terminal (<see cref="CallerTerminal"/>): podman puts it in raw
     /// mode and copies it through conmon's attach socket to the console the runtime handed conmon.
-    /// The line is typed 1.5 s after the shell waits in `read`, five times; then ^C to a
-    /// `sleep 100` in an interactive shell.
+    /// The line is typed 1.5 s after the shell waits in `read`, five times; then an interactive
+    /// shell: ^C to a `sleep 100`, a resize (<see cref="InteractiveExec"/>).
     /// </summary>
     [PodmanTheory]
     [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
-    public void ExecInteractiveTtyFromATerminalTakesLateInputAndCtrlC(string runtime)
+    public void ExecInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize(string runtime)
     {
         using var session = fixture.Begin(runtime);
         var podman = fixture.Podman;
@@ -179,34 +179,13 @@ public sealed class PodmanTests(IntegrationFixture fixture)
         session.ExpectSuccess(Podman("run", "-d", "--name", name, "--network", "none", PodmanEnvironment.ImageName, "sleep", "1000"),
             "podman run -d ... sleep 1000");
         var pid = int.Parse(Podman("inspect", "--format", "{{.State.Pid}}", name).Stdout.Trim());
-        CallerTerminal Exec(params string[] args) =>
+        CallerTerminal Exec(string[] args) =>
             CallerTerminal.Command(podman.Argv(session.Runtime, ["exec", "-it", name, .. args]), podman.Environment);
 
-        for (int i = 0; i < 5; i++)
+        InteractiveExec.LateLine(session, "podman exec -it", _ => Exec(InteractiveExec.ReadOneLine));
+        using (var t = Exec(InteractiveExec.Shell))
         {
-            using var t = Exec("sh", "-c", "echo \"waiting on $(tty)\"; read line; echo \"got:$line\"; exit 3");
-            void Step(bool ok, string what) => session.Check(ok, $"run {i + 1}/5: {what}\n--- screen ---\n{t.Screen}");
-            Step(t.WaitFor("waiting on /dev/pts/"), "the exec'd shell should print its pty and wait in `read`");
-            Thread.Sleep(1500);
-            t.Type("hello\r");
-            Step(t.WaitFor("got:hello"), "the line typed 1.5 s later should reach `read`");
-            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
-            Step(status == 3, $"podman exec -it should exit 3, the shell's status, got {status?.ToString() ?? "(still running)"}");
-        }
-
-        using (var t = Exec("env", "PS1=P> ", "sh", "-i"))
-        {
-            void Step(bool ok, string what) => session.Check(ok, $"^C: {what}\n--- screen ---\n{t.Screen}");
-            Step(t.WaitFor("P> "), "the interactive shell's prompt");
-            t.Type("sleep 100\r");
-            Thread.Sleep(700);
-            t.Type("\u0003");
-            Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C should end `sleep 100` (SIGINT from the container's pty) and give the prompt back");
-            t.Type("echo st=$?\r");
-            Step(t.WaitFor("st=130"), "`sleep` ended by SIGINT: status 130");
-            t.Type("exit 6\r");
-            int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
-            Step(status == 6, $"podman exec -it should exit 6, got {status?.ToString() ?? "(still running)"}");
+            InteractiveExec.InteractiveShell(session, "podman exec -it", t);
         }
 
         session.ExpectSuccess(Podman("rm", "--force", "--time", "0", name), "podman rm --force");
