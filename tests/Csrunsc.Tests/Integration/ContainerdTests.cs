@@ -149,4 +149,27 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
         ctr.Remove(id);
         ctr.AssertNothingLeft();
     }
+
+    /// <summary>
+    /// `ctr run --rm --tty` from a user's terminal: the same steps as
+    /// <see cref="TtyExecFromATerminalTakesLateInputCtrlCAndResize"/> with the shell as the
+    /// container's init (the console of `create --console-socket`, not of `exec`).
+    /// </summary>
+    [ContainerdTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void TtyRunFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var ctr = Begin(session);
+        string[] Run(string id, string[] args) =>
+            ["ctr", "--address", ctr.Containerd.Address, "run", "--rm", "--tty", .. ctr.RuntimeFlags, ContainerdDaemon.ImageName, id, .. args];
+
+        InteractiveExec.LateLine(session, "ctr run --rm --tty", _ => CallerTerminal.Command(Run(ctr.NewContainer("ttyrunlate"), InteractiveExec.ReadOneLine)), times: 2);
+        using (var t = CallerTerminal.Command(Run(ctr.NewContainer("ttyrunsh"), InteractiveExec.Shell)))
+        {
+            InteractiveExec.InteractiveShell(session, "ctr run --rm --tty", t);
+        }
+
+        ctr.AssertNothingLeft();
+    }
 }

@@ -192,6 +192,36 @@ public sealed class PodmanTests(IntegrationFixture fixture)
         AssertNothingLeft(session, podman, [name], pid);
     }
 
+    /// <summary>
+    /// `podman run --rm -it` from a user's terminal: the same steps as
+    /// <see cref="ExecInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize"/> with the shell as
+    /// the container's init (the console of `create --console-socket`, not of `exec`).
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void RunInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        var names = new List<string>();
+        CallerTerminal Run(string[] args)
+        {
+            var name = session.NewId("podmanrunit");
+            names.Add(name);
+            session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name));
+            return CallerTerminal.Command(podman.Argv(session.Runtime, ["run", "--rm", "-it", "--name", name, "--network", "none", PodmanEnvironment.ImageName, .. args]),
+                podman.Environment);
+        }
+
+        InteractiveExec.LateLine(session, "podman run --rm -it", _ => Run(InteractiveExec.ReadOneLine), times: 2);
+        using (var t = Run(InteractiveExec.Shell))
+        {
+            InteractiveExec.InteractiveShell(session, "podman run --rm -it", t);
+        }
+
+        AssertNothingLeft(session, podman, [.. names]);
+    }
+
     private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>
         session.AssertNothingLeft(names, pids, [session.Runtime.ScratchDir, Path.GetDirectoryName(session.Runtime.Binary)!, podman.Dir]);
 }
