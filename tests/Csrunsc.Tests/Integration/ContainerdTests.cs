@@ -144,6 +144,11 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
             InteractiveExec.InteractiveShell(session, "ctr task exec --tty", t);
         }
 
+        using (var t = CallerTerminal.Command(Exec("cat", InteractiveExec.CatThenSleep)))
+        {
+            InteractiveExec.CtrlCAndEof(session, "ctr task exec --tty", t);
+        }
+
         session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", id), "ctr task kill -s SIGKILL");
         ctr.WaitForStatus(id, "STOPPED");
         ctr.Remove(id);

@@ -13,6 +13,9 @@ public static class InteractiveExec
     /// <summary>The args to exec for <see cref="LateLine"/>.</summary>
     public static readonly string[] ReadOneLine = ["sh", "-c", "echo \"waiting on $(tty)\"; read line; echo \"got:$line\"; exit 3"];
 
+    /// <summary>The args to exec for <see cref="CtrlCAndEof"/>.</summary>
+    public static readonly string[] CatThenSleep = ["sh", "-c", "echo cat-ready; cat; echo cat-done; sleep 100"];
+
     /// <summary>The args to exec for <see cref="InteractiveShell"/>.</summary>
     public static readonly string[] Shell = ["env", "PS1=P> ", "sh", "-i"];
 
@@ -73,5 +76,25 @@ public static class InteractiveExec
         t.Type("exit 6\r");
         int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
         Step(status == 6, $"the client should exit 6, got {status?.ToString() ?? "(still running)"}");
+    }
+
+    /// <summary>
+    /// <paramref name="t"/> runs <see cref="CatThenSleep"/>: a line reaches `cat` and comes back,
+    /// ^D ends it (EOF from the pty's line discipline), ^C then kills the whole non-interactive
+    /// shell (SIGINT to the pty's foreground group): the client's status is 130.
+    /// </summary>
+    public static void CtrlCAndEof(IntegrationSession session, string client, CallerTerminal t)
+    {
+        void Step(bool ok, string what) => session.Check(ok, $"{client}: {what}\n--- screen ---\n{t.Screen}");
+        Step(t.WaitFor("cat-ready"), "the shell should start `cat`");
+        Thread.Sleep(500);
+        t.Type("meow\r");
+        Step(t.WaitFor("meow") && t.WaitFor("meow"), "the line should be echoed and come back from `cat`");
+        t.Type("\u0004");
+        Step(t.WaitFor("cat-done"), "^D should end `cat`");
+        Thread.Sleep(500);
+        t.Type("\u0003");
+        int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+        Step(status == 130, $"^C should kill the shell and `sleep 100`: the client's status 130, got {status?.ToString() ?? "(still running)"}");
     }
 }

@@ -188,6 +188,11 @@ public sealed class PodmanTests(IntegrationFixture fixture)
             InteractiveExec.InteractiveShell(session, "podman exec -it", t);
         }
 
+        using (var t = Exec(InteractiveExec.CatThenSleep))
+        {
+            InteractiveExec.CtrlCAndEof(session, "podman exec -it", t);
+        }
+
         session.ExpectSuccess(Podman("rm", "--force", "--time", "0", name), "podman rm --force");
         AssertNothingLeft(session, podman, [name], pid);
     }
