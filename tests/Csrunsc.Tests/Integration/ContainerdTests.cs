@@ -124,7 +124,7 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
     /// `ctr task exec --tty` from a user's terminal (<see cref="CallerTerminal"/>): ctr puts it in raw
     /// mode and copies it through the shim's fifos to the console the runtime handed the shim. The
     /// line is typed 1.5 s after the shell waits in `read` (input that arrives long after the exec
-    /// started), five times; then an interactive shell: ^C to a `sleep 100`, a resize (<see cref="InteractiveExec"/>).
+    /// started), five times; then an interactive shell: ^C to a `sleep 100`, a resize; then ^D to `cat` and ^C to the shell (<see cref="InteractiveExec"/>).
     /// </summary>
     [ContainerdTheory]
     [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]

@@ -165,7 +165,7 @@ public sealed class PodmanTests(IntegrationFixture fixture)
     /// `podman exec -it` from a user's terminal (<see cref="CallerTerminal"/>): podman puts it in raw
     /// mode and copies it through conmon's attach socket to the console the runtime handed conmon.
     /// The line is typed 1.5 s after the shell waits in `read`, five times; then an interactive
-    /// shell: ^C to a `sleep 100`, a resize (<see cref="InteractiveExec"/>).
+    /// shell: ^C to a `sleep 100`, a resize; then ^D to `cat` and ^C to the shell (<see cref="InteractiveExec"/>).
     /// </summary>
     [PodmanTheory]
     [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
