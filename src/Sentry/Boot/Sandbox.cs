@@ -5,6 +5,7 @@ using Csrunsc.Sentry.Fs.Dev;
 using Csrunsc.Sentry.Fs.Gofer;
 using Csrunsc.Sentry.Fs.Host;
 using Csrunsc.Sentry.Fs.Proc;
+using Csrunsc.Sentry.Fs.Pty;
 using Csrunsc.Sentry.Fs.Sys;
 using Csrunsc.Sentry.Fs.Tmpfs;
 using Csrunsc.Sentry.Kernel;
@@ -436,7 +437,7 @@ public sealed class Sandbox
         error = startError;
         // Observed only once loaded: a process that never ran reports its error, not an exit status.
         // (It is still held at its start gate, so it cannot have exited yet.)
-        if (startError is null) group.ExitObserver = onExit;
+        if (startError is null) group.ExitObserver = onExit is null ? null : AfterTerminalOutput(fds, onExit);
         if (startError is not null)
         {
             // The task ends by itself (its program could not be loaded).
@@ -444,6 +445,24 @@ public sealed class Sandbox
             return null;
         }
         return task;
+    }
+
+    /// <summary>
+    /// onExit once the output the process wrote to the container's terminal (its stdio) has reached
+    /// the host side, 1 s at most: whoever hears of the exit (the exec proxy, then conmon or the
+    /// shim) drains the caller's pty master then and stops, as the process's own last write is
+    /// already there under runc.
+    /// </summary>
+    private static Action<int> AfterTerminalOutput(FdTable fds, Action<int> onExit)
+    {
+        HostTerminalBridge? bridge = null;
+        for (int fd = 0; fd < 3 && bridge is null; fd++) bridge = HostTerminalBridge.Of(fds.Get(fd));
+        if (bridge is null) return onExit;
+        return status =>
+        {
+            bridge.WaitForOutputDelivered(1000);
+            onExit(status);
+        };
     }
 
     /// <summary>On the task's thread: chdir to cwd and exec args[0], searched in $PATH like runc.</summary>

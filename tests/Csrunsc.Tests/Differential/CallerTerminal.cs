@@ -11,17 +11,18 @@ namespace Csrunsc.Tests.Differential;
 /// whose slave is the runtime's stdin, stdout, stderr and controlling terminal (`setsid -c`, so a
 /// resize sends the runtime SIGWINCH as a shell's foreground job gets it); it types, reads the
 /// screen, resizes, and looks at the terminal's mode while and after the runtime runs.
+/// <see cref="Command"/> puts any other client there instead (`ctr task exec --tty`, `podman exec -it`).
 /// </summary>
 public sealed unsafe class CallerTerminal : IDisposable
 {
     private readonly int _master, _slave, _pid;
-    private readonly string _runtime, _stateRoot;
+    private readonly string? _runtime, _stateRoot;
     private readonly string? _cleanupId;
     private readonly StringBuilder _screen = new();
     private int _mark;
     private int? _status;
 
-    private CallerTerminal(int master, int slave, int pid, string runtime, string stateRoot, string? cleanupId)
+    private CallerTerminal(int master, int slave, int pid, string? runtime, string? stateRoot, string? cleanupId)
     {
         _master = master;
         _slave = slave;
@@ -69,23 +70,44 @@ public sealed unsafe class CallerTerminal : IDisposable
         return Start(runtime, fixture.StateRootFor(runtime), argv, rows, cols, cleanupId: null);
     }
 
+    /// <summary>
+    /// Any program with this terminal as its stdio and controlling terminal: a client that proxies
+    /// it further (`ctr task exec --tty`, `podman exec -it`). The program is found on $PATH and gets
+    /// this process's environment plus <paramref name="env"/>; the caller cleans up what it starts.
+    /// </summary>
+    public static CallerTerminal Command(IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? env = null, ushort rows = 24, ushort cols = 80)
+    {
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => env is null || !env.ContainsKey(k))
+            .Select(k => k + "=" + Environment.GetEnvironmentVariable(k))
+            .Concat(env?.Select(e => e.Key + "=" + e.Value) ?? [])
+            .ToList();
+        var (master, slave, pid, before) = Spawn(["setsid", "-c", .. command], environment, rows, cols);
+        return new CallerTerminal(master, slave, pid, null, null, cleanupId: null) { ModeBefore = before };
+    }
+
     private static CallerTerminal Start(string runtime, string stateRoot, IReadOnlyList<string> command, ushort rows, ushort cols, string? cleanupId)
+    {
+        var (master, slave, pid, before) = Spawn(["setsid", "-c", ContainerRunner.ResolveRuntime(runtime), "--root", stateRoot, .. command], null, rows, cols);
+        return new CallerTerminal(master, slave, pid, runtime, stateRoot, cleanupId) { ModeBefore = before };
+    }
+
+    /// <summary>`setsid -c ...` (argv[0] is setsid) on a new host pty of rows x cols.</summary>
+    private static (int Master, int Slave, int Pid, string ModeBefore) Spawn(IReadOnlyList<string> argv, IReadOnlyList<string>? env, ushort rows, ushort cols)
     {
         if (Libc.OpenPty(out int master, out int slave) < 0) throw new InvalidOperationException("openpty failed");
         ushort* ws = stackalloc ushort[4] { rows, cols, 0, 0 };
         Libc.Ioctl(master, Libc.TIOCSWINSZ, ws);
         string before = Mode(slave);
-        // setsid -c: a session of the runtime's own whose controlling terminal is this one, as a login shell's job.
-        var argv = new List<string> { "setsid", "-c", ContainerRunner.ResolveRuntime(runtime), "--root", stateRoot };
-        argv.AddRange(command);
-        int pid = Csrunsc.Native.HostProcess.Spawn("/usr/bin/setsid", argv, [(slave, 0), (slave, 1), (slave, 2)]);
+        // setsid -c: a session of the program's own whose controlling terminal is this one, as a login shell's job.
+        int pid = Csrunsc.Native.HostProcess.Spawn("/usr/bin/setsid", argv, [(slave, 0), (slave, 1), (slave, 2)], env);
         if (pid < 0)
         {
             Libc.Close(master);
             Libc.Close(slave);
             throw new InvalidOperationException("cannot start setsid: " + pid);
         }
-        return new CallerTerminal(master, slave, pid, runtime, stateRoot, cleanupId) { ModeBefore = before };
+        return (master, slave, pid, before);
     }
 
     /// <summary>The caller's terminal's mode now: the flags runc's SetRaw changes.</summary>
@@ -166,10 +188,10 @@ public sealed unsafe class CallerTerminal : IDisposable
         }
         Libc.Close(_master);
         Libc.Close(_slave);
-        if (_cleanupId is null) return;
+        if (_cleanupId is null || _runtime is null) return;
         foreach (var args in new[] { new[] { "kill", _cleanupId, "KILL" }, new[] { "delete", "-f", _cleanupId } })
         {
-            var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(ContainerRunner.ResolveRuntime(_runtime), ["--root", _stateRoot, .. args])
+            var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(ContainerRunner.ResolveRuntime(_runtime), ["--root", _stateRoot!, .. args])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

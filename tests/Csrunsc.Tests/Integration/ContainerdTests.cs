@@ -1,3 +1,4 @@
+using Csrunsc.Tests.Differential;
 using Xunit;
 
 namespace Csrunsc.Tests.Integration;
@@ -5,7 +6,7 @@ namespace Csrunsc.Tests.Integration;
 /// <summary>
 /// containerd 1.6 with its runc v2 shim driving the runtime (BinaryName), through `ctr`:
 /// exit status and output of `run --rm`, detached tasks with exec, ps, metrics, pause/resume,
-/// signals and removal, and terminals. See /work/shared/design/INTEGRATION.md and
+/// signals and removal, and terminals (also typed into from a real pty, late and with ^C). See /work/shared/design/INTEGRATION.md and
 /// tests/assets/integration/observed-calls.md for the calls the shim makes.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -116,6 +117,64 @@ public sealed class ContainerdTests(IntegrationFixture fixture)
         session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", detached), "ctr task kill -s SIGKILL");
         ctr.WaitForStatus(detached, "STOPPED");
         ctr.Remove(detached);
+        ctr.AssertNothingLeft();
+    }
+
+    /// <summary>
+    /// `ctr task exec --tty` from a user's terminal (<see cref="CallerTerminal"/>): ctr puts it in raw
+    /// mode and copies it through the shim's fifos to the console the runtime handed the shim. The
+    /// line is typed 1.5 s after the shell waits in `read` (input that arrives long after the exec
+    /// started), five times; then an interactive shell: ^C to a `sleep 100`, a resize; then ^D to `cat` and ^C to the shell (<see cref="InteractiveExec"/>).
+    /// </summary>
+    [ContainerdTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void TtyExecFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var ctr = Begin(session);
+        var id = ctr.NewContainer("ttylate");
+        session.ExpectSuccess(ctr.Run(["-d"], id, "sleep", "1000"), "ctr run -d ... sleep 1000");
+        ctr.TrackPid(ctr.WaitForStatus(id, "RUNNING"));
+        string[] Exec(string execId, string[] args) =>
+            ["ctr", "--address", ctr.Containerd.Address, "task", "exec", "--tty", "--exec-id", execId, id, .. args];
+
+        InteractiveExec.LateLine(session, "ctr task exec --tty", i => CallerTerminal.Command(Exec($"late{i}", InteractiveExec.ReadOneLine)));
+        using (var t = CallerTerminal.Command(Exec("shell", InteractiveExec.Shell)))
+        {
+            InteractiveExec.InteractiveShell(session, "ctr task exec --tty", t);
+        }
+
+        using (var t = CallerTerminal.Command(Exec("cat", InteractiveExec.CatThenSleep)))
+        {
+            InteractiveExec.CtrlCAndEof(session, "ctr task exec --tty", t);
+        }
+
+        session.ExpectSuccess(ctr.Ctr("task", "kill", "-s", "SIGKILL", id), "ctr task kill -s SIGKILL");
+        ctr.WaitForStatus(id, "STOPPED");
+        ctr.Remove(id);
+        ctr.AssertNothingLeft();
+    }
+
+    /// <summary>
+    /// `ctr run --rm --tty` from a user's terminal: the same steps as
+    /// <see cref="TtyExecFromATerminalTakesLateInputCtrlCAndResize"/> with the shell as the
+    /// container's init (the console of `create --console-socket`, not of `exec`).
+    /// </summary>
+    [ContainerdTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void TtyRunFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var ctr = Begin(session);
+        string[] Run(string id, string[] args) =>
+            ["ctr", "--address", ctr.Containerd.Address, "run", "--rm", "--tty", .. ctr.RuntimeFlags, ContainerdDaemon.ImageName, id, .. args];
+
+        InteractiveExec.LateLine(session, "ctr run --rm --tty", _ => CallerTerminal.Command(Run(ctr.NewContainer("ttyrunlate"), InteractiveExec.ReadOneLine)), times: 2);
+        using (var t = CallerTerminal.Command(Run(ctr.NewContainer("ttyrunsh"), InteractiveExec.Shell)))
+        {
+            InteractiveExec.InteractiveShell(session, "ctr run --rm --tty", t);
+        }
+
         ctr.AssertNothingLeft();
     }
 }

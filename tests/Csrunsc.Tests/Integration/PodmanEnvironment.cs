@@ -54,6 +54,12 @@ public sealed class PodmanEnvironment : IDisposable
     public CommandResult Podman(RuntimeUnderTest? runtime, TimeSpan timeout, params string[] args) =>
         Shell.Run(timeout, "podman", [.. GlobalArgs(runtime), .. args], _environment);
 
+    /// <summary>`podman GLOBALARGS ARGS...` as an argv, to run with <see cref="Environment"/> (e.g. on a CallerTerminal).</summary>
+    public string[] Argv(RuntimeUnderTest runtime, params string[] args) => ["podman", .. GlobalArgs(runtime), .. args];
+
+    /// <summary>What podman's environment adds: CONTAINERS_CONF naming our containers.conf.</summary>
+    public IReadOnlyDictionary<string, string> Environment => _environment;
+
     /// <summary>The podman command line (for `script -c`), with CONTAINERS_CONF set inline.</summary>
     public string CommandLine(RuntimeUnderTest runtime, params string[] args) =>
         $"CONTAINERS_CONF={Shell.Quote(ConfigPath)} podman " + string.Join(' ', GlobalArgs(runtime).Concat(args).Select(Shell.Quote));

@@ -1,10 +1,12 @@
+using Csrunsc.Tests.Differential;
 using Xunit;
 
 namespace Csrunsc.Tests.Integration;
 
 /// <summary>
 /// podman 4.3 + conmon 2.1 driving the runtime (`podman --runtime PATH`): run --rm output and
-/// exit status, a detached container with exec, exec -t, pause/unpause, stop (SIGTERM, then
+/// exit status, a detached container with exec, exec -t (also -it from a real pty, typed into late
+/// and with ^C), pause/unpause, stop (SIGTERM, then
 /// SIGKILL after the timeout) and rm.
 /// </summary>
 [Collection(IntegrationCollection.Name)]
@@ -157,6 +159,72 @@ public sealed class PodmanTests(IntegrationFixture fixture)
 
         session.ExpectSuccess(Podman("pod", "rm", "--force", "--time", "0", pod), "podman pod rm --force");
         AssertNothingLeft(session, podman, [pod, serve, join]);
+    }
+
+    /// <summary>
+    /// `podman exec -it` from a user's terminal (<see cref="CallerTerminal"/>): podman puts it in raw
+    /// mode and copies it through conmon's attach socket to the console the runtime handed conmon.
+    /// The line is typed 1.5 s after the shell waits in `read`, five times; then an interactive
+    /// shell: ^C to a `sleep 100`, a resize; then ^D to `cat` and ^C to the shell (<see cref="InteractiveExec"/>).
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void ExecInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        CommandResult Podman(params string[] args) => session.Note(podman.Podman(session.Runtime, session.Runtime.OperationTimeout, args));
+        var name = session.NewId("podmanit");
+        session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name));
+        session.ExpectSuccess(Podman("run", "-d", "--name", name, "--network", "none", PodmanEnvironment.ImageName, "sleep", "1000"),
+            "podman run -d ... sleep 1000");
+        var pid = int.Parse(Podman("inspect", "--format", "{{.State.Pid}}", name).Stdout.Trim());
+        CallerTerminal Exec(string[] args) =>
+            CallerTerminal.Command(podman.Argv(session.Runtime, ["exec", "-it", name, .. args]), podman.Environment);
+
+        InteractiveExec.LateLine(session, "podman exec -it", _ => Exec(InteractiveExec.ReadOneLine));
+        using (var t = Exec(InteractiveExec.Shell))
+        {
+            InteractiveExec.InteractiveShell(session, "podman exec -it", t);
+        }
+
+        using (var t = Exec(InteractiveExec.CatThenSleep))
+        {
+            InteractiveExec.CtrlCAndEof(session, "podman exec -it", t);
+        }
+
+        session.ExpectSuccess(Podman("rm", "--force", "--time", "0", name), "podman rm --force");
+        AssertNothingLeft(session, podman, [name], pid);
+    }
+
+    /// <summary>
+    /// `podman run --rm -it` from a user's terminal: the same steps as
+    /// <see cref="ExecInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize"/> with the shell as
+    /// the container's init (the console of `create --console-socket`, not of `exec`).
+    /// </summary>
+    [PodmanTheory]
+    [MemberData(nameof(IntegrationRuntimes.All), MemberType = typeof(IntegrationRuntimes))]
+    public void RunInteractiveTtyFromATerminalTakesLateInputCtrlCAndResize(string runtime)
+    {
+        using var session = fixture.Begin(runtime);
+        var podman = fixture.Podman;
+        var names = new List<string>();
+        CallerTerminal Run(string[] args)
+        {
+            var name = session.NewId("podmanrunit");
+            names.Add(name);
+            session.OnCleanup(() => podman.Podman(session.Runtime, TimeSpan.FromSeconds(30), "rm", "--force", "--time", "0", name));
+            return CallerTerminal.Command(podman.Argv(session.Runtime, ["run", "--rm", "-it", "--name", name, "--network", "none", PodmanEnvironment.ImageName, .. args]),
+                podman.Environment);
+        }
+
+        InteractiveExec.LateLine(session, "podman run --rm -it", _ => Run(InteractiveExec.ReadOneLine), times: 2);
+        using (var t = Run(InteractiveExec.Shell))
+        {
+            InteractiveExec.InteractiveShell(session, "podman run --rm -it", t);
+        }
+
+        AssertNothingLeft(session, podman, [.. names]);
     }
 
     private static void AssertNothingLeft(IntegrationSession session, PodmanEnvironment podman, string[] names, params int[] pids) =>

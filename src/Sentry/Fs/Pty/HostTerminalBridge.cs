@@ -29,6 +29,11 @@ public sealed unsafe class HostTerminalBridge : IWaiter
     private byte[]? _savedMode;
     private Kernel.Kernel? _kernel;
 
+    /// <summary>Held while output moves from the pty to the host side, so that <see cref="OutputDelivered"/> sees no byte in between.</summary>
+    private readonly object _outLock = new();
+    private int _outHeld;
+    private volatile bool _ended;
+
     private HostTerminalBridge(Pty pty, int hostFd, int wakeFd)
     {
         _pty = pty;
@@ -88,11 +93,45 @@ public sealed unsafe class HostTerminalBridge : IWaiter
         }
         file!.Location = devpts.PathOf(null, node, pty.Index, mounts);
         pty.BindSession(leader);
+        pty.Bridge = bridge;
         pty.MasterQueue.Subscribe(bridge);
         bridge._kernel = kernel;
         Interlocked.Increment(ref kernel.LiveTerminalBridges);
         new Thread(bridge.Loop, 128 * 1024) { IsBackground = true, Name = "pty-bridge-" + pty.Index }.Start();
         return file;
+    }
+
+    /// <summary>
+    /// The bridge of the terminal <paramref name="file"/> is a replica of, or null: a process whose
+    /// stdio is the container's terminal.
+    /// </summary>
+    public static HostTerminalBridge? Of(FileDescription? file) => (file as ReplicaFileDescription)?.Pty.Bridge;
+
+    /// <summary>
+    /// Whether everything the guest has written so far has reached the host side (or the bridge
+    /// ended). A process's exit is reported only after its last output: under runc the process
+    /// writes the caller's pty itself, so conmon or the shim, draining the master once they hear
+    /// of the exit, find all of it; here the bridge copies it, and must be done first.
+    /// </summary>
+    public bool OutputDelivered
+    {
+        get
+        {
+            if (_ended) return true;
+            lock (_outLock) return _ended || (_outHeld == 0 && _pty.BridgeOutputPending == 0);
+        }
+    }
+
+    /// <summary>Waits (at most <paramref name="timeoutMs"/>: a caller that stopped reading holds the output) for <see cref="OutputDelivered"/>.</summary>
+    public bool WaitForOutputDelivered(int timeoutMs)
+    {
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (!OutputDelivered)
+        {
+            if (Environment.TickCount64 >= deadline) return false;
+            Thread.Sleep(1);
+        }
+        return true;
     }
 
     /// <summary>Pty master events (output to copy, holding-buffer space, the replica's last close): wake the loop.</summary>
@@ -154,24 +193,28 @@ public sealed unsafe class HostTerminalBridge : IWaiter
                     inStart += k;
                     progress |= k > 0;
                 }
-                // Pty → host: the line discipline's output, as master reads.
-                if (outEnd == outStart)
+                // Pty → host: the line discipline's output, as master reads (the host side is non-blocking: the lock is brief).
+                lock (_outLock)
                 {
-                    outStart = 0;
-                    outEnd = _pty.BridgeReadOutput(outBuf, out replicaGone);
-                }
-                if (outEnd > outStart && !hostGone)
-                {
-                    fixed (byte* p = outBuf)
+                    if (outEnd == outStart)
                     {
-                        nint n = Libc.Write(_host, p + outStart, outEnd - outStart);
-                        if (n > 0)
-                        {
-                            outStart += (int)n;
-                            progress = true;
-                        }
-                        else if (Libc.LastErrno is not (Errno.EAGAIN or Errno.EINTR)) hostGone = true;
+                        outStart = 0;
+                        outEnd = _pty.BridgeReadOutput(outBuf, out replicaGone);
                     }
+                    if (outEnd > outStart && !hostGone)
+                    {
+                        fixed (byte* p = outBuf)
+                        {
+                            nint n = Libc.Write(_host, p + outStart, outEnd - outStart);
+                            if (n > 0)
+                            {
+                                outStart += (int)n;
+                                progress = true;
+                            }
+                            else if (Libc.LastErrno is not (Errno.EAGAIN or Errno.EINTR)) hostGone = true;
+                        }
+                    }
+                    _outHeld = outEnd - outStart;
                 }
                 if (hostGone)
                 {
@@ -201,6 +244,7 @@ public sealed unsafe class HostTerminalBridge : IWaiter
         }
         finally
         {
+            _ended = true;
             _pty.MasterQueue.Unsubscribe(this);
             if (_savedMode is { } mode)
                 fixed (byte* t = mode) Libc.Ioctl(_host, Libc.TCSETS, t);

@@ -10,6 +10,15 @@ namespace Csrunsc.Sentry.Fs.Pty;
 /// </summary>
 public sealed partial class Pty
 {
+    /// <summary>The bridge that is this pty's master, when there is one.</summary>
+    internal HostTerminalBridge? Bridge { get; set; }
+
+    /// <summary>Bytes of the line discipline's output not yet taken by the bridge.</summary>
+    internal int BridgeOutputPending
+    {
+        get { lock (_lock) return _ld.Output.Count; }
+    }
+
     /// <summary>The host side's bytes into the holding buffer, as a master write; how many it took (all, once hung up: they go nowhere).</summary>
     internal int BridgeWriteInput(ReadOnlySpan<byte> src)
     {
