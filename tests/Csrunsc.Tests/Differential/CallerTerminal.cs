@@ -136,6 +136,37 @@ public sealed unsafe class CallerTerminal : IDisposable
         Libc.Ioctl(_master, Libc.TIOCSWINSZ, ws);
     }
 
+    /// <summary>
+    /// The job-control steps every interactive shell on this terminal must pass (prompt "P> ", a
+    /// 24x80 start): a line typed ahead while `sleep 1` runs, ^C ending `sleep 100` (status 130),
+    /// a resize reaching the foreground job as SIGWINCH and `stty size`; step reports each check.
+    /// </summary>
+    public void TypeAheadInterruptAndResize(Action<bool, string> step)
+    {
+        Type("sleep 1; echo after-$((1+1))\r");
+        Thread.Sleep(300);
+        Type("echo ahead-$((2+3))\r");
+        step(WaitFor("after-2"), "the running command's output");
+        step(WaitFor("ahead-5"), "a line typed ahead while it ran");
+
+        Type("sleep 100\r");
+        Thread.Sleep(700);
+        Type("\u0003");
+        step(WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C ends `sleep 100` (the container's ISIG, not the caller's)");
+        Type("echo st=$?\r");
+        step(WaitFor("st=130"), "^C: status 130");
+
+        Type("sh -c 'trap \"echo got-winch\" WINCH; echo armed; while :; do sleep 0.1; done'\r");
+        step(WaitFor("armed"), "the WINCH trap armed");
+        Thread.Sleep(300);
+        Resize(33, 101);
+        step(WaitFor("got-winch", TimeSpan.FromSeconds(5)), "the caller's resize reaches the container's foreground group as SIGWINCH");
+        Type("\u0003");
+        step(WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C ends the trap loop");
+        Type("stty size\r");
+        step(WaitFor("33 101"), "`stty size` after the resize");
+    }
+
     /// <summary>Reads until text appears after the last match (the next match starts after it); false after the timeout.</summary>
     public bool WaitFor(string text, TimeSpan? timeout = null)
     {

@@ -96,28 +96,7 @@ public sealed class ForegroundTerminalTests(DifferentialFixture fixture)
         t.Type("stty size\r");
         Step(t.WaitFor("24 80"), "`stty size` is the caller's terminal's");
 
-        t.Type("sleep 1; echo after-$((1+1))\r");
-        Thread.Sleep(300);
-        t.Type("echo ahead-$((2+3))\r");
-        Step(t.WaitFor("after-2"), "the running command's output");
-        Step(t.WaitFor("ahead-5"), "a line typed ahead while it ran");
-
-        t.Type("sleep 100\r");
-        Thread.Sleep(700);
-        t.Type("\u0003");
-        Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C ends `sleep 100` (the container's ISIG, not the caller's)");
-        t.Type("echo st=$?\r");
-        Step(t.WaitFor("st=130"), "^C: status 130");
-
-        t.Type("sh -c 'trap \"echo got-winch\" WINCH; echo armed; while :; do sleep 0.1; done'\r");
-        Step(t.WaitFor("armed"), "the WINCH trap armed");
-        Thread.Sleep(300);
-        t.Resize(33, 101);
-        Step(t.WaitFor("got-winch", TimeSpan.FromSeconds(5)), "the caller's resize reaches the container's foreground group as SIGWINCH");
-        t.Type("\u0003");
-        Step(t.WaitFor("P> ", TimeSpan.FromSeconds(5)), "^C ends the trap loop");
-        t.Type("stty size\r");
-        Step(t.WaitFor("33 101"), "`stty size` after the resize");
+        t.TypeAheadInterruptAndResize(Step);
 
         t.Type("exit 7\r");
         int? status = t.WaitForExit(TimeSpan.FromSeconds(20));

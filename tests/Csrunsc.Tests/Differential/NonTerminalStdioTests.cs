@@ -62,40 +62,38 @@ public sealed class NonTerminalStdioTests(DifferentialFixture fixture)
     public void DetachedRunKeepsTheCallersTerminal(string runtime)
     {
         using var t = CallerTerminal.Run(fixture, runtime, Probe, [], terminal: false, detach: true);
-        void Step(bool ok, string what) => Assert.True(ok, $"{runtime}: {what}\n--- screen ---\n{t.Screen}");
-        Step(t.WaitFor("not a tty"), "`tty` finds no name for a terminal from outside the container");
-        Step(t.WaitFor("tty-rc=1"), "`tty` fails");
-        Step(t.WaitFor("in=tty"), "stdin is the caller's terminal");
-        Step(t.WaitFor("out=tty"), "stdout is the caller's terminal");
-        Step(t.WaitFor("24 80"), "`stty size` reads the caller's terminal");
-        Step(t.WaitFor("stty-rc=0"), "stty succeeds");
-        Step(t.WaitFor("link=/dev/"), "/proc/self/fd/1 names a device");
-        Step(t.WaitFor("devtty=") && !t.Screen.Contains("devtty=0", StringComparison.Ordinal), "/dev/tty: no controlling terminal");
-        Step(t.WaitFor("ready"), "the probe waits for input");
-        Thread.Sleep(1500);
-        t.Type("hello\r");
-        Step(t.WaitFor("got:hello"), "a line typed 1.5 s later is read from the caller's terminal");
+        ProbeSees(t, runtime, callersTerminal: true);
     }
 
     /// <summary>The probe under a foreground runtime: pipes everywhere, a line typed late copied in, exit 3 as the runtime's status.</summary>
     private static void SeesPipes(CallerTerminal t, string runtime)
     {
+        ProbeSees(t, runtime, callersTerminal: false);
+        int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
+        Assert.True(status == 3, $"{runtime}: the runtime's exit status {status?.ToString() ?? "(still running)"}, expected 3\n{t.Screen}");
+        Assert.True(t.ModeNow() == t.ModeBefore, $"{runtime}: the caller's terminal after exit: {t.ModeNow()}, before: {t.ModeBefore}");
+    }
+
+    /// <summary>
+    /// The probe's report: stdio is the caller's terminal (detached: a terminal, but not a named or
+    /// controlling one) or pipes (foreground); either way /dev/tty fails and a line typed 1.5 s late
+    /// reaches it (the caller's terminal stays cooked and echoing; a foreground runtime copies the line on).
+    /// </summary>
+    private static void ProbeSees(CallerTerminal t, string runtime, bool callersTerminal)
+    {
         void Step(bool ok, string what) => Assert.True(ok, $"{runtime}: {what}\n--- screen ---\n{t.Screen}");
-        Step(t.WaitFor("not a tty"), "`tty` on a pipe");
+        Step(t.WaitFor("not a tty"), "`tty` finds no terminal name");
         Step(t.WaitFor("tty-rc=1"), "`tty` fails");
-        Step(t.WaitFor("in=other"), "stdin is not a terminal");
-        Step(t.WaitFor("out=other"), "stdout is not a terminal");
-        Step(t.WaitFor("stty-rc=1"), "stty fails on a pipe");
-        Step(t.WaitFor("link=pipe:"), "/proc/self/fd/1 is a pipe");
+        Step(t.WaitFor(callersTerminal ? "in=tty" : "in=other"), callersTerminal ? "stdin is the caller's terminal" : "stdin is not a terminal");
+        Step(t.WaitFor(callersTerminal ? "out=tty" : "out=other"), callersTerminal ? "stdout is the caller's terminal" : "stdout is not a terminal");
+        if (callersTerminal) Step(t.WaitFor("24 80"), "`stty size` reads the caller's terminal");
+        Step(t.WaitFor(callersTerminal ? "stty-rc=0" : "stty-rc=1"), callersTerminal ? "stty succeeds" : "stty fails on a pipe");
+        Step(t.WaitFor(callersTerminal ? "link=/dev/" : "link=pipe:"), callersTerminal ? "/proc/self/fd/1 names a device" : "/proc/self/fd/1 is a pipe");
         Step(t.WaitFor("devtty=") && !t.Screen.Contains("devtty=0", StringComparison.Ordinal), "/dev/tty: no controlling terminal");
         Step(t.WaitFor("ready"), "the probe waits for input");
         Thread.Sleep(1500);
         t.Type("hello\r");
-        // The caller's terminal is left as it is (cooked, echoing): the runtime copies the line on.
-        Step(t.WaitFor("got:hello"), "a line typed 1.5 s later reaches the process through the pipe");
-        int? status = t.WaitForExit(TimeSpan.FromSeconds(20));
-        Assert.True(status == 3, $"{runtime}: the runtime's exit status {status?.ToString() ?? "(still running)"}, expected 3\n{t.Screen}");
-        Assert.True(t.ModeNow() == t.ModeBefore, $"{runtime}: the caller's terminal after exit: {t.ModeNow()}, before: {t.ModeBefore}");
+        Step(t.WaitFor("got:hello"), "a line typed 1.5 s later reaches the process");
     }
 
     private static int Run(string file, string[] args)
